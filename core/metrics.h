@@ -1,0 +1,37 @@
+/* Process-wide counters shown on /metrics (private).  Plain integers: the
+ * core is single-threaded. */
+#ifndef SBR_CORE_METRICS_H
+#define SBR_CORE_METRICS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct core_metrics {
+    uint64_t connections_opened;      /* Engine.IO sessions opened */
+    uint64_t connections_refused_max; /* refused: max_connections reached */
+    uint64_t socketio_connects;       /* Socket.IO CONNECT accepted */
+    uint64_t socketio_connects_refused;
+    uint64_t events_in;               /* client events received */
+    uint64_t events_out;              /* events queued to sockets (one per socket) */
+    uint64_t broadcasts;              /* room emits encoded */
+    uint64_t bytes_out;
+    uint64_t bytes_in;
+    uint64_t slow_consumer_disconnects; /* outbound cap exceeded */
+    uint64_t volatile_dropped;        /* volatile events skipped for backed-up sockets */
+    uint64_t rate_limited_disconnects;/* inbound event rate exceeded */
+    uint64_t protocol_errors;         /* malformed packets/frames that closed a session */
+    uint64_t ping_timeouts;
+    uint64_t bus_undelivered;         /* bus messages that could not be published */
+};
+
+extern struct core_metrics core_metrics;
+
+/* A counter or gauge with a name and label text, for plugins (api->metric_add/set). */
+int metrics_dynamic_add(const char *name, const char *labels, double delta);
+int metrics_dynamic_set(const char *name, const char *labels, double value);
+/* HTTP requests by route pattern and status. */
+void metrics_http_request(const char *route, int status);
+/* Render everything as Prometheus text into a new malloc'd string. */
+char *metrics_render(void);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * superbot-realtime plugin SDK: the one public header a plugin includes.
+ *
+ * A plugin is a shared object that exports one symbol, SBR_ENTRY_SYMBOL,
+ * returning a const descriptor (fill it with SBR_PLUGIN_DEFINE).  The core
+ * checks the descriptor's ABI version for equality, validates the plugin's
+ * declared config keys against its conf.d file, then calls on_load with a
+ * table of services (struct sbr_api).  Everything a plugin does goes through
+ * that table: no symbol of the executable is ever linked against.
+ *
+ * Threading: the core runs one event loop on one thread.  Every hook,
+ * callback and service below runs on, and must be called from, that thread.
+ *
+ * Memory: strings passed to a service are copied by the core unless a
+ * comment says otherwise.  Strings the core hands to a hook are owned by the
+ * core and live for the duration of the hook, or as a comment says.
+ *
+ * Versioning: SBR_ABI_VERSION changes whenever an existing struct member or
+ * function signature changes; the core refuses a plugin built for another
+ * ABI.  New services are only ever appended to struct sbr_api (see
+ * SBR_API_HAS), new events get new ids, and event structs only grow at the
+ * end, so a plugin built against an older header of the same ABI keeps
+ * working.  This header includes only the C library.
+ */
+#ifndef SUPERBOT_REALTIME_PLUGIN_H
+#define SUPERBOT_REALTIME_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The plugin ABI this header describes; checked for equality at load. */
+#define SBR_ABI_VERSION 1
+
+/** Name of the one symbol a plugin exports. */
+#define SBR_ENTRY_SYMBOL "sbr_plugin_entry"
+
+#if defined(__GNUC__)
+#define SBR_EXPORT __attribute__((visibility("default")))
+#define SBR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SBR_EXPORT
+#define SBR_PRINTF(fmt, args)
+#endif
+
+/** The core's record of one loaded plugin; opaque, passed back to services. */
+typedef struct sbr_plugin sbr_plugin;
+
+/**
+ * A Socket.IO connection (one client socket on the main namespace) on this
+ * worker.  Ids are never reused within a process, so a plugin may keep one
+ * after the connection is gone: services then fail with SBR_ERR_GONE.  0 is
+ * never a valid id.
+ */
+typedef uint64_t sbr_conn_id;
+
+/** A client event in flight (see SBR_EVENT_MESSAGE); opaque. */
+typedef struct sbr_message sbr_message;
+
+/** An HTTP request routed to a plugin; opaque, valid until answered. */
+typedef struct sbr_http_request sbr_http_request;
+
+/** A timer; 0 is never a valid id. */
+typedef uint64_t sbr_timer_id;
+
+/* ------------------------------------------------------------------ */
+/* Results and verdicts                                                */
+/* ------------------------------------------------------------------ */
+
+/** Return codes of services: 0 is success, negative is an error. */
+enum sbr_status {
+    SBR_OK = 0,
+    SBR_ERR_INVALID = -1,   /* bad argument (NULL, malformed JSON, bad name) */
+    SBR_ERR_GONE = -2,      /* the connection, message or request is over */
+    SBR_ERR_STATE = -3,     /* not allowed now (e.g. registering after on_load) */
+    SBR_ERR_NOMEM = -4,
+    SBR_ERR_LIMIT = -5,     /* a configured limit was hit (buffer cap, size) */
+    SBR_ERR_UNAVAILABLE = -6 /* no bus provider, or the backend failed */
+};
+
+/** What a refusable hook answers (SBR_EVENT_CONNECT, SBR_EVENT_MESSAGE). */
+enum sbr_verdict {
+    SBR_PASS = 0,    /* no opinion: the next plugin in conf.d order is asked */
+    SBR_REFUSE = 1,  /* stop: set event->reason; it reaches the client */
+    SBR_CONSUME = 2, /* handled: no later plugin sees it (messages only) */
+    SBR_PENDING = 3  /* decided later: call connect_resume/message_resume */
+};
+
+enum sbr_log_level {
+    SBR_LOG_DEBUG = 0,
+    SBR_LOG_INFO = 1,
+    SBR_LOG_WARN = 2,
+    SBR_LOG_ERROR = 3
+};
+
+/* ------------------------------------------------------------------ */
+/* Declared configuration                                              */
+/* ------------------------------------------------------------------ */
+
+enum sbr_config_type {
+    SBR_CONF_STRING = 1,
+    SBR_CONF_INT = 2,    /* 64-bit signed integer, bounds min..max */
+    SBR_CONF_BOOL = 3,   /* true/false, yes/no, on/off, 1/0 */
+    SBR_CONF_DOUBLE = 4  /* bounds min..max */
+};
+
+/** Key flags. */
+#define SBR_CONF_SECRET 0x1u     /* value never logged nor shown */
+#define SBR_CONF_RELOADABLE 0x2u /* may change on SIGHUP without restart */
+#define SBR_CONF_REQUIRED 0x4u   /* an empty value after expansion is an error */
+
+/**
+ * One key a plugin accepts in its conf.d file.  The core refuses unknown
+ * keys, values of the wrong type and values out of bounds, naming the file
+ * and line.  `default_value` is used when the key is absent (NULL: the key
+ * reads as "" / 0 / false).  Bounds apply when min < max.  Terminate the
+ * array with SBR_CONF_END.
+ */
+typedef struct sbr_config_key {
+    const char *name;
+    enum sbr_config_type type;
+    const char *default_value;
+    double min;
+    double max;
+    unsigned flags;
+    const char *help; /* one line, shown by --check-config -v */
+} sbr_config_key;
+
+#define SBR_CONF_END {NULL, (enum sbr_config_type)0, NULL, 0, 0, 0, NULL}
+
+/* ------------------------------------------------------------------ */
+/* Events and hooks                                                    */
+/* ------------------------------------------------------------------ */
+
+/** Event ids for api->hook_register.  New ids are only ever appended. */
+enum sbr_event_id {
+    SBR_EVENT_CONNECT = 1,    /* struct sbr_event_connect; refusable */
+    SBR_EVENT_CONNECTED = 2,  /* struct sbr_event_connected */
+    SBR_EVENT_DISCONNECT = 3, /* struct sbr_event_disconnect */
+    SBR_EVENT_MESSAGE = 4,    /* struct sbr_event_message; refusable */
+    SBR_EVENT_RELOAD = 5,     /* struct sbr_event_reload */
+    SBR_EVENT_BUS_STATE = 6,  /* struct sbr_event_bus_state */
+    SBR_EVENT_COUNT_ = 7
+};
+
+/**
+ * One callback signature for every event.  `event` points to the event's
+ * struct (check event->struct_size before reading members added later).
+ * Refusable events return an enum sbr_verdict; the others return 0.
+ */
+typedef int (*sbr_hook_fn)(enum sbr_event_id id, void *event, void *userdata);
+
+/**
+ * A client asks to connect to the main namespace (Socket.IO CONNECT).
+ * Hooks run in conf.d order; the first SBR_REFUSE wins and `reason`
+ * becomes the CONNECT_ERROR message.  SBR_PENDING suspends the chain until
+ * api->connect_resume.  When every hook passed, the client gets its
+ * CONNECT answer and SBR_EVENT_CONNECTED follows.
+ */
+typedef struct sbr_event_connect {
+    size_t struct_size;
+    sbr_conn_id conn;
+    const char *nsp;       /* "/" */
+    const char *auth_json; /* the CONNECT auth payload as JSON text, or NULL */
+    const char *reason;    /* out, with SBR_REFUSE: a string that lives at least until the hook returns */
+    void *reserved[8];
+} sbr_event_connect;
+
+/** The connection is accepted and the client has its CONNECT answer. */
+typedef struct sbr_event_connected {
+    size_t struct_size;
+    sbr_conn_id conn;
+    void *reserved[8];
+} sbr_event_connected;
+
+/**
+ * The connection is gone.  Delivered for every connection that was offered
+ * to SBR_EVENT_CONNECT hooks, whether or not it completed (`was_connected`),
+ * so a plugin that recorded something in its connect hook can always undo
+ * it.  The connection has already left its rooms; emitting to it fails.
+ */
+typedef struct sbr_event_disconnect {
+    size_t struct_size;
+    sbr_conn_id conn;
+    int was_connected;
+    const char *reason; /* "client namespace disconnect", "transport close", "ping timeout", "server shutting down", ... */
+    void *reserved[8];
+} sbr_event_disconnect;
+
+/**
+ * A client event: `42["name", ...args]`, with or without an ack id.
+ * Hooks run in conf.d order.  SBR_PASS asks the next plugin; SBR_REFUSE
+ * answers the ack with {"ok": false, "error": reason}; SBR_CONSUME means the
+ * plugin answered, or will answer, with api->message_reply; SBR_PENDING
+ * suspends the chain until api->message_resume (or api->message_reply,
+ * which consumes).  When no plugin consumes, the ack is answered with
+ * {"ok": false, "error": "unknown_event"}.  `msg`, `event` and `args_json`
+ * stay valid until the message is answered or resumed to its end.
+ */
+typedef struct sbr_event_message {
+    size_t struct_size;
+    sbr_conn_id conn;
+    sbr_message *msg;
+    const char *event;     /* event name, NUL-terminated */
+    const char *args_json; /* JSON array of the arguments after the name, e.g. [{"channel_id":"1"}] */
+    size_t args_len;
+    int wants_ack;         /* the client asked for an acknowledgement */
+    const char *reason;    /* out, with SBR_REFUSE: an error code such as "forbidden" */
+    void *reserved[8];
+} sbr_event_message;
+
+/** conf.d was re-read (SIGHUP) and validated: re-read reloadable keys. */
+typedef struct sbr_event_reload {
+    size_t struct_size;
+    void *reserved[4];
+} sbr_event_reload;
+
+/** The state-and-bus backend changed state (see enum sbr_bus_state). */
+typedef struct sbr_event_bus_state {
+    size_t struct_size;
+    int state;          /* enum sbr_bus_state */
+    int previous;
+    const char *detail; /* why, for logs */
+    void *reserved[4];
+} sbr_event_bus_state;
+
+/* ------------------------------------------------------------------ */
+/* Identity                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Who a connection is, set by the authenticating plugin and read by the
+ * others.  api->conn_set_identity deep-copies it; api->conn_identity returns
+ * the core's copy, valid until the identity changes or the connection ends.
+ */
+typedef struct sbr_identity {
+    size_t struct_size;
+    const char *user_id;    /* never NULL once set */
+    const char *session_id; /* or NULL */
+    const char *const *servers; /* server ids the user is a member of */
+    size_t n_servers;
+    const char *const *moderates; /* server ids the user moderates */
+    size_t n_moderates;
+    int64_t expires_at; /* unix seconds when the credential expires, 0 if unknown */
+    void *reserved[4];
+} sbr_identity;
+
+/* ------------------------------------------------------------------ */
+/* HTTP                                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * An HTTP route handler.  The request stays valid until api->http_reply is
+ * called, which must happen exactly once, in the handler or later (for an
+ * answer that waits on the bus).  If the client went away meanwhile the
+ * reply is dropped silently.
+ */
+typedef void (*sbr_http_handler)(sbr_http_request *req, void *userdata);
+
+/* ------------------------------------------------------------------ */
+/* State and bus                                                       */
+/* ------------------------------------------------------------------ */
+
+enum sbr_bus_state {
+    SBR_BUS_LOCAL = 0,     /* in-process only, by configuration ("disabled") */
+    SBR_BUS_CONNECTED = 1, /* shared backend up */
+    SBR_BUS_DOWN = 2       /* shared backend configured but unreachable: serving in-process */
+};
+
+/**
+ * The answer of a state operation.  Which members mean something depends on
+ * the operation (see each service).  Everything it points to is owned by the
+ * bus and valid only during the callback.
+ */
+typedef struct sbr_state_reply {
+    size_t struct_size;
+    int status;          /* SBR_OK, or SBR_ERR_UNAVAILABLE when the backend failed */
+    int found;           /* kv_get: the key exists */
+    const char *value;   /* kv_get: its value (NUL-terminated) */
+    size_t value_len;
+    int64_t count;       /* map_set/map_del/map_count: live fields after the operation */
+    int changed;         /* map_set: the field is new; map_del/kv_del: something was removed */
+    int acquired;        /* reserve: the key was free and is now ours */
+    int64_t remaining_ms;/* reserve refused: time left on the holder's reservation */
+    size_t n;            /* map_get_all: number of live fields */
+    const char *const *fields;
+    const char *const *values;
+    void *reserved[4];
+} sbr_state_reply;
+
+typedef void (*sbr_state_done_fn)(const sbr_state_reply *reply, void *userdata);
+
+/** A message on a bus topic; data is owned by the core, valid during the call. */
+typedef void (*sbr_bus_message_fn)(const char *topic, const char *data, size_t len, void *userdata);
+
+/**
+ * What a bus plugin implements (api->bus_provide).  The core routes the
+ * state services of struct sbr_api here and keeps topic subscriptions
+ * itself: `subscribe` is called when this worker gains its first interest in
+ * a topic and `unsubscribe` when it loses its last.  `publish` must reach the
+ * other workers only (the core delivers to this worker itself); a message
+ * arriving from another worker is handed to api->bus_deliver.  Every `done`
+ * callback is invoked exactly once, later, from the event loop, never before
+ * the call returns.  A provider that loses its backend keeps answering from
+ * in-process state and reports the change with api->bus_set_state.
+ */
+typedef struct sbr_bus_provider {
+    size_t struct_size;
+    const char *name;
+    int (*kv_set)(void *ctx, const char *key, const char *value, size_t len, uint64_t ttl_ms,
+                  sbr_state_done_fn done, void *userdata);
+    int (*kv_get)(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
+    int (*kv_del)(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
+    int (*reserve)(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    int (*map_set)(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
+                   sbr_state_done_fn done, void *userdata);
+    int (*map_del)(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata);
+    int (*map_get_all)(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
+    int (*map_count)(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
+    int (*publish)(void *ctx, const char *topic, const char *data, size_t len);
+    int (*subscribe)(void *ctx, const char *topic);
+    int (*unsubscribe)(void *ctx, const char *topic);
+    void *reserved[8];
+} sbr_bus_provider;
+
+/** Emit flags. */
+#define SBR_EMIT_VOLATILE 0x1u /* may be dropped for a connection whose output is backed up */
+
+/* ------------------------------------------------------------------ */
+/* The services table                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Services the core offers, handed to on_load.  The pointer stays valid
+ * until on_unload returns.  Unless said otherwise a service may be called
+ * from any hook or callback, and returns an enum sbr_status.
+ */
+typedef struct sbr_api {
+    uint32_t abi_version; /* SBR_ABI_VERSION of the core */
+    uint32_t struct_size; /* grows as services are appended: see SBR_API_HAS */
+
+    /* --- logging and configuration ---------------------------------- */
+
+    /** Log one line to stderr, prefixed with the level and the plugin's name. */
+    void (*log)(sbr_plugin *self, enum sbr_log_level level, const char *fmt, ...) SBR_PRINTF(3, 4);
+    /** Set the reason a failing on_load gives; the core prints it with the conf file and line. */
+    void (*set_error)(sbr_plugin *self, const char *fmt, ...) SBR_PRINTF(2, 3);
+    /** The validated value of a declared key, as text (""), never NULL for a declared key. Owned by the core, valid until the next reload. */
+    const char *(*config_string)(sbr_plugin *self, const char *key);
+    int64_t (*config_int)(sbr_plugin *self, const char *key);
+    int (*config_bool)(sbr_plugin *self, const char *key);
+    double (*config_double)(sbr_plugin *self, const char *key);
+
+    /* --- hooks and timers ------------------------------------------ */
+
+    /** Register fn for an event; only from on_load. Hooks of one event run in conf.d order. */
+    int (*hook_register)(sbr_plugin *self, enum sbr_event_id id, sbr_hook_fn fn, void *userdata);
+    /** Run fn after delay_ms, and every delay_ms if `repeat`. Returns 0 on failure. Stopped by the core at unload. */
+    sbr_timer_id (*timer_start)(sbr_plugin *self, uint64_t delay_ms, int repeat, void (*fn)(void *userdata), void *userdata);
+    /** Stop a timer; a stopped or fired one-shot timer is ignored. */
+    void (*timer_stop)(sbr_plugin *self, sbr_timer_id timer);
+    /** Wall-clock milliseconds since the Unix epoch, from the core's clock (settable in tests). */
+    uint64_t (*now_ms)(void);
+
+    /* --- HTTP ------------------------------------------------------- */
+
+    /**
+     * Route `method` (GET, POST, PUT, DELETE) and `pattern` to fn; only from
+     * on_load.  A pattern segment `{name}` matches one non-empty path
+     * segment, read with http_param.  The core answers 404/405 and the CORS
+     * preflight itself, and limits header and body sizes before the handler
+     * runs.
+     */
+    int (*http_route)(sbr_plugin *self, const char *method, const char *pattern, sbr_http_handler fn, void *userdata);
+    const char *(*http_method)(sbr_http_request *req);
+    const char *(*http_path)(sbr_http_request *req);
+    /** A `{name}` segment of the route, percent-decoded, or NULL. */
+    const char *(*http_param)(sbr_http_request *req, const char *name);
+    /** A request header (case-insensitive name), or NULL. */
+    const char *(*http_header)(sbr_http_request *req, const char *name);
+    /** The request body (not NUL-terminated; may be NULL when *len is 0). */
+    const char *(*http_body)(sbr_http_request *req, size_t *len);
+    /**
+     * Answer the request, exactly once.  `json_body` is sent as
+     * application/json (NULL: empty body).  `extra_headers` is NULL or
+     * "Name: value" lines separated by "\r\n".  Frees the request.
+     */
+    int (*http_reply)(sbr_http_request *req, int status, const char *json_body, const char *extra_headers);
+    /**
+     * 1 if the request carries "Authorization: Bearer <api_key>" with the
+     * core's `api_key` (REALTIME_API_KEY), compared in constant time; 0
+     * otherwise, and always 0 when no api_key is configured (the server API
+     * is then disabled).  Server-API handlers answer 401 on 0.
+     */
+    int (*http_check_api_key)(sbr_http_request *req);
+
+    /* --- connections ------------------------------------------------- */
+
+    /** 1 if the connection is alive on this worker. */
+    int (*conn_alive)(sbr_conn_id conn);
+    /** A parameter of the handshake query string (decoded), or NULL. Valid while the connection lives. */
+    const char *(*conn_query)(sbr_conn_id conn, const char *name);
+    /** A header of the handshake HTTP request (case-insensitive), or NULL. Valid while the connection lives. */
+    const char *(*conn_header)(sbr_conn_id conn, const char *name);
+    /** The peer address as text ("127.0.0.1"), or NULL. */
+    const char *(*conn_remote_addr)(sbr_conn_id conn);
+    /** Set who the connection is (deep copy). */
+    int (*conn_set_identity)(sbr_conn_id conn, const sbr_identity *identity);
+    /** Who the connection is, or NULL before an identity was set. */
+    const sbr_identity *(*conn_identity)(sbr_conn_id conn);
+    /** Close the connection with a Socket.IO DISCONNECT; `reason` is logged and given to disconnect hooks. Safe inside hooks: the close happens after the hook returns. */
+    int (*conn_disconnect)(sbr_conn_id conn, const char *reason);
+    /** Resume a connect chain a hook left SBR_PENDING: SBR_PASS or SBR_REFUSE with reason. */
+    int (*connect_resume)(sbr_conn_id conn, enum sbr_verdict verdict, const char *reason);
+
+    /* --- messages ---------------------------------------------------- */
+
+    /** Answer a client event's ack with one JSON value (copied) and end the message. Without a requested ack this only ends it. */
+    int (*message_reply)(sbr_message *msg, const char *data_json);
+    /** Resume a message chain a hook left SBR_PENDING: SBR_PASS or SBR_REFUSE with reason. */
+    int (*message_resume)(sbr_message *msg, enum sbr_verdict verdict, const char *reason);
+
+    /* --- rooms and emit --------------------------------------------- */
+
+    /** Put the connection in a room (any non-empty name of up to 255 bytes). */
+    int (*room_join)(sbr_conn_id conn, const char *room);
+    int (*room_leave)(sbr_conn_id conn, const char *room);
+    /** 1 if the connection is in the room. */
+    int (*room_contains)(sbr_conn_id conn, const char *room);
+    /** Call fn for each local member of a room; fn may not change that room. Returns the count. */
+    size_t (*room_foreach)(const char *room, void (*fn)(sbr_conn_id conn, void *userdata), void *userdata);
+    /** Emit an event with one JSON argument (NULL: no argument) to one connection. */
+    int (*emit)(sbr_conn_id conn, const char *event, const char *data_json, unsigned flags);
+    /**
+     * Emit an event to every member of a room on every worker, except
+     * `except` (0: none).  Encoded once; the same bytes go to every socket.
+     */
+    int (*emit_room)(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags);
+
+    /* --- state and bus ---------------------------------------------- */
+
+    /** Current enum sbr_bus_state. */
+    int (*bus_state)(void);
+    /** Publish to a topic on every worker (this one included, after the call returns). */
+    int (*bus_publish)(const char *topic, const char *data, size_t len);
+    /** Receive a topic's messages; only from on_load. */
+    int (*bus_subscribe)(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata);
+    /** Set key to value, expiring after ttl_ms (0: never). Reply: status. */
+    int (*kv_set)(const char *key, const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    /** Reply: found, value, value_len. */
+    int (*kv_get)(const char *key, sbr_state_done_fn done, void *userdata);
+    /** Reply: changed. */
+    int (*kv_del)(const char *key, sbr_state_done_fn done, void *userdata);
+    /** Atomically take key for ttl_ms unless held. Reply: acquired, or remaining_ms of the holder. */
+    int (*reserve)(const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    /**
+     * A map whose fields each expire on their own: set field to value for
+     * ttl_ms (refreshing it).  Reply: count (live fields after), changed
+     * (the field was not live before).  Atomic across workers.
+     */
+    int (*map_set)(const char *key, const char *field, const char *value, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    /** Reply: count (live fields after), changed (the field was live). */
+    int (*map_del)(const char *key, const char *field, sbr_state_done_fn done, void *userdata);
+    /** Reply: n, fields, values of the live fields, in O(live fields). */
+    int (*map_get_all)(const char *key, sbr_state_done_fn done, void *userdata);
+    /** Reply: count. */
+    int (*map_count)(const char *key, sbr_state_done_fn done, void *userdata);
+
+    /* --- for bus plugins only ---------------------------------------- */
+
+    /** Become the state-and-bus provider; only from on_load, one provider per process. */
+    int (*bus_provide)(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx);
+    /** Hand the core a message that arrived from another worker. */
+    void (*bus_deliver)(const char *topic, const char *data, size_t len);
+    /** Report a backend state change (logged once per change; shown in /healthz). */
+    void (*bus_set_state)(enum sbr_bus_state state, const char *detail);
+    /** The core's event loop (a struct event_base *), for plugins that drive sockets with libevent. */
+    void *(*event_base)(void);
+
+    /* --- metrics ------------------------------------------------------ */
+
+    /**
+     * Add to a counter shown on /metrics.  `name` is a Prometheus metric
+     * name (e.g. "superbot_auth_tokens_issued_total"); `labels` is NULL or
+     * the text between the braces (e.g. "reason=\"expired\"").  The first
+     * use of a name/labels pair creates it.
+     */
+    int (*metric_add)(sbr_plugin *self, const char *name, const char *labels, double delta);
+    /** Set a gauge shown on /metrics; same naming as metric_add. */
+    int (*metric_set)(sbr_plugin *self, const char *name, const char *labels, double value);
+
+    void *reserved[16];
+} sbr_api;
+
+/** True if the core's services table has the member `field` (appended in a later minor version). */
+#define SBR_API_HAS(api, field) \
+    ((api)->struct_size >= offsetof(sbr_api, field) + sizeof((api)->field) && (api)->field != NULL)
+
+/* ------------------------------------------------------------------ */
+/* The descriptor                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * What a plugin is.  on_load registers hooks, routes, subscriptions and
+ * timers and returns 0, or non-zero after api->set_error to stop start-up.
+ * on_unload runs in reverse conf.d order at shutdown; the core removes
+ * everything the plugin registered after it returns.
+ */
+typedef struct sbr_plugin_descriptor {
+    uint32_t abi_version;
+    uint32_t struct_size;
+    const char *name;
+    const char *version;
+    const char *description;
+    const sbr_config_key *config; /* NULL or terminated by SBR_CONF_END */
+    int (*on_load)(sbr_plugin *self, const sbr_api *api);
+    void (*on_unload)(sbr_plugin *self);
+    void *reserved[8];
+} sbr_plugin_descriptor;
+
+typedef const sbr_plugin_descriptor *(*sbr_plugin_entry_fn)(void);
+
+/**
+ * Define the plugin's descriptor and its exported entry point:
+ *
+ *     SBR_PLUGIN_DEFINE(.name = "echo", .version = "1.0.0",
+ *                       .description = "...", .config = echo_keys,
+ *                       .on_load = echo_load, .on_unload = echo_unload)
+ */
+#define SBR_PLUGIN_DEFINE(...)                                              \
+    SBR_EXPORT const sbr_plugin_descriptor *sbr_plugin_entry(void);         \
+    SBR_EXPORT const sbr_plugin_descriptor *sbr_plugin_entry(void)          \
+    {                                                                       \
+        static const sbr_plugin_descriptor descriptor = {                   \
+            .abi_version = SBR_ABI_VERSION,                                 \
+            .struct_size = sizeof(sbr_plugin_descriptor),                   \
+            __VA_ARGS__};                                                   \
+        return &descriptor;                                                 \
+    }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SUPERBOT_REALTIME_PLUGIN_H */
