@@ -163,7 +163,7 @@ typedef int (*sbr_hook_fn)(enum sbr_event_id id, void *event, void *userdata);
 typedef struct sbr_event_connect {
     size_t struct_size;
     sbr_conn_id conn;
-    const char *nsp;       /* "/" */
+    const char *nsp;       /* "/" or a namespace added with api->namespace_add */
     const char *auth_json; /* the CONNECT auth payload as JSON text, or NULL */
     const char *reason;    /* out, with SBR_REFUSE: a string that lives at least until the hook returns */
     void *reserved[8];
@@ -422,6 +422,19 @@ typedef struct sbr_api {
     int (*message_reply)(sbr_message *msg, const char *data_json);
     /** Resume a message chain a hook left SBR_PENDING: SBR_PASS or SBR_REFUSE with reason. */
     int (*message_resume)(sbr_message *msg, enum sbr_verdict verdict, const char *reason);
+
+    /* --- namespaces ---------------------------------------------------- */
+
+    /**
+     * Accept Socket.IO connections on another namespace than "/" (e.g.
+     * "/custom"); only from on_load.  Each namespace a client joins is its
+     * own sbr_conn_id; hooks see it in sbr_event_connect.nsp and
+     * api->conn_namespace.  Unknown namespaces get CONNECT_ERROR
+     * {"message": "Invalid namespace"}.
+     */
+    int (*namespace_add)(sbr_plugin *self, const char *nsp);
+    /** The namespace of a connection ("/" for the main one), or NULL. */
+    const char *(*conn_namespace)(sbr_conn_id conn);
 
     /* --- rooms and emit --------------------------------------------- */
 
