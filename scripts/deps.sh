@@ -1,0 +1,27 @@
+# Sourced by the other scripts: install the Debian packages a step needs,
+# when they are missing.  Usage: deps_install build|test
+deps_build="build-essential cmake pkg-config libevent-dev libjansson-dev libjwt-dev libhiredis-dev"
+deps_test="$deps_build check redis-server nodejs npm clang"
+
+deps_install() {
+    local want missing="" pkg
+    case "$1" in
+        build) want=$deps_build ;;
+        test) want=$deps_test ;;
+        *) echo "deps_install: unknown set '$1'" >&2; return 2 ;;
+    esac
+    for pkg in $want; do
+        # node and npm may come from elsewhere than Debian's packages: accept them on PATH.
+        case "$pkg" in
+            nodejs) command -v node >/dev/null && continue ;;
+            npm) command -v npm >/dev/null && continue ;;
+        esac
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+    done
+    [ -z "$missing" ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing Debian packages:$missing" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+}
