@@ -1,0 +1,68 @@
+/* The channels plugin: descriptor, configuration and hook dispatch. */
+#include "channels.h"
+
+#include <string.h>
+
+static struct channels channels_state;
+
+static const sbr_config_key channels_keys[] = {
+    {"max_content_length", SBR_CONF_INT, "4000", 1, 100000, SBR_CONF_RELOADABLE,
+     "longest message content, in characters"},
+    SBR_CONF_END,
+};
+
+static int channels_on_message(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_message *message = event;
+    struct channels *ch = userdata;
+    if (strcmp(message->event, "join_channel") == 0)
+        return channels_join(ch, message);
+    if (strcmp(message->event, "leave_channel") == 0)
+        return channels_leave(ch, message);
+    if (strcmp(message->event, "send_message") == 0)
+        return channels_send(ch, message);
+    return SBR_PASS;
+}
+
+static int channels_on_reload(enum sbr_event_id id, void *event, void *userdata)
+{
+    struct channels *ch = userdata;
+    ch->max_content_length = ch->api->config_int(ch->self, "max_content_length");
+    return 0;
+}
+
+static int channels_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_bus_state *change = event;
+    struct channels *ch = userdata;
+    /* The shared backend may have lost our worker number: take one there. */
+    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
+        message_id_claim(&ch->ids);
+    return 0;
+}
+
+static int channels_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct channels *ch = &channels_state;
+    memset(ch, 0, sizeof *ch);
+    ch->self = self;
+    ch->api = api;
+    ch->max_content_length = api->config_int(self, "max_content_length");
+    if (api->hook_register(self, SBR_EVENT_MESSAGE, channels_on_message, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_BUS_STATE, channels_on_bus_state, ch) != SBR_OK ||
+        api->http_route(self, "PUT", "/api/realtime/channels/{channel_id}", channels_http_put, ch) != SBR_OK ||
+        api->http_route(self, "POST", "/api/realtime/publish", channels_http_publish, ch) != SBR_OK) {
+        api->set_error(self, "cannot register the hooks and routes of channels");
+        return -1;
+    }
+    if (message_id_start(&ch->ids, self, api) != 0) {
+        api->set_error(self, "cannot start the message id timer");
+        return -1;
+    }
+    return 0;
+}
+
+SBR_PLUGIN_DEFINE(.name = "channels", .version = "1.0.0",
+                  .description = "channel registry, join/leave, send_message and the publish API",
+                  .config = channels_keys, .on_load = channels_load)

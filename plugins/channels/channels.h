@@ -1,0 +1,27 @@
+/* The channels plugin: the channel registry, join/leave, send_message and
+ * the publish API (private to the plugin). */
+#ifndef SBR_CHANNELS_H
+#define SBR_CHANNELS_H
+
+#include <stdint.h>
+#include <superbot-realtime/plugin.h>
+#include "message_id.h"
+
+struct channels {
+    sbr_plugin *self;
+    const sbr_api *api;
+    int64_t max_content_length; /* characters (code points) of a message */
+    struct message_id ids;
+};
+
+/* Client events; each answers the message itself and returns a verdict. */
+int channels_join(struct channels *ch, const sbr_event_message *event);
+int channels_leave(struct channels *ch, const sbr_event_message *event);
+int channels_send(struct channels *ch, const sbr_event_message *event);
+
+/* PUT /api/realtime/channels/{channel_id} */
+void channels_http_put(sbr_http_request *req, void *userdata);
+/* POST /api/realtime/publish */
+void channels_http_publish(sbr_http_request *req, void *userdata);
+
+#endif

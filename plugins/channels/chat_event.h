@@ -1,0 +1,45 @@
+/* What the chat plugins (channels, slowmode, typing, presence) share about
+ * client events: reading the payload object, identifiers, acks and
+ * membership checks.  Compiled into each of those plugins. */
+#ifndef SBR_CHAT_EVENT_H
+#define SBR_CHAT_EVENT_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <superbot-realtime/plugin.h>
+
+/* Longest channel, server or user id accepted from a client or the backend;
+ * keeps every room name ("channel:<id>") and state key well within limits. */
+#define CHAT_ID_MAX 128
+
+/* The first argument of a client event when it is a JSON object (a new
+ * reference), or NULL for anything else. */
+json_t *chat_event_payload(const sbr_event_message *event);
+
+/* Read an id field: a string of 1..CHAT_ID_MAX characters from
+ * [A-Za-z0-9_.-], or a non-negative integer (written in decimal).  `out`
+ * holds CHAT_ID_MAX + 1 bytes.  Returns 0, or -1 if absent or invalid. */
+int chat_id_read(json_t *object, const char *field, char *out);
+/* 1 if `id` is a valid id string (same rules as chat_id_read). */
+int chat_id_valid(const char *id);
+
+/* Answer the ack with {"ok": false, "error": code}. */
+void chat_ack_error(const sbr_api *api, sbr_message *msg, const char *code);
+/* Answer the ack with `reply` (reference stolen); an allocation failure
+ * answers {"ok": false, "error": "internal"}. */
+void chat_ack(const sbr_api *api, sbr_message *msg, json_t *reply);
+
+/* Compact JSON text of `value` (reference stolen), reals with millisecond
+ * friendly precision; NULL on allocation failure.  Free with free(). */
+char *chat_json_dump(json_t *value);
+
+/* 1 if id is one of list[0..n). */
+int chat_list_has(const char *const *list, size_t n, const char *id);
+
+/* A freshly allocated printf-formatted string, or NULL. */
+char *chat_format(const char *fmt, ...) SBR_PRINTF(1, 2);
+
+/* A state callback for calls whose answer nobody waits for. */
+void chat_state_ignore(const sbr_state_reply *reply, void *userdata);
+
+#endif

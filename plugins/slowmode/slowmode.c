@@ -1,0 +1,87 @@
+/* The slowmode plugin: descriptor, hook dispatch and the reservation. */
+#include "slowmode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct slowmode slowmode_state;
+
+void slowmode_call_free(struct slowmode_call *call)
+{
+    free(call->user_id);
+    free(call);
+}
+
+static void slowmode_found(const sbr_state_reply *reply, void *userdata)
+{
+    struct slowmode_call *call = userdata;
+    if (reply->status != SBR_OK)
+        call->looked_up(call, -1);
+    else
+        call->looked_up(call, reply->found && channel_record_parse(reply->value, reply->value_len,
+                                                                     &call->record) == 0);
+}
+
+int slowmode_lookup(struct slowmode_call *call)
+{
+    char *key = channel_record_key(call->channel_id);
+    int rc = key ? call->sm->api->kv_get(key, slowmode_found, call) : SBR_ERR_NOMEM;
+    free(key);
+    return rc == SBR_OK ? 0 : -1;
+}
+
+static void slowmode_reserved(const sbr_state_reply *reply, void *userdata)
+{
+    struct slowmode_call *call = userdata;
+    if (reply->status != SBR_OK || reply->acquired)
+        /* A backend failure lets the message through: slow mode is a courtesy
+         * limit, and a message lost to an outage is worse. */
+        call->admit(call);
+    else
+        call->refuse(call, reply->remaining_ms > 0 ? reply->remaining_ms : 1);
+    slowmode_call_free(call);
+}
+
+void slowmode_reserve(struct slowmode_call *call)
+{
+    const sbr_api *api = call->sm->api;
+    if (call->record.slow_mode <= 0) {
+        call->admit(call);
+        slowmode_call_free(call);
+        return;
+    }
+    char *key = chat_format("slowmode:%s:%s", call->channel_id, call->user_id);
+    int rc = key ? api->reserve(key, (uint64_t)call->record.slow_mode * 1000u, slowmode_reserved, call)
+                 : SBR_ERR_NOMEM;
+    free(key);
+    if (rc != SBR_OK) {
+        call->admit(call);
+        slowmode_call_free(call);
+    }
+}
+
+static int slowmode_on_message(enum sbr_event_id id, void *event, void *userdata)
+{
+    sbr_event_message *message = event;
+    if (strcmp(message->event, "send_message") == 0)
+        return slowmode_on_send(userdata, message);
+    return SBR_PASS;
+}
+
+static int slowmode_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct slowmode *sm = &slowmode_state;
+    sm->self = self;
+    sm->api = api;
+    if (api->hook_register(self, SBR_EVENT_MESSAGE, slowmode_on_message, sm) != SBR_OK ||
+        api->http_route(self, "POST", "/api/realtime/channels/{channel_id}/reserve", slowmode_http_reserve,
+                        sm) != SBR_OK) {
+        api->set_error(self, "cannot register the hooks and routes of slowmode");
+        return -1;
+    }
+    return 0;
+}
+
+SBR_PLUGIN_DEFINE(.name = "slowmode", .version = "1.0.0",
+                  .description = "per-user cooldown per channel (settings.slow_mode)",
+                  .on_load = slowmode_load)
