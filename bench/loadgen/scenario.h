@@ -1,0 +1,15 @@
+/* The scenarios.  Each runs on the given loop, prints its JSON line and
+ * table, and returns the process exit status: 0 clean, 1 when anything failed
+ * or was lost, 2 when the setup itself failed. */
+#ifndef LOADGEN_SCENARIO_H
+#define LOADGEN_SCENARIO_H
+
+struct event_base;
+struct options;
+
+int scenario_connect(struct event_base *base, const struct options *o);
+/* cross: subscribers spread over every URL, publishers on the first. */
+int scenario_fanout(struct event_base *base, const struct options *o, int cross);
+int scenario_token(struct event_base *base, const struct options *o);
+
+#endif
