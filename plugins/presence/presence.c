@@ -1,0 +1,96 @@
+/* The presence plugin: descriptor, configuration and hook dispatch. */
+#include "presence.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static struct presence presence_state;
+
+static const sbr_config_key presence_keys[] = {
+    {"ttl_seconds", SBR_CONF_INT, "30", 3, 86400, 0,
+     "how long a presence entry lives without a refresh by its worker"},
+    {"refresh_seconds", SBR_CONF_INT, "0", 0, 86400, 0,
+     "how often this worker refreshes its entries; 0: a third of ttl_seconds"},
+    SBR_CONF_END,
+};
+
+static int presence_on_connect_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return presence_on_connect(userdata, event);
+}
+
+static int presence_on_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_disconnect *gone = event;
+    presence_on_disconnect(userdata, gone->conn);
+    return 0;
+}
+
+static int presence_on_message(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_message *message = event;
+    if (strcmp(message->event, "presence_set") == 0)
+        return presence_on_set(userdata, message);
+    if (strcmp(message->event, "presence_snapshot") == 0)
+        return presence_on_snapshot(userdata, message);
+    return SBR_PASS;
+}
+
+static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_bus_state *change = event;
+    /* The shared backend is back (or new): it may hold none of our entries. */
+    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
+        presence_refresh_all(userdata);
+    return 0;
+}
+
+static void presence_refresh_tick(void *userdata)
+{
+    presence_refresh_all(userdata);
+}
+
+static int presence_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct presence *p = &presence_state;
+    memset(p, 0, sizeof *p);
+    p->self = self;
+    p->api = api;
+    int64_t ttl = api->config_int(self, "ttl_seconds");
+    int64_t refresh = api->config_int(self, "refresh_seconds");
+    if (refresh == 0)
+        refresh = ttl / 3;
+    if (refresh >= ttl) {
+        api->set_error(self, "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")",
+                       refresh, ttl);
+        return -1;
+    }
+    p->ttl_ms = (uint64_t)ttl * 1000u;
+    uint64_t worker = 0;
+    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
+        worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
+    snprintf(p->worker, sizeof p->worker, "%016" PRIx64, worker);
+    if (api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_MESSAGE, presence_on_message, p) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
+        api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
+        api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
+        !api->timer_start(self, (uint64_t)refresh * 1000u, 1, presence_refresh_tick, p)) {
+        api->set_error(self, "cannot register the hooks, routes and timer of presence");
+        return -1;
+    }
+    return 0;
+}
+
+static void presence_unload(sbr_plugin *self)
+{
+    presence_table_clear(&presence_state);
+}
+
+SBR_PLUGIN_DEFINE(.name = "presence", .version = "1.0.0",
+                  .description = "who is online in each server, with status",
+                  .config = presence_keys, .on_load = presence_load, .on_unload = presence_unload)

@@ -1,0 +1,217 @@
+/* Presence in shared state: connect, disconnect, status changes, refresh. */
+#include "presence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const presence_statuses[] = {"online", "idle", "dnd", "invisible"};
+
+int presence_status_valid(const char *status)
+{
+    for (size_t i = 0; i < sizeof presence_statuses / sizeof *presence_statuses; i++)
+        if (strcmp(status, presence_statuses[i]) == 0)
+            return 1;
+    return 0;
+}
+
+const char *presence_status_shown(const char *status)
+{
+    return strcmp(status, "invisible") == 0 ? "offline" : status;
+}
+
+void presence_announce(struct presence *p, const struct presence_conn *rec, const char *shown)
+{
+    for (size_t i = 0; i < rec->n_servers; i++) {
+        char *room = chat_format("server:%s", rec->servers[i]);
+        char *text = chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", rec->servers[i], "user_id",
+                                              rec->user_id, "status", shown));
+        if (room && text)
+            p->api->emit_room(room, "presence_update", text, 0, 0);
+        free(room);
+        free(text);
+    }
+}
+
+void presence_publish_servers(struct presence *p, const struct presence_conn *rec)
+{
+    int hidden = strcmp(rec->status, "invisible") == 0;
+    for (size_t i = 0; i < rec->n_servers; i++) {
+        char *key = chat_format("presence:server:%s", rec->servers[i]);
+        if (key && hidden)
+            p->api->map_del(key, rec->user_id, chat_state_ignore, NULL);
+        else if (key)
+            p->api->map_set(key, rec->user_id, rec->status, p->ttl_ms, chat_state_ignore, NULL);
+        free(key);
+    }
+}
+
+void presence_publish_conn(struct presence *p, const struct presence_conn *rec)
+{
+    char *key = chat_format("presence:conns:%s", rec->user_id);
+    if (key)
+        p->api->map_set(key, rec->field, rec->status, p->ttl_ms, chat_state_ignore, NULL);
+    free(key);
+}
+
+static void presence_refresh_one(struct presence *p, struct presence_conn *rec, void *arg)
+{
+    presence_publish_conn(p, rec);
+    if (strcmp(rec->status, "invisible") != 0)
+        presence_publish_servers(p, rec);
+}
+
+void presence_refresh_all(struct presence *p)
+{
+    presence_table_foreach(p, presence_refresh_one, NULL);
+}
+
+/* --- connect ------------------------------------------------------------- */
+
+struct presence_pending {
+    struct presence *p;
+    sbr_conn_id conn;
+};
+
+/* A later connection takes the status the user already has elsewhere. */
+static void presence_inherited(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_pending *pending = userdata;
+    struct presence *p = pending->p;
+    struct presence_conn *rec = presence_table_find(p, pending->conn);
+    for (size_t i = 0; rec && reply->status == SBR_OK && i < reply->n; i++) {
+        const char *status = reply->values[i];
+        if (strcmp(reply->fields[i], rec->field) != 0 && presence_status_valid(status)) {
+            if (strcmp(status, rec->status) != 0) {
+                strcpy(rec->status, status);
+                presence_publish_conn(p, rec);
+            }
+            break;
+        }
+    }
+    p->api->connect_resume(pending->conn, SBR_PASS, NULL);
+    free(pending);
+}
+
+static void presence_connected(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_pending *pending = userdata;
+    struct presence *p = pending->p;
+    struct presence_conn *rec = presence_table_find(p, pending->conn);
+    if (rec && reply->status == SBR_OK && reply->count == 1 && reply->changed) {
+        /* The user's first live connection anywhere: online, before `ready`. */
+        presence_publish_servers(p, rec);
+        presence_announce(p, rec, "online");
+    } else if (rec && reply->status == SBR_OK && reply->count > 1) {
+        char *key = chat_format("presence:conns:%s", rec->user_id);
+        int rc = key ? p->api->map_get_all(key, presence_inherited, pending) : SBR_ERR_NOMEM;
+        free(key);
+        if (rc == SBR_OK)
+            return;
+    }
+    p->api->connect_resume(pending->conn, SBR_PASS, NULL);
+    free(pending);
+}
+
+int presence_on_connect(struct presence *p, const sbr_event_connect *event)
+{
+    const sbr_identity *who = p->api->conn_identity(event->conn);
+    if (!who || !who->user_id || (event->nsp && strcmp(event->nsp, "/") != 0))
+        return SBR_PASS;
+    struct presence_conn *rec = presence_table_find(p, event->conn);
+    if (!rec)
+        rec = presence_table_add(p, event->conn, who);
+    struct presence_pending *pending = rec ? malloc(sizeof *pending) : NULL;
+    char *key = rec ? chat_format("presence:conns:%s", rec->user_id) : NULL;
+    int rc = SBR_ERR_NOMEM;
+    if (pending && key) {
+        pending->p = p;
+        pending->conn = event->conn;
+        rc = p->api->map_set(key, rec->field, rec->status, p->ttl_ms, presence_connected, pending);
+    }
+    free(key);
+    if (rc != SBR_OK) {
+        /* Presence is best effort: the connection goes on without it. */
+        free(pending);
+        return SBR_PASS;
+    }
+    return SBR_PENDING;
+}
+
+/* --- disconnect ---------------------------------------------------------- */
+
+struct presence_gone {
+    struct presence *p;
+    struct presence_conn *rec;
+};
+
+static void presence_disconnected(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_gone *gone = userdata;
+    struct presence *p = gone->p;
+    struct presence_conn *rec = gone->rec;
+    if (reply->status == SBR_OK && reply->count == 0 && reply->changed) {
+        /* The user's last live connection anywhere: offline. */
+        for (size_t i = 0; i < rec->n_servers; i++) {
+            char *key = chat_format("presence:server:%s", rec->servers[i]);
+            if (key)
+                p->api->map_del(key, rec->user_id, chat_state_ignore, NULL);
+            free(key);
+        }
+        /* Others already see an invisible user as offline. */
+        if (strcmp(rec->status, "invisible") != 0)
+            presence_announce(p, rec, "offline");
+    }
+    presence_conn_free(rec);
+    free(gone);
+}
+
+void presence_on_disconnect(struct presence *p, sbr_conn_id conn)
+{
+    struct presence_conn *rec = presence_table_find(p, conn);
+    if (!rec)
+        return;
+    presence_table_unlink(p, rec);
+    struct presence_gone *gone = malloc(sizeof *gone);
+    char *key = chat_format("presence:conns:%s", rec->user_id);
+    int rc = SBR_ERR_NOMEM;
+    if (gone && key) {
+        gone->p = p;
+        gone->rec = rec;
+        rc = p->api->map_del(key, rec->field, presence_disconnected, gone);
+    }
+    free(key);
+    if (rc != SBR_OK) {
+        /* The entry expires by itself after the TTL. */
+        free(gone);
+        presence_conn_free(rec);
+    }
+}
+
+/* --- status changes -------------------------------------------------------- */
+
+struct presence_status_change {
+    const char *user_id;
+    const char *status;
+};
+
+static void presence_apply_status(struct presence *p, struct presence_conn *rec, void *arg)
+{
+    const struct presence_status_change *change = arg;
+    if (strcmp(rec->user_id, change->user_id) != 0 || strcmp(rec->status, change->status) == 0)
+        return;
+    strcpy(rec->status, change->status);
+    presence_publish_conn(p, rec);
+}
+
+void presence_on_status(const char *topic, const char *data, size_t len, void *userdata)
+{
+    struct presence *p = userdata;
+    json_t *doc = json_loadb(data, len, 0, NULL);
+    const char *user_id = json_string_value(json_object_get(doc, "user_id"));
+    const char *status = json_string_value(json_object_get(doc, "status"));
+    if (user_id && status && presence_status_valid(status)) {
+        struct presence_status_change change = {user_id, status};
+        presence_table_foreach(p, presence_apply_status, &change);
+    }
+    json_decref(doc);
+}

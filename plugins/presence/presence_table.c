@@ -1,0 +1,91 @@
+/* This worker's connections of identified users, by connection id. */
+#include "presence.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t presence_bucket(sbr_conn_id conn)
+{
+    return (size_t)((conn * 11400714819323198485ull) >> 52) % PRESENCE_BUCKETS;
+}
+
+struct presence_conn *presence_table_find(struct presence *p, sbr_conn_id conn)
+{
+    for (struct presence_conn *r = p->buckets[presence_bucket(conn)]; r; r = r->next)
+        if (r->conn == conn)
+            return r;
+    return NULL;
+}
+
+void presence_conn_free(struct presence_conn *rec)
+{
+    if (!rec)
+        return;
+    for (size_t i = 0; i < rec->n_servers; i++)
+        free(rec->servers[i]);
+    free(rec->servers);
+    free(rec->user_id);
+    free(rec);
+}
+
+struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, const sbr_identity *who)
+{
+    struct presence_conn *rec = calloc(1, sizeof *rec);
+    if (!rec)
+        return NULL;
+    rec->conn = conn;
+    rec->user_id = strdup(who->user_id);
+    rec->servers = who->n_servers ? calloc(who->n_servers, sizeof *rec->servers) : NULL;
+    if (!rec->user_id || (who->n_servers && !rec->servers)) {
+        presence_conn_free(rec);
+        return NULL;
+    }
+    for (size_t i = 0; i < who->n_servers; i++) {
+        /* Server ids end up in room and key names: keep the valid ones. */
+        if (!who->servers[i] || !chat_id_valid(who->servers[i]))
+            continue;
+        if (!(rec->servers[rec->n_servers] = strdup(who->servers[i]))) {
+            presence_conn_free(rec);
+            return NULL;
+        }
+        rec->n_servers++;
+    }
+    strcpy(rec->status, "online");
+    snprintf(rec->field, sizeof rec->field, "%s:%" PRIu64, p->worker, (uint64_t)conn);
+    size_t b = presence_bucket(conn);
+    rec->next = p->buckets[b];
+    p->buckets[b] = rec;
+    return rec;
+}
+
+void presence_table_unlink(struct presence *p, struct presence_conn *rec)
+{
+    for (struct presence_conn **r = &p->buckets[presence_bucket(rec->conn)]; *r; r = &(*r)->next) {
+        if (*r == rec) {
+            *r = rec->next;
+            rec->next = NULL;
+            return;
+        }
+    }
+}
+
+void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
+                            void *arg)
+{
+    for (size_t b = 0; b < PRESENCE_BUCKETS; b++)
+        for (struct presence_conn *r = p->buckets[b]; r; r = r->next)
+            fn(p, r, arg);
+}
+
+void presence_table_clear(struct presence *p)
+{
+    for (size_t b = 0; b < PRESENCE_BUCKETS; b++) {
+        while (p->buckets[b]) {
+            struct presence_conn *r = p->buckets[b];
+            p->buckets[b] = r->next;
+            presence_conn_free(r);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+/* The typing plugin: descriptor, configuration and hook dispatch. */
+#include "typing.h"
+
+#include <string.h>
+
+static struct typing typing_state;
+
+static const sbr_config_key typing_keys[] = {
+    {"ttl_seconds", SBR_CONF_INT, "10", 1, 3600, SBR_CONF_RELOADABLE,
+     "how long a typing indicator lives without a refresh"},
+    {"rebroadcast_ms", SBR_CONF_INT, "3000", 0, 3600000, SBR_CONF_RELOADABLE,
+     "a typing_start repeated within this window refreshes without a new broadcast"},
+    SBR_CONF_END,
+};
+
+static void typing_configure(struct typing *t)
+{
+    t->ttl_ms = (uint64_t)t->api->config_int(t->self, "ttl_seconds") * 1000u;
+    t->rebroadcast_ms = (uint64_t)t->api->config_int(t->self, "rebroadcast_ms");
+}
+
+static int typing_on_message(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_message *message = event;
+    struct typing *t = userdata;
+    if (strcmp(message->event, "typing_start") == 0)
+        return typing_on_start(t, message);
+    if (strcmp(message->event, "typing_stop") == 0)
+        return typing_on_stop(t, message);
+    if (strcmp(message->event, "send_message") == 0)
+        return typing_on_end_event(t, message, 0);
+    if (strcmp(message->event, "leave_channel") == 0)
+        return typing_on_end_event(t, message, 1);
+    return SBR_PASS;
+}
+
+static int typing_on_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_disconnect *gone = event;
+    typing_on_disconnect(userdata, gone->conn);
+    return 0;
+}
+
+static int typing_on_reload(enum sbr_event_id id, void *event, void *userdata)
+{
+    typing_configure(userdata);
+    return 0;
+}
+
+static int typing_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct typing *t = &typing_state;
+    memset(t, 0, sizeof *t);
+    t->self = self;
+    t->api = api;
+    typing_configure(t);
+    if (api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK) {
+        api->set_error(self, "cannot register the hooks of typing");
+        return -1;
+    }
+    return 0;
+}
+
+/* The core stops the timers after this; the entries they point to go here. */
+static void typing_unload(sbr_plugin *self)
+{
+    typing_table_clear(&typing_state);
+}
+
+SBR_PLUGIN_DEFINE(.name = "typing", .version = "1.0.0", .description = "typing indicators per channel",
+                  .config = typing_keys, .on_load = typing_load, .on_unload = typing_unload)

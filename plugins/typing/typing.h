@@ -1,0 +1,61 @@
+/* The typing plugin: typing indicators per channel (private).
+ *
+ * Shared state: the map "typing:<channel_id>" has one field per user typing
+ * there, expiring after the TTL, so join_channel on any worker can list
+ * them.  Each worker also keeps the typings of its own connections, one
+ * entry per (user, channel) with the connections typing and a timer that
+ * ends the typing (typing_stop to the others) when the TTL runs out. */
+#ifndef SBR_TYPING_H
+#define SBR_TYPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <superbot-realtime/plugin.h>
+#include "chat_event.h"
+
+#define TYPING_BUCKETS 1024
+
+struct typing_entry {
+    struct typing_entry *next; /* hash chain */
+    struct typing *owner;
+    char *user_id;
+    char channel_id[CHAT_ID_MAX + 1];
+    sbr_conn_id *conns;        /* local connections of the user typing here */
+    size_t n_conns;
+    size_t cap_conns;
+    sbr_timer_id timer;        /* ends the typing after the TTL */
+    uint64_t broadcast_ms;     /* when typing_start last went out */
+};
+
+struct typing {
+    sbr_plugin *self;
+    const sbr_api *api;
+    uint64_t ttl_ms;
+    uint64_t rebroadcast_ms;
+    struct typing_entry *buckets[TYPING_BUCKETS];
+};
+
+/* --- the local table (typing_table.c) --- */
+struct typing_entry *typing_table_find(struct typing *t, const char *user_id, const char *channel_id);
+/* A new entry with no connection, or NULL. */
+struct typing_entry *typing_table_add(struct typing *t, const char *user_id, const char *channel_id);
+/* Unlink and free an entry (its timer must be stopped or fired). */
+void typing_table_remove(struct typing *t, struct typing_entry *entry);
+/* Record a connection in the entry; returns 0 or -1 (no memory). */
+int typing_entry_add_conn(struct typing_entry *entry, sbr_conn_id conn);
+/* Forget a connection; returns 1 if it was there. */
+int typing_entry_drop_conn(struct typing_entry *entry, sbr_conn_id conn);
+/* Call fn for every entry; fn may remove the entry it is given. */
+void typing_table_foreach(struct typing *t, void (*fn)(struct typing *t, struct typing_entry *entry, void *arg),
+                          void *arg);
+/* Free every entry (unload). */
+void typing_table_clear(struct typing *t);
+
+/* --- the events (typing_events.c) --- */
+int typing_on_start(struct typing *t, const sbr_event_message *event);
+int typing_on_stop(struct typing *t, const sbr_event_message *event);
+/* send_message and leave_channel end the sender's typing and pass on. */
+int typing_on_end_event(struct typing *t, const sbr_event_message *event, int leaving);
+void typing_on_disconnect(struct typing *t, sbr_conn_id conn);
+
+#endif

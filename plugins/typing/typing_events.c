@@ -1,0 +1,137 @@
+/* typing_start, typing_stop, and the ends of a typing: a sent message,
+ * leaving the channel, a disconnect, the TTL. */
+#include "typing.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Emit a typing event about `entry` to its channel, except one connection. */
+static void typing_emit(struct typing *t, struct typing_entry *entry, const char *name, sbr_conn_id except)
+{
+    json_t *data = json_pack("{s:s, s:s}", "channel_id", entry->channel_id, "user_id", entry->user_id);
+    if (data && strcmp(name, "typing_start") == 0)
+        json_object_set_new(data, "expires_in", json_integer((json_int_t)(t->ttl_ms / 1000)));
+    char *text = chat_json_dump(data);
+    char *room = chat_format("channel:%s", entry->channel_id);
+    if (text && room)
+        t->api->emit_room(room, name, text, except, 0);
+    free(text);
+    free(room);
+}
+
+/* End a typing: drop it from shared state, tell the others, forget it. */
+static void typing_end(struct typing *t, struct typing_entry *entry, sbr_conn_id except)
+{
+    char *key = chat_format("typing:%s", entry->channel_id);
+    if (key)
+        t->api->map_del(key, entry->user_id, chat_state_ignore, NULL);
+    free(key);
+    typing_emit(t, entry, "typing_stop", except);
+    if (entry->timer)
+        t->api->timer_stop(t->self, entry->timer);
+    typing_table_remove(t, entry);
+}
+
+static void typing_expired(void *userdata)
+{
+    struct typing_entry *entry = userdata;
+    entry->timer = 0;
+    typing_end(entry->owner, entry, entry->n_conns ? entry->conns[0] : 0);
+}
+
+/* The user of a connection and the channel of a {"channel_id"} payload;
+ * NULL when either is missing. */
+static const sbr_identity *typing_who(struct typing *t, const sbr_event_message *event, char *channel_id)
+{
+    json_t *payload = chat_event_payload(event);
+    int ok = payload && chat_id_read(payload, "channel_id", channel_id) == 0;
+    json_decref(payload);
+    return ok ? t->api->conn_identity(event->conn) : NULL;
+}
+
+int typing_on_start(struct typing *t, const sbr_event_message *event)
+{
+    const sbr_api *api = t->api;
+    char channel_id[CHAT_ID_MAX + 1];
+    json_t *payload = chat_event_payload(event);
+    int valid = payload && chat_id_read(payload, "channel_id", channel_id) == 0;
+    json_decref(payload);
+    if (!valid) {
+        chat_ack_error(api, event->msg, "invalid_payload");
+        return SBR_CONSUME;
+    }
+    const sbr_identity *who = api->conn_identity(event->conn);
+    char *room = chat_format("channel:%s", channel_id);
+    int joined = who && room && api->room_contains(event->conn, room) == 1;
+    free(room);
+    if (!joined) {
+        chat_ack_error(api, event->msg, "forbidden");
+        return SBR_CONSUME;
+    }
+    struct typing_entry *entry = typing_table_find(t, who->user_id, channel_id);
+    int fresh = entry == NULL;
+    if (fresh)
+        entry = typing_table_add(t, who->user_id, channel_id);
+    if (!entry || typing_entry_add_conn(entry, event->conn) != 0) {
+        if (entry && fresh)
+            typing_table_remove(t, entry);
+        chat_ack_error(api, event->msg, "internal");
+        return SBR_CONSUME;
+    }
+    uint64_t now = api->now_ms();
+    char *key = chat_format("typing:%s", channel_id);
+    if (key)
+        api->map_set(key, who->user_id, "", t->ttl_ms, chat_state_ignore, NULL);
+    free(key);
+    if (entry->timer)
+        api->timer_stop(t->self, entry->timer);
+    entry->timer = api->timer_start(t->self, t->ttl_ms, 0, typing_expired, entry);
+    /* A repeat inside the window only refreshes: clients resend typing_start
+     * every few seconds while the user types. */
+    if (fresh || now - entry->broadcast_ms >= t->rebroadcast_ms) {
+        entry->broadcast_ms = now;
+        typing_emit(t, entry, "typing_start", event->conn);
+    }
+    chat_ack(api, event->msg,
+             json_pack("{s:b, s:s, s:I}", "ok", 1, "channel_id", channel_id, "expires_in",
+                       (json_int_t)(t->ttl_ms / 1000)));
+    return SBR_CONSUME;
+}
+
+int typing_on_stop(struct typing *t, const sbr_event_message *event)
+{
+    char channel_id[CHAT_ID_MAX + 1];
+    const sbr_identity *who = typing_who(t, event, channel_id);
+    if (!who) {
+        chat_ack_error(t->api, event->msg, t->api->conn_identity(event->conn) ? "invalid_payload" : "forbidden");
+        return SBR_CONSUME;
+    }
+    struct typing_entry *entry = typing_table_find(t, who->user_id, channel_id);
+    if (entry)
+        typing_end(t, entry, event->conn);
+    chat_ack(t->api, event->msg, json_pack("{s:b, s:s}", "ok", 1, "channel_id", channel_id));
+    return SBR_CONSUME;
+}
+
+int typing_on_end_event(struct typing *t, const sbr_event_message *event, int leaving)
+{
+    char channel_id[CHAT_ID_MAX + 1];
+    const sbr_identity *who = typing_who(t, event, channel_id);
+    struct typing_entry *entry = who ? typing_table_find(t, who->user_id, channel_id) : NULL;
+    /* Leaving ends only this connection's part; a message ends the user's typing. */
+    if (entry && (!leaving || (typing_entry_drop_conn(entry, event->conn) && entry->n_conns == 0)))
+        typing_end(t, entry, event->conn);
+    return SBR_PASS;
+}
+
+static void typing_drop_conn(struct typing *t, struct typing_entry *entry, void *arg)
+{
+    sbr_conn_id conn = *(const sbr_conn_id *)arg;
+    if (typing_entry_drop_conn(entry, conn) && entry->n_conns == 0)
+        typing_end(t, entry, conn);
+}
+
+void typing_on_disconnect(struct typing *t, sbr_conn_id conn)
+{
+    typing_table_foreach(t, typing_drop_conn, &conn);
+}
