@@ -1,0 +1,130 @@
+/* bus-redis: the state-and-bus interface over Redis, so several workers
+ * share presence, typing, slow mode, revocations and broadcasts.  Without a
+ * URL, or while Redis is unreachable, it answers from the embedded
+ * in-process store, exactly as bus-local would. */
+#include "bus_redis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static const sbr_config_key bus_redis_keys[] = {
+    {"url", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET,
+     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]; empty: in-process only"},
+    {"key_prefix", SBR_CONF_STRING, "superbot-realtime:", 0, 0, 0,
+     "prefix of every key and channel, so deployments can share one Redis"},
+    {"connect_timeout_ms", SBR_CONF_INT, "2000", 50, 600000, 0,
+     "longest wait to connect, and for any answer, before Redis counts as down"},
+    {"reconnect_max_ms", SBR_CONF_INT, "10000", 100, 3600000, 0, "cap of the exponential reconnect backoff"},
+    SBR_CONF_END,
+};
+
+static struct bus_redis *bus_redis;
+
+static const sbr_bus_provider bus_redis_provider = {
+    .struct_size = sizeof(sbr_bus_provider),
+    .name = "bus-redis",
+    .kv_set = redis_state_kv_set,
+    .kv_get = redis_state_kv_get,
+    .kv_del = redis_state_kv_del,
+    .reserve = redis_state_reserve,
+    .map_set = redis_state_map_set,
+    .map_del = redis_state_map_del,
+    .map_get_all = redis_state_map_get_all,
+    .map_count = redis_state_map_count,
+    .publish = redis_pubsub_publish,
+    .subscribe = redis_pubsub_subscribe,
+    .unsubscribe = redis_pubsub_unsubscribe,
+};
+
+/* A random id per process: two workers never share one, and a restarted
+ * worker does not take its echoes for a peer's messages. */
+static void bus_redis_worker_id(char out[BUS_REDIS_WORKER_ID_LEN + 1])
+{
+    unsigned char raw[BUS_REDIS_WORKER_ID_LEN / 2];
+    if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t mix = ((uint64_t)getpid() << 40) ^ (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+        memcpy(raw, &mix, sizeof(raw));
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[BUS_REDIS_WORKER_ID_LEN] = '\0';
+}
+
+static void bus_redis_free(struct bus_redis *br)
+{
+    if (!br)
+        return;
+    redis_link_stop(br);
+    if (br->topics)
+        redis_pubsub_clear(br);
+    local_bus_free(br->local);
+    redis_url_clear(&br->url);
+    free(br->prefix);
+    free(br);
+}
+
+static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct bus_redis *br = calloc(1, sizeof(*br));
+    if (!br) {
+        api->set_error(self, "out of memory");
+        return -1;
+    }
+    br->self = self;
+    br->api = api;
+    br->state = -1;
+    br->backoff_ms = 100;
+    br->connect_timeout_ms = (uint64_t)api->config_int(self, "connect_timeout_ms");
+    br->reconnect_max_ms = (uint64_t)api->config_int(self, "reconnect_max_ms");
+    br->prefix = strdup(api->config_string(self, "key_prefix"));
+    br->local = local_bus_new(self, api);
+    bus_redis_worker_id(br->worker_id);
+    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0) {
+        api->set_error(self, "out of memory");
+        bus_redis_free(br);
+        return -1;
+    }
+    const char *url = api->config_string(self, "url");
+    if (url[0]) {
+        char err[200];
+        if (redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
+            api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+            bus_redis_free(br);
+            return -1;
+        }
+        redis_url_describe(&br->url, br->url_text, sizeof(br->url_text));
+    }
+    if (api->bus_provide(self, &bus_redis_provider, br) != SBR_OK) {
+        api->set_error(self, "cannot become the bus provider (another bus plugin is loaded?)");
+        bus_redis_free(br);
+        return -1;
+    }
+    bus_redis = br;
+    if (!url[0]) {
+        br->state = SBR_BUS_LOCAL;
+        api->bus_set_state(SBR_BUS_LOCAL, "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state");
+        return 0;
+    }
+    api->log(self, SBR_LOG_INFO, "connecting to Redis at %s (worker %s)", br->url_text, br->worker_id);
+    redis_link_start(br);
+    return 0;
+}
+
+static void bus_redis_unload(sbr_plugin *self)
+{
+    bus_redis_free(bus_redis);
+    bus_redis = NULL;
+}
+
+SBR_PLUGIN_DEFINE(.name = "bus-redis", .version = "1.0.0",
+                  .description = "State and bus shared through Redis, in-process while Redis is away",
+                  .config = bus_redis_keys, .on_load = bus_redis_load, .on_unload = bus_redis_unload)

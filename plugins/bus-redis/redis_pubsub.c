@@ -1,0 +1,279 @@
+/* Fan-out between workers: one Redis channel per topic (key_prefix +
+ * "bus:" + topic), subscribed while the core has an interest in the topic.
+ * A message is the publishing worker's id followed by the payload, so the
+ * echo of our own publishes is dropped here and the core, which already
+ * delivered them locally, never sees them twice.
+ *
+ * hiredis keeps one callback per subscribed channel and forgets it when an
+ * UNSUBSCRIBE is answered, and leaves subscriber mode when the count of
+ * subscriptions reaches zero.  So the subscriber link holds a private
+ * channel of its own for its whole life (the count never reaches zero), and
+ * a topic wanted again while its UNSUBSCRIBE is in flight is subscribed
+ * again only once that answer arrived. */
+#include "bus_redis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REDIS_CHANNEL_SPACE "bus:"
+#define REDIS_ANCHOR_SPACE "worker:"
+/* Topics per SUBSCRIBE when a new link subscribes to everything. */
+#define REDIS_SUBSCRIBE_BATCH 256
+
+struct redis_topic {
+    char *topic;        /* also the strtab key */
+    int wanted;         /* the core wants its messages */
+    int unsubscribing;  /* an UNSUBSCRIBE is unanswered on the current link */
+};
+
+static char *redis_channel(const struct bus_redis *br, const char *space, const char *topic, size_t *len)
+{
+    size_t lp = strlen(br->prefix), ls = strlen(space), lt = strlen(topic);
+    char *ch = malloc(lp + ls + lt + 1);
+    if (ch) {
+        memcpy(ch, br->prefix, lp);
+        memcpy(ch + lp, space, ls);
+        memcpy(ch + lp + ls, topic, lt + 1);
+        *len = lp + ls + lt;
+    }
+    return ch;
+}
+
+static void redis_topic_free(void *p)
+{
+    struct redis_topic *t = p;
+    free(t->topic);
+    free(t);
+}
+
+static void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
+{
+    strtab_remove(br->topics, t->topic);
+    redis_topic_free(t);
+}
+
+static void redis_pubsub_published(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redis_link_answered(ac->data);
+}
+
+int redis_pubsub_publish(void *ctx, const char *topic, const char *data, size_t len)
+{
+    struct bus_redis *br = ctx;
+    if (!br || !topic || (!data && len))
+        return SBR_ERR_INVALID;
+    if (!br->usable || !br->cmd)
+        return SBR_ERR_UNAVAILABLE;
+    size_t chlen;
+    char *ch = redis_channel(br, REDIS_CHANNEL_SPACE, topic, &chlen);
+    char *envelope = malloc(BUS_REDIS_WORKER_ID_LEN + len);
+    int rc = SBR_ERR_NOMEM;
+    if (ch && envelope) {
+        memcpy(envelope, br->worker_id, BUS_REDIS_WORKER_ID_LEN);
+        if (len)
+            memcpy(envelope + BUS_REDIS_WORKER_ID_LEN, data, len);
+        const char *argv[3] = {"PUBLISH", ch, envelope};
+        size_t lens[3] = {7, chlen, BUS_REDIS_WORKER_ID_LEN + len};
+        rc = SBR_ERR_UNAVAILABLE;
+        if (redisAsyncCommandArgv(br->cmd, redis_pubsub_published, NULL, 3, argv, lens) == REDIS_OK) {
+            redis_link_sent(br);
+            rc = SBR_OK;
+        }
+    }
+    free(ch);
+    free(envelope);
+    return rc;
+}
+
+static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata);
+
+/* Send (UN)SUBSCRIBE for n topics at once. */
+static void redis_pubsub_command(struct bus_redis *br, const char *verb, const char *const *topics, size_t n)
+{
+    if (!br->sub || !n)
+        return;
+    const char **argv = malloc((n + 1) * sizeof(*argv));
+    size_t *lens = malloc((n + 1) * sizeof(*lens));
+    char **channels = calloc(n, sizeof(*channels));
+    size_t ok = 0;
+    if (argv && lens && channels) {
+        argv[0] = verb;
+        lens[0] = strlen(verb);
+        for (; ok < n; ok++) {
+            channels[ok] = redis_channel(br, REDIS_CHANNEL_SPACE, topics[ok], &lens[ok + 1]);
+            if (!channels[ok])
+                break;
+            argv[ok + 1] = channels[ok];
+        }
+        if (ok == n)
+            redisAsyncCommandArgv(br->sub, redis_pubsub_reply, NULL, (int)n + 1, argv, lens);
+    }
+    if (channels)
+        for (size_t i = 0; i < ok; i++)
+            free(channels[i]);
+    free(channels);
+    free(argv);
+    free(lens);
+    if (ok != n)
+        redis_link_fail(br, "out of memory while subscribing");
+}
+
+/* The topic of a channel of ours, or NULL. */
+static const char *redis_pubsub_topic(const struct bus_redis *br, const redisReply *channel)
+{
+    size_t lp = strlen(br->prefix), ls = strlen(REDIS_CHANNEL_SPACE);
+    if (channel->type != REDIS_REPLY_STRING || channel->len < lp + ls ||
+        memcmp(channel->str, br->prefix, lp) != 0 || memcmp(channel->str + lp, REDIS_CHANNEL_SPACE, ls) != 0)
+        return NULL;
+    return channel->str + lp + ls;
+}
+
+/* Every reply of the subscriber link: ["message", channel, envelope],
+ * ["subscribe" | "unsubscribe", channel, count]. */
+static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct bus_redis *br = ac->data;
+    redisReply *reply = r;
+    if (!reply || ac != br->sub)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char reason[300];
+        snprintf(reason, sizeof(reason), "SUBSCRIBE failed: %s", reply->str);
+        redis_link_fail(br, reason);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    const char *kind = reply->element[0]->str;
+    if (strcmp(kind, "subscribe") == 0) {
+        if (privdata) /* the link's own channel: the handshake is over */
+            redis_link_handshake_step(br, ac);
+        return;
+    }
+    const char *topic = redis_pubsub_topic(br, reply->element[1]);
+    if (!topic)
+        return;
+    if (strcmp(kind, "unsubscribe") == 0) {
+        struct redis_topic *t = strtab_get(br->topics, topic);
+        if (!t || !t->unsubscribing)
+            return;
+        t->unsubscribing = 0;
+        if (t->wanted)
+            redis_pubsub_command(br, "SUBSCRIBE", (const char *const *)&t->topic, 1);
+        else
+            redis_topic_drop(br, t);
+        return;
+    }
+    const redisReply *env = reply->element[2];
+    if (strcmp(kind, "message") != 0 || env->type != REDIS_REPLY_STRING || env->len < BUS_REDIS_WORKER_ID_LEN)
+        return;
+    if (memcmp(env->str, br->worker_id, BUS_REDIS_WORKER_ID_LEN) == 0)
+        return; /* our own echo */
+    br->api->bus_deliver(topic, env->str + BUS_REDIS_WORKER_ID_LEN, env->len - BUS_REDIS_WORKER_ID_LEN);
+}
+
+int redis_pubsub_open(struct bus_redis *br, redisAsyncContext *ac)
+{
+    size_t len;
+    char *anchor = redis_channel(br, REDIS_ANCHOR_SPACE, br->worker_id, &len);
+    if (!anchor)
+        return -1;
+    const char *argv[2] = {"SUBSCRIBE", anchor};
+    size_t lens[2] = {9, len};
+    /* A non-NULL privdata marks the answer that ends the handshake. */
+    int rc = redisAsyncCommandArgv(ac, redis_pubsub_reply, br, 2, argv, lens);
+    free(anchor);
+    return rc == REDIS_OK ? 0 : -1;
+}
+
+int redis_pubsub_subscribe(void *ctx, const char *topic)
+{
+    struct bus_redis *br = ctx;
+    if (!br || !topic)
+        return SBR_ERR_INVALID;
+    struct redis_topic *t = strtab_get(br->topics, topic);
+    if (t && t->wanted)
+        return SBR_OK;
+    if (!t) {
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->topic = strdup(topic)) || strtab_insert(br->topics, t->topic, t) != 0) {
+            if (t)
+                free(t->topic);
+            free(t);
+            return SBR_ERR_NOMEM;
+        }
+    }
+    t->wanted = 1;
+    if (br->usable && !t->unsubscribing)
+        redis_pubsub_command(br, "SUBSCRIBE", (const char *const *)&t->topic, 1);
+    return SBR_OK;
+}
+
+int redis_pubsub_unsubscribe(void *ctx, const char *topic)
+{
+    struct bus_redis *br = ctx;
+    if (!br || !topic)
+        return SBR_ERR_INVALID;
+    struct redis_topic *t = strtab_get(br->topics, topic);
+    if (!t || !t->wanted)
+        return SBR_OK;
+    t->wanted = 0;
+    if (t->unsubscribing)
+        return SBR_OK;
+    if (!br->usable || !br->sub) {
+        redis_topic_drop(br, t);
+        return SBR_OK;
+    }
+    t->unsubscribing = 1;
+    redis_pubsub_command(br, "UNSUBSCRIBE", (const char *const *)&t->topic, 1);
+    return SBR_OK;
+}
+
+struct redis_pubsub_batch {
+    struct bus_redis *br;
+    const char *topics[REDIS_SUBSCRIBE_BATCH];
+    size_t n;
+    struct redis_topic **unwanted;
+    size_t nunwanted;
+};
+
+static void redis_pubsub_batch_add(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct redis_pubsub_batch *b = userdata;
+    t->unsubscribing = 0; /* a new link has no subscription to drop */
+    if (!t->wanted) {
+        if (b->unwanted)
+            b->unwanted[b->nunwanted++] = t;
+        return;
+    }
+    b->topics[b->n++] = t->topic;
+    if (b->n == REDIS_SUBSCRIBE_BATCH) {
+        redis_pubsub_command(b->br, "SUBSCRIBE", b->topics, b->n);
+        b->n = 0;
+    }
+}
+
+void redis_pubsub_resubscribe(struct bus_redis *br)
+{
+    struct redis_pubsub_batch b = {.br = br};
+    b.unwanted = malloc((strtab_count(br->topics) + 1) * sizeof(*b.unwanted));
+    strtab_foreach(br->topics, redis_pubsub_batch_add, &b);
+    redis_pubsub_command(br, "SUBSCRIBE", b.topics, b.n);
+    for (size_t i = 0; i < b.nunwanted; i++)
+        redis_topic_drop(br, b.unwanted[i]);
+    free(b.unwanted);
+}
+
+int redis_pubsub_init(struct bus_redis *br)
+{
+    br->topics = strtab_new();
+    return br->topics ? 0 : -1;
+}
+
+void redis_pubsub_clear(struct bus_redis *br)
+{
+    strtab_free(br->topics, redis_topic_free);
+    br->topics = NULL;
+}

@@ -1,0 +1,449 @@
+/* The state operations over Redis.  Keys live under key_prefix + "kv:",
+ * maps under key_prefix + "map:" (a HASH of values) and key_prefix +
+ * "mapx:" (a ZSET of field -> deadline in ms).  Map scripts read the
+ * server's clock, so workers with skewed clocks agree, and purge expired
+ * fields before anything else, so each call costs O(log n + expired) plus
+ * what it returns.  A command the link cannot carry, or whose link dies
+ * before the answer, is answered by the in-process store instead. */
+#include "bus_redis.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shared head of the map scripts: KEYS[1] the hash, KEYS[2] the deadlines.
+ * HDEL in chunks keeps unpack() within Lua's stack. */
+#define REDIS_MAP_PURGE                                                          \
+    "if redis.replicate_commands then redis.replicate_commands() end\n"         \
+    "local t = redis.call('TIME')\n"                                             \
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"    \
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)\n"           \
+    "for i = 1, #dead, 1000 do\n"                                                \
+    "  redis.call('HDEL', KEYS[1], unpack(dead, i, math.min(i + 999, #dead)))\n" \
+    "end\n"                                                                      \
+    "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end\n"
+
+static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
+    [REDIS_SCRIPT_RESERVE] =
+        "local ttl = tonumber(ARGV[1])\n"
+        "local ok\n"
+        "if ttl > 0 then ok = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ttl)\n"
+        "else ok = redis.call('SET', KEYS[1], '1', 'NX') end\n"
+        "if ok then return {1, 0} end\n"
+        "return {0, redis.call('PTTL', KEYS[1])}\n",
+    /* ARGV: field, value, ttl_ms (0: no expiry).  The keys expire with
+     * their last field, so an abandoned map leaves nothing behind. */
+    [REDIS_SCRIPT_MAP_SET] =
+        REDIS_MAP_PURGE
+        "local ttl = tonumber(ARGV[3])\n"
+        "local new = 1 - redis.call('HEXISTS', KEYS[1], ARGV[1])\n"
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+        "if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])\n"
+        "else redis.call('ZADD', KEYS[2], '+inf', ARGV[1]) end\n"
+        "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
+        "local until_ms = tonumber(last[2])\n"
+        "if until_ms == math.huge then\n"
+        "  redis.call('PERSIST', KEYS[1]); redis.call('PERSIST', KEYS[2])\n"
+        "else\n"
+        "  redis.call('PEXPIREAT', KEYS[1], until_ms); redis.call('PEXPIREAT', KEYS[2], until_ms)\n"
+        "end\n"
+        "return {new, redis.call('HLEN', KEYS[1])}\n",
+    [REDIS_SCRIPT_MAP_DEL] =
+        REDIS_MAP_PURGE
+        "local gone = redis.call('HDEL', KEYS[1], ARGV[1])\n"
+        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+        "return {gone, redis.call('HLEN', KEYS[1])}\n",
+    [REDIS_SCRIPT_MAP_GET_ALL] =
+        REDIS_MAP_PURGE
+        "return redis.call('HGETALL', KEYS[1])\n",
+    [REDIS_SCRIPT_MAP_COUNT] =
+        REDIS_MAP_PURGE
+        "return redis.call('HLEN', KEYS[1])\n",
+};
+
+const char *redis_script_source(enum redis_script script)
+{
+    return redis_scripts[script];
+}
+
+enum redis_op_kind {
+    REDIS_OP_KV_SET,
+    REDIS_OP_KV_GET,
+    REDIS_OP_KV_DEL,
+    REDIS_OP_RESERVE,
+    REDIS_OP_MAP_SET,
+    REDIS_OP_MAP_DEL,
+    REDIS_OP_MAP_GET_ALL,
+    REDIS_OP_MAP_COUNT
+};
+
+/* One operation in flight, with its arguments kept so it can be replayed
+ * on the in-process store or re-sent with EVAL. */
+struct redis_op {
+    struct bus_redis *br;
+    enum redis_op_kind kind;
+    sbr_state_done_fn done;
+    void *userdata;
+    char *key;       /* as the caller named it */
+    char *redis_key; /* key_prefix + "kv:" or "map:" + key */
+    char *redis_exp; /* maps: key_prefix + "mapx:" + key */
+    char *field;
+    char *value;
+    size_t len;
+    uint64_t ttl_ms;
+};
+
+static void redis_op_free(struct redis_op *op)
+{
+    free(op->key);
+    free(op->redis_key);
+    free(op->redis_exp);
+    free(op->field);
+    free(op->value);
+    free(op);
+}
+
+static char *redis_op_name(const char *prefix, const char *space, const char *key)
+{
+    size_t lp = strlen(prefix), ls = strlen(space), lk = strlen(key);
+    char *name = malloc(lp + ls + lk + 1);
+    if (name) {
+        memcpy(name, prefix, lp);
+        memcpy(name + lp, space, ls);
+        memcpy(name + lp + ls, key, lk + 1);
+    }
+    return name;
+}
+
+static int redis_op_is_map(enum redis_op_kind kind)
+{
+    return kind == REDIS_OP_MAP_SET || kind == REDIS_OP_MAP_DEL || kind == REDIS_OP_MAP_GET_ALL ||
+           kind == REDIS_OP_MAP_COUNT;
+}
+
+static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind kind, const char *key,
+                                     const char *field, const char *value, size_t len, uint64_t ttl_ms,
+                                     sbr_state_done_fn done, void *userdata)
+{
+    struct redis_op *op = calloc(1, sizeof(*op));
+    if (!op)
+        return NULL;
+    op->br = br;
+    op->kind = kind;
+    op->done = done;
+    op->userdata = userdata;
+    op->len = len;
+    op->ttl_ms = ttl_ms;
+    op->key = strdup(key);
+    int map = redis_op_is_map(kind);
+    op->redis_key = redis_op_name(br->prefix, map ? "map:" : "kv:", key);
+    op->redis_exp = map ? redis_op_name(br->prefix, "mapx:", key) : NULL;
+    op->field = field ? strdup(field) : NULL;
+    if (value) {
+        op->value = malloc(len + 1);
+        if (op->value) {
+            memcpy(op->value, value, len);
+            op->value[len] = '\0';
+        }
+    }
+    if (!op->key || !op->redis_key || (map && !op->redis_exp) || (field && !op->field) || (value && !op->value)) {
+        redis_op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* Answer from the in-process store (which defers the callback). */
+static int redis_op_local(struct redis_op *op)
+{
+    local_bus *lb = op->br->local;
+    switch (op->kind) {
+    case REDIS_OP_KV_SET:
+        return local_bus_kv_set(lb, op->key, op->value, op->len, op->ttl_ms, op->done, op->userdata);
+    case REDIS_OP_KV_GET:
+        return local_bus_kv_get(lb, op->key, op->done, op->userdata);
+    case REDIS_OP_KV_DEL:
+        return local_bus_kv_del(lb, op->key, op->done, op->userdata);
+    case REDIS_OP_RESERVE:
+        return local_bus_reserve(lb, op->key, op->ttl_ms, op->done, op->userdata);
+    case REDIS_OP_MAP_SET:
+        return local_bus_map_set(lb, op->key, op->field, op->value, op->ttl_ms, op->done, op->userdata);
+    case REDIS_OP_MAP_DEL:
+        return local_bus_map_del(lb, op->key, op->field, op->done, op->userdata);
+    case REDIS_OP_MAP_GET_ALL:
+        return local_bus_map_get_all(lb, op->key, op->done, op->userdata);
+    case REDIS_OP_MAP_COUNT:
+        return local_bus_map_count(lb, op->key, op->done, op->userdata);
+    }
+    return SBR_ERR_INVALID;
+}
+
+static void redis_op_answer(struct redis_op *op, sbr_state_reply *reply)
+{
+    reply->struct_size = sizeof(*reply);
+    if (op->done)
+        op->done(reply, op->userdata);
+}
+
+static void redis_op_fail(struct redis_op *op)
+{
+    sbr_state_reply reply = {.status = SBR_ERR_UNAVAILABLE};
+    redis_op_answer(op, &reply);
+}
+
+static int redis_reply_int(const redisReply *r, long long *out)
+{
+    if (r->type != REDIS_REPLY_INTEGER)
+        return -1;
+    *out = r->integer;
+    return 0;
+}
+
+/* {a, b} integer pairs of the reserve and map scripts. */
+static int redis_reply_pair(const redisReply *r, long long *a, long long *b)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return -1;
+    return redis_reply_int(r->element[0], a) == 0 && redis_reply_int(r->element[1], b) == 0 ? 0 : -1;
+}
+
+/* Fill reply from a Redis answer; -1 when its shape is not the expected one. */
+static int redis_op_decode(struct redis_op *op, const redisReply *r, sbr_state_reply *reply, const char ***arrays)
+{
+    long long a, b;
+    switch (op->kind) {
+    case REDIS_OP_KV_SET:
+        return r->type == REDIS_REPLY_STATUS ? 0 : -1;
+    case REDIS_OP_KV_GET:
+        if (r->type == REDIS_REPLY_NIL)
+            return 0;
+        if (r->type != REDIS_REPLY_STRING)
+            return -1;
+        reply->found = 1;
+        reply->value = r->str;
+        reply->value_len = r->len;
+        return 0;
+    case REDIS_OP_KV_DEL:
+        if (redis_reply_int(r, &a) != 0)
+            return -1;
+        reply->changed = a > 0;
+        return 0;
+    case REDIS_OP_RESERVE:
+        if (redis_reply_pair(r, &a, &b) != 0)
+            return -1;
+        reply->acquired = a == 1;
+        reply->remaining_ms = a == 1 ? 0 : b;
+        return 0;
+    case REDIS_OP_MAP_SET:
+    case REDIS_OP_MAP_DEL:
+        if (redis_reply_pair(r, &a, &b) != 0)
+            return -1;
+        reply->changed = a == 1;
+        reply->count = b;
+        return 0;
+    case REDIS_OP_MAP_COUNT:
+        if (redis_reply_int(r, &a) != 0)
+            return -1;
+        reply->count = a;
+        return 0;
+    case REDIS_OP_MAP_GET_ALL:
+        if (r->type != REDIS_REPLY_ARRAY || r->elements % 2)
+            return -1;
+        reply->n = r->elements / 2;
+        reply->count = (int64_t)reply->n;
+        if (!reply->n)
+            return 0;
+        *arrays = malloc(r->elements * sizeof(char *));
+        if (!*arrays)
+            return -1;
+        for (size_t i = 0; i < r->elements; i++) {
+            if (r->element[i]->type != REDIS_REPLY_STRING) {
+                free(*arrays);
+                *arrays = NULL;
+                return -1;
+            }
+            (*arrays)[(i % 2) * reply->n + i / 2] = r->element[i]->str;
+        }
+        reply->fields = *arrays;
+        reply->values = *arrays + reply->n;
+        return 0;
+    }
+    return -1;
+}
+
+static int redis_op_send(struct redis_op *op, int with_eval);
+
+static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct redis_op *op = privdata;
+    struct bus_redis *br = op->br;
+    redisReply *reply = r;
+    redis_link_answered(br);
+    if (br->unloading) {
+        redis_op_free(op);
+        return;
+    }
+    if (!reply) {
+        /* The link died with this command unanswered: whether it ran is
+         * unknown, and the in-process store is the truth from now on. */
+        if (redis_op_local(op) != SBR_OK)
+            redis_op_fail(op);
+        redis_op_free(op);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0 && br->usable) {
+        /* The script cache was flushed: EVAL loads it again. */
+        if (redis_op_send(op, 1) != SBR_OK) {
+            if (redis_op_local(op) != SBR_OK)
+                redis_op_fail(op);
+            redis_op_free(op);
+        }
+        return;
+    }
+    sbr_state_reply out = {.status = SBR_OK};
+    const char **arrays = NULL;
+    if (reply->type == REDIS_REPLY_ERROR || redis_op_decode(op, reply, &out, &arrays) != 0) {
+        br->api->log(br->self, SBR_LOG_WARN, "unexpected answer from Redis: %s",
+                     reply->type == REDIS_REPLY_ERROR ? reply->str : "(wrong type)");
+        redis_op_fail(op);
+    } else {
+        redis_op_answer(op, &out);
+    }
+    free(arrays);
+    redis_op_free(op);
+}
+
+static const char *redis_op_script(struct redis_op *op, enum redis_script *script)
+{
+    switch (op->kind) {
+    case REDIS_OP_RESERVE: *script = REDIS_SCRIPT_RESERVE; break;
+    case REDIS_OP_MAP_SET: *script = REDIS_SCRIPT_MAP_SET; break;
+    case REDIS_OP_MAP_DEL: *script = REDIS_SCRIPT_MAP_DEL; break;
+    case REDIS_OP_MAP_GET_ALL: *script = REDIS_SCRIPT_MAP_GET_ALL; break;
+    case REDIS_OP_MAP_COUNT: *script = REDIS_SCRIPT_MAP_COUNT; break;
+    default: return NULL;
+    }
+    return redis_scripts[*script];
+}
+
+/* Put the command on the command link.  Returns SBR_OK, or an error when
+ * the link cannot take it (the caller then answers locally). */
+static int redis_op_send(struct redis_op *op, int with_eval)
+{
+    struct bus_redis *br = op->br;
+    if (!br->usable || !br->cmd)
+        return SBR_ERR_UNAVAILABLE;
+    const char *argv[10];
+    size_t lens[10];
+    int argc = 0;
+    char ttl[24];
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, op->ttl_ms);
+
+#define ARG(s, l) (argv[argc] = (s), lens[argc] = (l), argc++)
+#define ARGS(s) ARG((s), strlen(s))
+    enum redis_script script = REDIS_SCRIPT_RESERVE;
+    const char *source = redis_op_script(op, &script);
+    if (source) {
+        if (with_eval || !br->script_sha[script][0]) {
+            ARGS("EVAL");
+            ARGS(source);
+        } else {
+            ARGS("EVALSHA");
+            ARGS(br->script_sha[script]);
+        }
+        ARGS(op->kind == REDIS_OP_RESERVE ? "1" : "2");
+        ARGS(op->redis_key);
+        if (op->kind != REDIS_OP_RESERVE)
+            ARGS(op->redis_exp);
+        if (op->kind == REDIS_OP_RESERVE)
+            ARGS(ttl);
+        if (op->kind == REDIS_OP_MAP_SET || op->kind == REDIS_OP_MAP_DEL)
+            ARGS(op->field);
+        if (op->kind == REDIS_OP_MAP_SET) {
+            ARGS(op->value);
+            ARGS(ttl);
+        }
+    } else if (op->kind == REDIS_OP_KV_SET) {
+        ARGS("SET");
+        ARGS(op->redis_key);
+        ARG(op->value, op->len);
+        if (op->ttl_ms) {
+            ARGS("PX");
+            ARGS(ttl);
+        }
+    } else {
+        ARGS(op->kind == REDIS_OP_KV_GET ? "GET" : "DEL");
+        ARGS(op->redis_key);
+    }
+#undef ARG
+#undef ARGS
+    if (redisAsyncCommandArgv(br->cmd, redis_op_reply, op, argc, argv, lens) != REDIS_OK)
+        return SBR_ERR_UNAVAILABLE;
+    redis_link_sent(br);
+    return SBR_OK;
+}
+
+static int redis_op_start(struct bus_redis *br, enum redis_op_kind kind, const char *key, const char *field,
+                          const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
+{
+    if (!br || !key)
+        return SBR_ERR_INVALID;
+    struct redis_op *op = redis_op_new(br, kind, key, field, value, len, ttl_ms, done, userdata);
+    if (!op)
+        return SBR_ERR_NOMEM;
+    int rc = redis_op_send(op, 0);
+    if (rc == SBR_OK)
+        return SBR_OK;
+    rc = redis_op_local(op);
+    redis_op_free(op);
+    return rc;
+}
+
+int redis_state_kv_set(void *ctx, const char *key, const char *value, size_t len, uint64_t ttl_ms,
+                       sbr_state_done_fn done, void *userdata)
+{
+    if (!value && len)
+        return SBR_ERR_INVALID;
+    return redis_op_start(ctx, REDIS_OP_KV_SET, key, NULL, value ? value : "", len, ttl_ms, done, userdata);
+}
+
+int redis_state_kv_get(void *ctx, const char *key, sbr_state_done_fn done, void *userdata)
+{
+    return redis_op_start(ctx, REDIS_OP_KV_GET, key, NULL, NULL, 0, 0, done, userdata);
+}
+
+int redis_state_kv_del(void *ctx, const char *key, sbr_state_done_fn done, void *userdata)
+{
+    return redis_op_start(ctx, REDIS_OP_KV_DEL, key, NULL, NULL, 0, 0, done, userdata);
+}
+
+int redis_state_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
+{
+    return redis_op_start(ctx, REDIS_OP_RESERVE, key, NULL, NULL, 0, ttl_ms, done, userdata);
+}
+
+int redis_state_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
+                        sbr_state_done_fn done, void *userdata)
+{
+    if (!field || !value)
+        return SBR_ERR_INVALID;
+    return redis_op_start(ctx, REDIS_OP_MAP_SET, key, field, value, strlen(value), ttl_ms, done, userdata);
+}
+
+int redis_state_map_del(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata)
+{
+    if (!field)
+        return SBR_ERR_INVALID;
+    return redis_op_start(ctx, REDIS_OP_MAP_DEL, key, field, NULL, 0, 0, done, userdata);
+}
+
+int redis_state_map_get_all(void *ctx, const char *key, sbr_state_done_fn done, void *userdata)
+{
+    return redis_op_start(ctx, REDIS_OP_MAP_GET_ALL, key, NULL, NULL, 0, 0, done, userdata);
+}
+
+int redis_state_map_count(void *ctx, const char *key, sbr_state_done_fn done, void *userdata)
+{
+    return redis_op_start(ctx, REDIS_OP_MAP_COUNT, key, NULL, NULL, 0, 0, done, userdata);
+}
