@@ -39,5 +39,7 @@ int bus_api_map_count(const char *key, sbr_state_done_fn done, void *ud);
 
 /* Drop the subscriptions of a plugin being unloaded. */
 void bus_unregister_all(sbr_plugin *owner);
+/* Free queued messages and topics (at exit). */
+void bus_free(void);
 
 #endif

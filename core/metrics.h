@@ -33,5 +33,7 @@ int metrics_dynamic_set(const char *name, const char *labels, double value);
 void metrics_http_request(const char *route, int status);
 /* Render everything as Prometheus text into a new malloc'd string. */
 char *metrics_render(void);
+/* Free the dynamic metrics (at exit). */
+void metrics_free(void);
 
 #endif

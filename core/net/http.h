@@ -10,6 +10,8 @@
 int http_server_start(struct event_base *base);
 /* Stop accepting new connections (drain). */
 void http_server_stop_accepting(void);
+/* Settings were reloaded: apply the new limits and timeout. */
+void http_server_reload(void);
 void http_server_free(void);
 
 /* Add the CORS response headers the settings allow for this request's Origin.
@@ -28,6 +30,7 @@ const char *http_api_param(sbr_http_request *req, const char *name);
 const char *http_api_header(sbr_http_request *req, const char *name);
 const char *http_api_body(sbr_http_request *req, size_t *len);
 int http_api_reply(sbr_http_request *req, int status, const char *json_body, const char *extra_headers);
+int http_api_check_api_key(sbr_http_request *req);
 void http_unregister_all(sbr_plugin *owner);
 
 #endif

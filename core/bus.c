@@ -1,0 +1,389 @@
+/* The core's side of the state-and-bus interface: state calls go to the
+ * provider a bus plugin registered; topic interest is counted here so the
+ * provider only hears about a topic's first and last subscriber; local
+ * delivery of a publish waits for the next loop turn. */
+#include "bus.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "plugin/hooks.h"
+#include "sio/sio.h"
+
+struct bus_sub {
+    sbr_plugin *owner;
+    sbr_bus_message_fn fn;
+    void *userdata;
+};
+
+struct bus_topic {
+    struct bus_topic *next;
+    char *name;
+    struct bus_sub *subs;
+    size_t n_subs;
+    int room_interest; /* a local room of this name has members */
+};
+
+/* A publish waiting for the next loop turn to reach local subscribers. */
+struct bus_pending {
+    struct bus_pending *next;
+    char *topic;
+    char *data;
+    size_t len;
+};
+
+static struct bus_topic *bus_topics;
+static const sbr_bus_provider *bus_provider;
+static void *bus_provider_ctx;
+static sbr_plugin *bus_provider_owner;
+static int bus_state = SBR_BUS_LOCAL;
+static struct bus_pending *bus_queue_head, **bus_queue_tail = &bus_queue_head;
+static struct event *bus_queue_event;
+
+int bus_state_get(void)
+{
+    return bus_state;
+}
+
+const char *bus_state_name(void)
+{
+    switch (bus_state) {
+    case SBR_BUS_CONNECTED:
+        return "connected";
+    case SBR_BUS_DOWN:
+        return "down";
+    default:
+        return "disabled";
+    }
+}
+
+static struct bus_topic *bus_topic_find(const char *name)
+{
+    for (struct bus_topic *t = bus_topics; t; t = t->next)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+static int bus_topic_live(const struct bus_topic *t)
+{
+    return t->n_subs > 0 || t->room_interest;
+}
+
+static struct bus_topic *bus_topic_get(const char *name)
+{
+    struct bus_topic *t = bus_topic_find(name);
+    if (t)
+        return t;
+    t = calloc(1, sizeof(*t));
+    if (!t || !(t->name = strdup(name))) {
+        free(t);
+        return NULL;
+    }
+    t->next = bus_topics;
+    bus_topics = t;
+    return t;
+}
+
+/* Tell the provider when a topic gains its first or loses its last
+ * interest, and forget topics nobody wants. */
+static void bus_topic_changed(struct bus_topic *t, int was_live)
+{
+    int live = bus_topic_live(t);
+    if (live != was_live && bus_provider) {
+        int (*fn)(void *, const char *) = live ? bus_provider->subscribe : bus_provider->unsubscribe;
+        if (fn && fn(bus_provider_ctx, t->name) != SBR_OK)
+            log_warn("core", "bus: %s of topic '%s' failed", live ? "subscribe" : "unsubscribe", t->name);
+    }
+    if (live)
+        return;
+    for (struct bus_topic **pp = &bus_topics; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    free(t->subs);
+    free(t->name);
+    free(t);
+}
+
+void bus_room_interest(const char *room, int on)
+{
+    size_t n = strlen(room);
+    char *topic = malloc(sizeof(BUS_ROOM_TOPIC_PREFIX) + n);
+    if (!topic)
+        return;
+    memcpy(topic, BUS_ROOM_TOPIC_PREFIX, sizeof(BUS_ROOM_TOPIC_PREFIX) - 1);
+    memcpy(topic + sizeof(BUS_ROOM_TOPIC_PREFIX) - 1, room, n + 1);
+    struct bus_topic *t = on ? bus_topic_get(topic) : bus_topic_find(topic);
+    free(topic);
+    if (!t)
+        return;
+    int was = bus_topic_live(t);
+    t->room_interest = on;
+    bus_topic_changed(t, was);
+}
+
+int bus_room_publish(const char *room, const char *packet, size_t len)
+{
+    if (!bus_provider || !bus_provider->publish)
+        return SBR_OK; /* one worker: the room was served locally */
+    size_t n = strlen(room);
+    char *topic = malloc(sizeof(BUS_ROOM_TOPIC_PREFIX) + n);
+    if (!topic)
+        return SBR_ERR_NOMEM;
+    memcpy(topic, BUS_ROOM_TOPIC_PREFIX, sizeof(BUS_ROOM_TOPIC_PREFIX) - 1);
+    memcpy(topic + sizeof(BUS_ROOM_TOPIC_PREFIX) - 1, room, n + 1);
+    int rc = bus_provider->publish(bus_provider_ctx, topic, packet, len);
+    free(topic);
+    if (rc != SBR_OK)
+        core_metrics.bus_undelivered++;
+    return rc;
+}
+
+/* Hand a message to this worker's subscribers of topic, or to a room. */
+static void bus_deliver_local(const char *topic, const char *data, size_t len)
+{
+    size_t prefix = sizeof(BUS_ROOM_TOPIC_PREFIX) - 1;
+    if (strncmp(topic, BUS_ROOM_TOPIC_PREFIX, prefix) == 0) {
+        sio_room_deliver(topic + prefix, data, len);
+        return;
+    }
+    struct bus_topic *t = bus_topic_find(topic);
+    if (!t)
+        return;
+    /* Subscriptions only change at load and unload, never from a callback. */
+    for (size_t i = 0; i < t->n_subs; i++)
+        t->subs[i].fn(topic, data, len, t->subs[i].userdata);
+}
+
+static void bus_queue_run(evutil_socket_t fd, short what, void *arg)
+{
+    struct bus_pending *list = bus_queue_head;
+    bus_queue_head = NULL;
+    bus_queue_tail = &bus_queue_head;
+    while (list) {
+        struct bus_pending *m = list;
+        list = m->next;
+        bus_deliver_local(m->topic, m->data, m->len);
+        free(m->topic);
+        free(m->data);
+        free(m);
+    }
+}
+
+static int bus_queue_push(const char *topic, const char *data, size_t len)
+{
+    struct event_base *base = daemon_base();
+    if (!base)
+        return SBR_ERR_STATE;
+    if (!bus_queue_event && !(bus_queue_event = event_new(base, -1, 0, bus_queue_run, NULL)))
+        return SBR_ERR_NOMEM;
+    struct bus_pending *m = calloc(1, sizeof(*m));
+    if (!m)
+        return SBR_ERR_NOMEM;
+    m->topic = strdup(topic);
+    m->data = malloc(len + 1);
+    if (!m->topic || !m->data) {
+        free(m->topic);
+        free(m->data);
+        free(m);
+        return SBR_ERR_NOMEM;
+    }
+    memcpy(m->data, data, len);
+    m->data[len] = '\0';
+    m->len = len;
+    *bus_queue_tail = m;
+    bus_queue_tail = &m->next;
+    event_active(bus_queue_event, EV_TIMEOUT, 0);
+    return SBR_OK;
+}
+
+int bus_api_publish(const char *topic, const char *data, size_t len)
+{
+    if (!topic || !*topic || (!data && len))
+        return SBR_ERR_INVALID;
+    if (!data)
+        data = "";
+    int rc = SBR_OK;
+    if (bus_provider && bus_provider->publish) {
+        rc = bus_provider->publish(bus_provider_ctx, topic, data, len);
+        if (rc != SBR_OK)
+            core_metrics.bus_undelivered++;
+    }
+    int local = bus_queue_push(topic, data, len);
+    return local != SBR_OK ? local : rc;
+}
+
+int bus_api_subscribe(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata)
+{
+    if (!topic || !*topic || !fn)
+        return SBR_ERR_INVALID;
+    struct bus_topic *t = bus_topic_get(topic);
+    if (!t)
+        return SBR_ERR_NOMEM;
+    struct bus_sub *grown = realloc(t->subs, (t->n_subs + 1) * sizeof(*grown));
+    if (!grown) {
+        bus_topic_changed(t, 0);
+        return SBR_ERR_NOMEM;
+    }
+    int was = bus_topic_live(t);
+    t->subs = grown;
+    t->subs[t->n_subs++] = (struct bus_sub){self, fn, userdata};
+    bus_topic_changed(t, was);
+    return SBR_OK;
+}
+
+int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx)
+{
+    if (!provider || provider->struct_size < offsetof(sbr_bus_provider, reserved))
+        return SBR_ERR_INVALID;
+    if (bus_provider)
+        return SBR_ERR_STATE;
+    bus_provider = provider;
+    bus_provider_ctx = ctx;
+    bus_provider_owner = self;
+    /* Topics subscribed before the provider arrived. */
+    for (struct bus_topic *t = bus_topics; t; t = t->next)
+        if (provider->subscribe)
+            provider->subscribe(ctx, t->name);
+    return SBR_OK;
+}
+
+void bus_api_deliver(const char *topic, const char *data, size_t len)
+{
+    if (!topic || (!data && len))
+        return;
+    bus_deliver_local(topic, data ? data : "", len);
+}
+
+void bus_api_set_state(enum sbr_bus_state state, const char *detail)
+{
+    if ((int)state == bus_state || state < SBR_BUS_LOCAL || state > SBR_BUS_DOWN)
+        return;
+    int previous = bus_state;
+    bus_state = (int)state;
+    log_info("core", "bus state: %s%s%s%s", bus_state_name(), detail ? " (" : "", detail ? detail : "",
+             detail ? ")" : "");
+    sbr_event_bus_state ev = {.struct_size = sizeof(ev), .state = (int)state, .previous = previous, .detail = detail};
+    hooks_notify(SBR_EVENT_BUS_STATE, &ev);
+}
+
+/* State services: route to the provider, or refuse without one.  On a
+ * non-zero return `done` is never called. */
+#define BUS_ROUTE(op, ...)                                                                                        \
+    do {                                                                                                          \
+        if (!done)                                                                                                \
+            return SBR_ERR_INVALID;                                                                               \
+        if (!bus_provider || !bus_provider->op)                                                                   \
+            return SBR_ERR_UNAVAILABLE;                                                                           \
+        return bus_provider->op(bus_provider_ctx, __VA_ARGS__);                                                   \
+    } while (0)
+
+int bus_api_kv_set(const char *key, const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *ud)
+{
+    if (!key || (!value && len))
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(kv_set, key, value ? value : "", len, ttl_ms, done, ud);
+}
+
+int bus_api_kv_get(const char *key, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(kv_get, key, done, ud);
+}
+
+int bus_api_kv_del(const char *key, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(kv_del, key, done, ud);
+}
+
+int bus_api_reserve(const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(reserve, key, ttl_ms, done, ud);
+}
+
+int bus_api_map_set(const char *key, const char *field, const char *value, uint64_t ttl_ms, sbr_state_done_fn done,
+                    void *ud)
+{
+    if (!key || !field || !value)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(map_set, key, field, value, ttl_ms, done, ud);
+}
+
+int bus_api_map_del(const char *key, const char *field, sbr_state_done_fn done, void *ud)
+{
+    if (!key || !field)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(map_del, key, field, done, ud);
+}
+
+int bus_api_map_get_all(const char *key, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(map_get_all, key, done, ud);
+}
+
+int bus_api_map_count(const char *key, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    BUS_ROUTE(map_count, key, done, ud);
+}
+
+void bus_unregister_all(sbr_plugin *owner)
+{
+    struct bus_topic *t = bus_topics;
+    while (t) {
+        struct bus_topic *next = t->next;
+        int was = bus_topic_live(t);
+        size_t kept = 0;
+        for (size_t i = 0; i < t->n_subs; i++)
+            if (t->subs[i].owner != owner)
+                t->subs[kept++] = t->subs[i];
+        t->n_subs = kept;
+        bus_topic_changed(t, was);
+        t = next;
+    }
+    if (bus_provider && bus_provider_owner == owner) {
+        bus_provider = NULL;
+        bus_provider_ctx = NULL;
+        bus_provider_owner = NULL;
+        bus_state = SBR_BUS_LOCAL;
+    }
+}
+
+void bus_free(void)
+{
+    struct bus_pending *m = bus_queue_head;
+    while (m) {
+        struct bus_pending *next = m->next;
+        free(m->topic);
+        free(m->data);
+        free(m);
+        m = next;
+    }
+    bus_queue_head = NULL;
+    bus_queue_tail = &bus_queue_head;
+    if (bus_queue_event)
+        event_free(bus_queue_event);
+    bus_queue_event = NULL;
+    while (bus_topics) {
+        struct bus_topic *t = bus_topics;
+        bus_topics = t->next;
+        free(t->subs);
+        free(t->name);
+        free(t);
+    }
+}

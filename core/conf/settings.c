@@ -1,0 +1,233 @@
+/* The core's own settings: declared as a sbr_config_key table like any
+ * plugin's, validated by the same code, then turned into core_settings. */
+#include "conf/conf.h"
+#include "settings.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define R SBR_CONF_RELOADABLE
+static const sbr_config_key settings_table[] = {
+    {"listen", SBR_CONF_STRING, "127.0.0.1:8080", 0, 0, SBR_CONF_REQUIRED, "host:port[,host:port...] to listen on"},
+    {"reuse_port", SBR_CONF_BOOL, "0", 0, 0, 0, "share the port with other workers (SO_REUSEPORT)"},
+    {"plugin_dir", SBR_CONF_STRING, "", 0, 0, 0, "where <name>.so files are found; empty: next to the binary"},
+    {"log_level", SBR_CONF_STRING, "info", 0, 0, R, "debug, info, warn or error"},
+    {"api_key", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET | R, "bearer key of the server API; empty disables it"},
+    {"max_connections", SBR_CONF_INT, "10000", 1, 1000000, R, "Socket.IO connections of this worker"},
+    {"max_payload", SBR_CONF_INT, "1000000", 1024, 100000000, 0, "Engine.IO maxPayload, bytes"},
+    {"ping_interval_ms", SBR_CONF_INT, "25000", 100, 3600000, R, "Engine.IO ping interval"},
+    {"ping_timeout_ms", SBR_CONF_INT, "20000", 100, 3600000, R, "Engine.IO ping timeout"},
+    {"connect_timeout_ms", SBR_CONF_INT, "45000", 100, 3600000, R, "Engine.IO open to Socket.IO CONNECT"},
+    {"cors_origins", SBR_CONF_STRING, "*", 0, 0, R, "\"*\", a comma-separated list of origins, or empty"},
+    {"outbound_buffer_max", SBR_CONF_INT, "1048576", 4096, 1073741824, R, "bytes queued to one connection"},
+    {"max_header_size", SBR_CONF_INT, "16384", 1024, 1048576, R, "HTTP request header bytes (431 past it)"},
+    {"max_body_size", SBR_CONF_INT, "1048576", 1024, 1073741824, R, "HTTP request body bytes (413 past it)"},
+    {"header_timeout_ms", SBR_CONF_INT, "10000", 100, 3600000, R, "time allowed to send a request"},
+    {"inbound_rate", SBR_CONF_INT, "120", 0, 1000000, R, "client events per window; 0 disables"},
+    {"inbound_rate_window_ms", SBR_CONF_INT, "10000", 100, 3600000, R, "window of inbound_rate"},
+    {"shutdown_timeout_ms", SBR_CONF_INT, "10000", 100, 600000, R, "SIGTERM: hard exit after this"},
+    SBR_CONF_END,
+};
+#undef R
+
+static struct core_settings settings_current;
+static struct conf_values settings_current_values;
+
+const sbr_config_key *settings_keys(void)
+{
+    return settings_table;
+}
+
+const struct core_settings *settings_get(void)
+{
+    return &settings_current;
+}
+
+struct conf_values *settings_values(void)
+{
+    return &settings_current_values;
+}
+
+const char *settings_api_key(void)
+{
+    const char *k = conf_values_string(&settings_current_values, "api_key");
+    return k ? k : "";
+}
+
+int settings_parse_listen(const char *text, char *host, size_t hostlen, int *port)
+{
+    const char *colon;
+    const char *h = text;
+    size_t hl;
+    if (*text == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        h = text + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon)
+            return -1;
+        hl = (size_t)(colon - text);
+    }
+    if (hl >= hostlen)
+        return -1;
+    int64_t p;
+    if (conf_parse_int(colon + 1, &p) < 0 || p < 1 || p > 65535)
+        return -1;
+    if (hl == 1 && *h == '*')
+        hl = 0;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+void settings_clear(struct core_settings *s)
+{
+    for (size_t i = 0; i < s->n_listen; i++)
+        free(s->listen[i]);
+    free(s->plugin_dir);
+    free(s->cors_origins);
+    memset(s, 0, sizeof(*s));
+}
+
+static int settings_level(const char *text)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(text, names[i]) == 0)
+            return i;
+    if (strcasecmp(text, "warning") == 0)
+        return 2;
+    return -1;
+}
+
+/* <directory of the executable>/plugins if it exists, else the install dir. */
+static char *settings_default_plugin_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            strcpy(slash, "/plugins");
+            struct stat st;
+            if (stat(exe, &st) == 0 && S_ISDIR(st.st_mode))
+                return strdup(exe);
+        }
+    }
+    return strdup(SBR_INSTALL_PLUGIN_DIR);
+}
+
+static int settings_line(const struct conf_values *v, const char *key)
+{
+    int i = conf_values_index(v, key);
+    return i < 0 ? 0 : v->line[i];
+}
+
+static int settings_listen(const struct conf_values *v, const char *file, struct core_settings *out, char *err,
+                           size_t errlen)
+{
+    char *list = strdup(conf_values_string(v, "listen"));
+    if (!list) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        size_t n = strlen(tok);
+        while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+            tok[--n] = '\0';
+        char host[256];
+        int port;
+        if (out->n_listen == SETTINGS_MAX_LISTEN) {
+            snprintf(err, errlen, "%s:%d: key 'listen': at most %d addresses", file, settings_line(v, "listen"),
+                     SETTINGS_MAX_LISTEN);
+            rc = -1;
+            break;
+        }
+        if (settings_parse_listen(tok, host, sizeof(host), &port) < 0) {
+            snprintf(err, errlen, "%s:%d: key 'listen': '%s' is not host:port", file, settings_line(v, "listen"), tok);
+            rc = -1;
+            break;
+        }
+        if (!(out->listen[out->n_listen++] = strdup(tok))) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && out->n_listen == 0) {
+        snprintf(err, errlen, "%s:%d: key 'listen' names no address", file, settings_line(v, "listen"));
+        rc = -1;
+    }
+    free(list);
+    return rc;
+}
+
+int settings_build(const struct conf_values *v, const char *file, struct core_settings *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (!file)
+        file = "(defaults)";
+    if (settings_listen(v, file, out, err, errlen) < 0)
+        goto fail;
+    out->log_level = settings_level(conf_values_string(v, "log_level"));
+    if (out->log_level < 0) {
+        snprintf(err, errlen, "%s:%d: key 'log_level' expects debug, info, warn or error, got '%s'", file,
+                 settings_line(v, "log_level"), conf_values_string(v, "log_level"));
+        goto fail;
+    }
+    const char *dir = conf_values_string(v, "plugin_dir");
+    out->plugin_dir = *dir ? strdup(dir) : settings_default_plugin_dir();
+    out->cors_origins = strdup(conf_values_string(v, "cors_origins"));
+    if (!out->plugin_dir || !out->cors_origins) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    out->reuse_port = conf_values_bool(v, "reuse_port");
+    out->max_connections = (uint64_t)conf_values_int(v, "max_connections");
+    out->max_payload = (uint64_t)conf_values_int(v, "max_payload");
+    out->ping_interval_ms = (uint64_t)conf_values_int(v, "ping_interval_ms");
+    out->ping_timeout_ms = (uint64_t)conf_values_int(v, "ping_timeout_ms");
+    out->connect_timeout_ms = (uint64_t)conf_values_int(v, "connect_timeout_ms");
+    out->outbound_buffer_max = (uint64_t)conf_values_int(v, "outbound_buffer_max");
+    out->max_header_size = (uint64_t)conf_values_int(v, "max_header_size");
+    out->max_body_size = (uint64_t)conf_values_int(v, "max_body_size");
+    out->header_timeout_ms = (uint64_t)conf_values_int(v, "header_timeout_ms");
+    out->inbound_rate = (uint64_t)conf_values_int(v, "inbound_rate");
+    out->inbound_rate_window_ms = (uint64_t)conf_values_int(v, "inbound_rate_window_ms");
+    out->shutdown_timeout_ms = (uint64_t)conf_values_int(v, "shutdown_timeout_ms");
+    return 0;
+fail:
+    settings_clear(out);
+    return -1;
+}
+
+void settings_install(struct core_settings *s, struct conf_values *values)
+{
+    settings_clear(&settings_current);
+    settings_current = *s;
+    memset(s, 0, sizeof(*s));
+    conf_values_clear(&settings_current_values);
+    settings_current_values = *values;
+    memset(values, 0, sizeof(*values));
+}
+
+void settings_free(void)
+{
+    settings_clear(&settings_current);
+    conf_values_clear(&settings_current_values);
+}

@@ -1,0 +1,249 @@
+/* The process: start-up from conf.d, the loop, signals and shutdown.
+ * SIGTERM/SIGINT stop accepting, drain the Socket.IO connections and exit 0
+ * (at the latest after shutdown_timeout_ms); SIGHUP re-reads conf.d and
+ * applies it only if all of it is valid. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "conf/conf.h"
+#include "log.h"
+#include "metrics.h"
+#include "net/http.h"
+#include "plugin/hooks.h"
+#include "plugin/plugin.h"
+#include "settings.h"
+#include "sio/sio.h"
+
+static struct event_base *daemon_ev_base;
+static const char *daemon_conf_dir;
+static struct event *daemon_signals[3];
+static struct event *daemon_drain_timer;
+static int daemon_draining;
+
+struct event_base *daemon_base(void)
+{
+    return daemon_ev_base;
+}
+
+int daemon_notify(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return 0;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if ((path[0] != '/' && path[0] != '@') || n >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, path, n);
+    if (path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    int saved = errno;
+    close(fd);
+    if (sent < 0) {
+        log_warn("core", "sd_notify: %s", strerror(saved));
+        return -1;
+    }
+    return 0;
+}
+
+/* Read conf_dir and validate the core file.  On success the caller owns
+ * set and values. */
+static int daemon_read_config(struct conf_set *set, struct conf_values *values, struct core_settings *settings,
+                              char *err, size_t errlen)
+{
+    if (conf_dir_read(daemon_conf_dir, set, err, errlen) < 0)
+        return -1;
+    const struct conf_file *core = conf_set_find(set, "core");
+    if (conf_values_build(settings_keys(), core, NULL, values, err, errlen) < 0 ||
+        settings_build(values, core ? core->path : NULL, settings, err, errlen) < 0) {
+        conf_values_clear(values);
+        conf_set_clear(set);
+        return -1;
+    }
+    return 0;
+}
+
+static int daemon_reload(char *err, size_t errlen)
+{
+    struct conf_set set;
+    struct conf_values values;
+    struct core_settings fresh;
+    if (daemon_read_config(&set, &values, &fresh, err, errlen) < 0)
+        return -1;
+    settings_clear(&fresh);
+    if (registry_reload(&set, err, errlen) < 0) {
+        conf_values_clear(&values);
+        conf_set_clear(&set);
+        return -1;
+    }
+    const struct conf_file *core = conf_set_find(&set, "core");
+    const char *core_path = core ? core->path : daemon_conf_dir;
+    conf_values_keep_fixed("core", core_path, settings_values(), &values);
+    /* The values were valid a moment ago, and keeping old fixed keys keeps
+     * them valid. */
+    if (settings_build(&values, core_path, &fresh, err, errlen) < 0) {
+        conf_values_clear(&values);
+        conf_set_clear(&set);
+        return -1;
+    }
+    settings_install(&fresh, &values);
+    conf_set_clear(&set);
+    log_set_level(settings_get()->log_level);
+    http_server_reload();
+    sio_server_reload();
+    sbr_event_reload ev = {.struct_size = sizeof(ev)};
+    hooks_notify(SBR_EVENT_RELOAD, &ev);
+    return 0;
+}
+
+static void daemon_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    char err[CONF_ERR_MAX], state[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL);
+    daemon_notify(state);
+    log_info("core", "SIGHUP: re-reading %s", daemon_conf_dir);
+    if (daemon_reload(err, sizeof(err)) < 0)
+        log_error("core", "reload refused, the running configuration stays: %s", err);
+    else
+        log_info("core", "configuration reloaded");
+    daemon_notify("READY=1");
+}
+
+static void daemon_drained(void)
+{
+    log_info("core", "drained; exiting");
+    event_base_loopexit(daemon_ev_base, NULL);
+}
+
+static void daemon_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    log_warn("core", "shutdown_timeout_ms passed with connections left; exiting");
+    event_base_loopbreak(daemon_ev_base);
+}
+
+static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
+{
+    if (daemon_draining) {
+        log_warn("core", "%s again: exiting now", strsignal((int)sig));
+        event_base_loopbreak(daemon_ev_base);
+        return;
+    }
+    daemon_draining = 1;
+    log_info("core", "%s: stopping", strsignal((int)sig));
+    daemon_notify("STOPPING=1");
+    http_server_stop_accepting();
+    uint64_t ms = settings_get()->shutdown_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    daemon_drain_timer = evtimer_new(daemon_ev_base, daemon_drain_timeout, NULL);
+    if (daemon_drain_timer)
+        evtimer_add(daemon_drain_timer, &tv);
+    sio_server_drain(daemon_drained);
+}
+
+static int daemon_signals_start(void)
+{
+    static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        daemon_signals[i] = evsignal_new(daemon_ev_base, sigs[i], sigs[i] == SIGHUP ? daemon_on_hup : daemon_on_term,
+                                         NULL);
+        if (!daemon_signals[i] || evsignal_add(daemon_signals[i], NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void daemon_cleanup(void)
+{
+    registry_unload_all();
+    http_server_free();
+    sio_server_free();
+    bus_free();
+    for (int i = 0; i < 3; i++) {
+        if (daemon_signals[i])
+            event_free(daemon_signals[i]);
+        daemon_signals[i] = NULL;
+    }
+    if (daemon_drain_timer)
+        event_free(daemon_drain_timer);
+    daemon_drain_timer = NULL;
+    if (daemon_ev_base)
+        event_base_free(daemon_ev_base);
+    daemon_ev_base = NULL;
+    settings_free();
+    metrics_free();
+}
+
+int daemon_main(const char *conf_dir, int check_only)
+{
+    char err[CONF_ERR_MAX];
+    struct conf_set set;
+    struct conf_values values;
+    struct core_settings settings;
+    daemon_conf_dir = conf_dir;
+    if (daemon_read_config(&set, &values, &settings, err, sizeof(err)) < 0) {
+        if (check_only)
+            fprintf(stderr, "%s\n", err);
+        else
+            log_error("core", "%s", err);
+        return 1;
+    }
+    settings_install(&settings, &values);
+    log_set_level(settings_get()->log_level);
+    if (check_only) {
+        int rc = registry_load(&set, settings_get()->plugin_dir, NULL, err, sizeof(err));
+        registry_unload_all();
+        conf_set_clear(&set);
+        settings_free();
+        if (rc < 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        printf("configuration OK\n");
+        return 0;
+    }
+    daemon_ev_base = event_base_new();
+    if (!daemon_ev_base || sio_server_init(daemon_ev_base) < 0) {
+        log_error("core", "cannot start the event loop");
+        conf_set_clear(&set);
+        daemon_cleanup();
+        return 1;
+    }
+    int rc = registry_load(&set, settings_get()->plugin_dir, api_table(), err, sizeof(err));
+    conf_set_clear(&set);
+    if (rc < 0) {
+        log_error("core", "%s", err);
+        daemon_cleanup();
+        return 1;
+    }
+    if (http_server_start(daemon_ev_base) < 0 || daemon_signals_start() < 0) {
+        daemon_cleanup();
+        return 1;
+    }
+    log_info("core", "superbot-realtime %s ready (%zu plugins, bus %s)", SBR_VERSION, registry_count(),
+             bus_state_name());
+    daemon_notify("READY=1");
+    event_base_dispatch(daemon_ev_base);
+    daemon_cleanup();
+    log_info("core", "stopped");
+    return 0;
+}

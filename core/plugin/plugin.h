@@ -1,0 +1,69 @@
+/* Loaded plugins (private): the loader (dlopen, ABI check, config
+ * validation, on_load), the registry in conf.d order, the host table and
+ * plugin timers. */
+#ifndef SBR_CORE_PLUGIN_H
+#define SBR_CORE_PLUGIN_H
+
+#include <stddef.h>
+#include <superbot-realtime/plugin.h>
+
+#include "conf/conf.h"
+
+struct sbr_plugin {
+    char *name;       /* the plugin loaded (the fallback's name when one was used) */
+    char *conf_name;  /* the name its conf.d file gives */
+    char *conf_path;  /* that file */
+    int conf_line;    /* its `plugin =` line */
+    char *so_path;
+    void *handle;     /* dlopen */
+    const sbr_plugin_descriptor *desc;
+    struct conf_values values;
+    int is_fallback;  /* validated without the file's keys */
+    int loading;      /* inside on_load: registration allowed */
+    int started;      /* on_load succeeded: on_unload is due */
+    char error[CONF_ERR_MAX];
+};
+
+/* Keys of a plugin file that the loader reads itself. */
+extern const char *const plugin_loader_keys[];
+
+/* --- loader.c ------------------------------------------------------------ */
+
+/* dlopen the file's plugin (or its fallback), check the ABI and validate the
+ * file's keys.  Returns a new plugin not yet started, or NULL with
+ * "file:line: reason". */
+struct sbr_plugin *plugin_open(const struct conf_file *file, const char *plugin_dir, char *err, size_t errlen);
+/* Call on_load; 0, or -1 with "file:line: plugin 'x' failed to load: reason". */
+int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen);
+/* on_unload if started, drop all it registered, dlclose, free. */
+void plugin_close(struct sbr_plugin *p);
+/* 1 while the plugin's on_load runs. */
+int plugin_is_loading(const sbr_plugin *p);
+
+/* --- registry.c ---------------------------------------------------------- */
+
+/* Open every plugin file of the set (all but `core`), in order; on error
+ * close those opened.  With api non-NULL, then start them in order. */
+int registry_load(const struct conf_set *set, const char *plugin_dir, const sbr_api *api, char *err, size_t errlen);
+/* Close every plugin in reverse order. */
+void registry_unload_all(void);
+size_t registry_count(void);
+struct sbr_plugin *registry_at(size_t i);
+/* By the name its conf.d file gives. */
+struct sbr_plugin *registry_find_conf(const char *conf_name);
+/* Validate a re-read conf.d against the loaded plugins and apply it: see
+ * SIGHUP in daemon.c.  0, or -1 with the first error (nothing applied). */
+int registry_reload(const struct conf_set *set, char *err, size_t errlen);
+
+/* --- api.c ---------------------------------------------------------------- */
+
+/* The host table handed to on_load. */
+const sbr_api *api_table(void);
+
+/* --- timers.c ------------------------------------------------------------- */
+
+sbr_timer_id timers_start(sbr_plugin *owner, uint64_t delay_ms, int repeat, void (*fn)(void *), void *userdata);
+void timers_stop(sbr_plugin *owner, sbr_timer_id id);
+void timers_unregister_all(sbr_plugin *owner);
+
+#endif
