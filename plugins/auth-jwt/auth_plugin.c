@@ -1,0 +1,163 @@
+/* auth-jwt: realtime tokens at POST /api/realtime/token, verification at
+ * the Socket.IO CONNECT, session revocation across workers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+
+/* HS256 keys shorter than the hash output weaken it (RFC 7518 3.2). */
+#define AUTH_SECRET_MIN_BYTES 32
+
+static const sbr_config_key auth_config[] = {
+    {"secret", SBR_CONF_STRING, NULL, 0, 0, SBR_CONF_SECRET | SBR_CONF_REQUIRED | SBR_CONF_RELOADABLE,
+     "HS256 secret of realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY)"},
+    {"session_secret", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET | SBR_CONF_RELOADABLE,
+     "SECRET_KEY of the primary app, verifying session bearers; empty: session bearers are refused"},
+    {"ttl_seconds", SBR_CONF_INT, "300", 1, 86400, SBR_CONF_RELOADABLE, "lifetime of issued tokens"},
+    {"audience", SBR_CONF_STRING, "superbot-realtime", 0, 0, SBR_CONF_REQUIRED | SBR_CONF_RELOADABLE,
+     "aud put on and required of realtime tokens"},
+    {"issuer", SBR_CONF_STRING, "superbot", 0, 0, SBR_CONF_REQUIRED | SBR_CONF_RELOADABLE,
+     "iss put on and required of realtime tokens"},
+    {"leeway_seconds", SBR_CONF_INT, "5", 0, 300, SBR_CONF_RELOADABLE, "clock skew allowed on exp, nbf and iat"},
+    {"max_token_bytes", SBR_CONF_INT, "4096", 256, 65536, SBR_CONF_RELOADABLE,
+     "longest token accepted at connect or issued"},
+    SBR_CONF_END};
+
+static struct auth auth_state;
+
+static void auth_settings_free(struct auth_settings *s)
+{
+    free(s->secret);
+    free(s->session_secret);
+    free(s->audience);
+    free(s->issuer);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Copy the settings out of the core (its strings live only until a reload);
+ * -1 with the reason set when something is unusable. */
+static int auth_settings_read(struct auth *auth, struct auth_settings *s)
+{
+    const sbr_api *api = auth->api;
+    memset(s, 0, sizeof(*s));
+    s->secret = strdup(api->config_string(auth->self, "secret"));
+    s->session_secret = strdup(api->config_string(auth->self, "session_secret"));
+    s->audience = strdup(api->config_string(auth->self, "audience"));
+    s->issuer = strdup(api->config_string(auth->self, "issuer"));
+    s->ttl_seconds = api->config_int(auth->self, "ttl_seconds");
+    s->leeway_seconds = api->config_int(auth->self, "leeway_seconds");
+    s->max_token_bytes = (size_t)api->config_int(auth->self, "max_token_bytes");
+    if (!s->secret || !s->session_secret || !s->audience || !s->issuer) {
+        api->set_error(auth->self, "out of memory");
+        auth_settings_free(s);
+        return -1;
+    }
+    s->secret_len = strlen(s->secret);
+    s->session_secret_len = strlen(s->session_secret);
+    if (s->secret_len == 0) {
+        api->set_error(auth->self, "no secret for realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, "
+                                   "which it falls back to)");
+        auth_settings_free(s);
+        return -1;
+    }
+    if (s->audience[0] == '\0' || s->issuer[0] == '\0') {
+        api->set_error(auth->self, "audience and issuer must not be empty");
+        auth_settings_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+static void auth_settings_announce(const struct auth *auth)
+{
+    const struct auth_settings *s = &auth->settings;
+    if (s->secret_len < AUTH_SECRET_MIN_BYTES)
+        auth->api->log(auth->self, SBR_LOG_WARN, "the realtime token secret is shorter than %d bytes",
+                       AUTH_SECRET_MIN_BYTES);
+    if (s->session_secret_len == 0)
+        auth->api->log(auth->self, SBR_LOG_INFO, "SECRET_KEY unset: session bearers are refused");
+    else if (s->session_secret_len == s->secret_len && memcmp(s->secret, s->session_secret, s->secret_len) == 0)
+        auth->api->log(auth->self, SBR_LOG_INFO, "REALTIME_JWT_SECRET unset: realtime tokens are signed with SECRET_KEY");
+}
+
+void auth_rules_realtime(const struct auth *auth, struct token_rules *rules)
+{
+    const struct auth_settings *s = &auth->settings;
+    memset(rules, 0, sizeof(*rules));
+    rules->secret = s->secret;
+    rules->secret_len = s->secret_len;
+    rules->audience = s->audience;
+    rules->issuer = s->issuer;
+    rules->now = (int64_t)(auth->api->now_ms() / 1000);
+    rules->leeway = s->leeway_seconds;
+    rules->max_bytes = s->max_token_bytes;
+    rules->strict = 1;
+}
+
+void auth_rules_session(const struct auth *auth, struct token_rules *rules)
+{
+    const struct auth_settings *s = &auth->settings;
+    memset(rules, 0, sizeof(*rules));
+    rules->secret = s->session_secret;
+    rules->secret_len = s->session_secret_len;
+    rules->now = (int64_t)(auth->api->now_ms() / 1000);
+    rules->leeway = s->leeway_seconds;
+    rules->max_bytes = s->max_token_bytes;
+    rules->refuse_audience = s->audience;
+}
+
+void auth_reply_error(const struct auth *auth, sbr_http_request *req, int status, const char *code)
+{
+    json_t *obj = json_pack("{s:s}", "error", code);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    auth->api->http_reply(req, status, text ? text : "{\"error\":\"internal_error\"}", NULL);
+    free(text);
+    json_decref(obj);
+}
+
+static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    struct auth *auth = userdata;
+    struct auth_settings fresh;
+    if (auth_settings_read(auth, &fresh) != 0) {
+        auth->api->log(auth->self, SBR_LOG_WARN, "reload: keeping the previous token settings");
+        return 0;
+    }
+    auth_settings_free(&auth->settings);
+    auth->settings = fresh;
+    auth_settings_announce(auth);
+    return 0;
+}
+
+static int auth_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct auth *auth = &auth_state;
+    memset(auth, 0, sizeof(*auth));
+    auth->self = self;
+    auth->api = api;
+    if (auth_settings_read(auth, &auth->settings) != 0)
+        return -1;
+    auth_settings_announce(auth);
+    if (api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_RELOAD, auth_reload_hook, auth) != SBR_OK ||
+        api->http_route(self, "POST", "/api/realtime/token", token_route_handle, auth) != SBR_OK ||
+        api->http_route(self, "POST", "/api/realtime/sessions/{sid}/revoke", revoke_route_handle, auth) != SBR_OK ||
+        api->bus_subscribe(self, REVOKE_TOPIC, revoke_bus_message, auth) != SBR_OK) {
+        api->set_error(self, "could not register hooks, routes or the revocation topic");
+        auth_settings_free(&auth->settings);
+        return -1;
+    }
+    return 0;
+}
+
+static void auth_unload(sbr_plugin *self)
+{
+    auth_settings_free(&auth_state.settings);
+}
+
+SBR_PLUGIN_DEFINE(.name = "auth-jwt", .version = "1.0.0",
+                  .description = "realtime JWTs: issuing, verification at connect, session revocation",
+                  .config = auth_config, .on_load = auth_load, .on_unload = auth_unload)

@@ -1,0 +1,234 @@
+/* Socket.IO CONNECT: the realtime token from the handshake query or the
+ * auth payload, checked, then the connection's identity, its rooms, and a
+ * look at the session denylist; `ready` once connected. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+
+#define REFUSED_METRIC "superbot_auth_connects_refused_total"
+
+/* A room name: prefix and an id of at most TOKEN_ID_MAX bytes. */
+#define ROOM_NAME_MAX (TOKEN_ID_MAX + 16)
+
+struct revocation_check {
+    struct auth *auth;
+    sbr_conn_id conn;
+};
+
+static int connect_refuse(struct auth *auth, sbr_event_connect *ev, const char *reason, const char *why)
+{
+    char labels[64];
+    snprintf(labels, sizeof(labels), "reason=\"%s\"", why);
+    auth->api->metric_add(auth->self, REFUSED_METRIC, labels, 1);
+    auth->api->log(auth->self, SBR_LOG_DEBUG, "connection %llu refused: %s", (unsigned long long)ev->conn, why);
+    ev->reason = reason;
+    return SBR_REFUSE;
+}
+
+/* The token the client presented: the query's `token`, else the auth
+ * payload's.  Returns 0 with *token NULL when there is none (or it is
+ * empty), -1 when the auth payload's token is not a string.  *holder keeps
+ * the parsed payload alive while *token points into it. */
+static int connect_token(const struct auth *auth, const sbr_event_connect *ev, const char **token, json_t **holder)
+{
+    *token = NULL;
+    *holder = NULL;
+    const char *q = auth->api->conn_query(ev->conn, "token");
+    if (q && *q) {
+        *token = q;
+        return 0;
+    }
+    if (!ev->auth_json)
+        return 0;
+    json_t *payload = json_loads(ev->auth_json, 0, NULL);
+    const json_t *t = json_is_object(payload) ? json_object_get(payload, "token") : NULL;
+    if (!t || json_is_null(t)) {
+        json_decref(payload);
+        return 0;
+    }
+    if (!json_is_string(t) || strlen(json_string_value(t)) != json_string_length(t)) {
+        json_decref(payload);
+        return -1;
+    }
+    if (json_string_length(t) == 0) {
+        json_decref(payload);
+        return 0;
+    }
+    *token = json_string_value(t);
+    *holder = payload;
+    return 0;
+}
+
+static int same_optional(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* A session bearer in the handshake's Authorization header must be for the
+ * same user and session as the realtime token: NULL if so (or there is
+ * none), else why not. */
+static const char *connect_session_mismatch(const struct auth *auth, sbr_conn_id conn, const char *token,
+                                            const struct token_claims *claims)
+{
+    size_t len = 0;
+    const char *bearer = token_bearer(auth->api->conn_header(conn, "Authorization"), &len);
+    if (!bearer || auth->settings.session_secret_len == 0)
+        return NULL;
+    /* A client that put the realtime token itself in the header. */
+    if (len == strlen(token) && memcmp(bearer, token, len) == 0)
+        return NULL;
+    struct token_rules rules;
+    auth_rules_session(auth, &rules);
+    struct token_claims session;
+    if (token_verify(bearer, len, &rules, &session) != TOKEN_OK)
+        return "bad_session_bearer";
+    int same = strcmp(session.sub, claims->sub) == 0 && same_optional(session.sid, claims->sid);
+    token_claims_free(&session);
+    return same ? NULL : "session_mismatch";
+}
+
+static int connect_join(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id)
+{
+    char room[ROOM_NAME_MAX];
+    snprintf(room, sizeof(room), "%s%s", prefix, id);
+    return auth->api->room_join(conn, room);
+}
+
+/* Identity and rooms; SBR_OK or the first failing service's status. */
+static int connect_admit(const struct auth *auth, sbr_conn_id conn, const struct token_claims *claims)
+{
+    sbr_identity identity = {
+        .struct_size = sizeof(identity),
+        .user_id = claims->sub,
+        .session_id = claims->sid,
+        .servers = (const char *const *)claims->servers,
+        .n_servers = claims->n_servers,
+        .moderates = (const char *const *)claims->moderates,
+        .n_moderates = claims->n_moderates,
+        .expires_at = claims->exp,
+    };
+    int rc = auth->api->conn_set_identity(conn, &identity);
+    if (rc == SBR_OK)
+        rc = connect_join(auth, conn, "user:", claims->sub);
+    for (size_t i = 0; rc == SBR_OK && i < claims->n_servers; i++)
+        rc = connect_join(auth, conn, "server:", claims->servers[i]);
+    if (rc == SBR_OK && claims->sid)
+        rc = connect_join(auth, conn, "session:", claims->sid);
+    return rc;
+}
+
+/* The bus failing must not lock every user out: a failed denylist lookup
+ * admits the connection (fail-open) and says so once per outage.  A
+ * revoked session's live sockets were already closed by the broadcast, and
+ * its tokens expire within ttl_seconds anyway. */
+static void revocation_checked(const sbr_state_reply *reply, void *userdata)
+{
+    struct revocation_check *check = userdata;
+    struct auth *auth = check->auth;
+    const sbr_api *api = auth->api;
+    if (reply->status != SBR_OK) {
+        if (!auth->bus_failing)
+            api->log(auth->self, SBR_LOG_WARN, "session denylist unavailable: admitting connections unchecked");
+        auth->bus_failing = 1;
+        api->connect_resume(check->conn, SBR_PASS, NULL);
+    } else {
+        if (auth->bus_failing)
+            api->log(auth->self, SBR_LOG_INFO, "session denylist available again");
+        auth->bus_failing = 0;
+        if (reply->found) {
+            api->metric_add(auth->self, REFUSED_METRIC, "reason=\"revoked\"", 1);
+            api->connect_resume(check->conn, SBR_REFUSE, "invalid_token");
+        } else {
+            api->connect_resume(check->conn, SBR_PASS, NULL);
+        }
+    }
+    free(check);
+}
+
+/* SBR_PENDING while the denylist is asked, or SBR_PASS when it cannot be. */
+static int connect_check_revocation(struct auth *auth, sbr_conn_id conn, const char *sid)
+{
+    char key[sizeof(REVOKE_KEY_PREFIX) + TOKEN_ID_MAX];
+    snprintf(key, sizeof(key), REVOKE_KEY_PREFIX "%s", sid);
+    struct revocation_check *check = malloc(sizeof(*check));
+    if (check) {
+        check->auth = auth;
+        check->conn = conn;
+        if (auth->api->kv_get(key, revocation_checked, check) == SBR_OK)
+            return SBR_PENDING;
+        free(check);
+    }
+    if (!auth->bus_failing)
+        auth->api->log(auth->self, SBR_LOG_WARN, "session denylist unavailable: admitting connections unchecked");
+    auth->bus_failing = 1;
+    return SBR_PASS;
+}
+
+int connect_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    struct auth *auth = userdata;
+    sbr_event_connect *ev = event;
+    const char *token;
+    json_t *holder;
+    if (connect_token(auth, ev, &token, &holder) != 0)
+        return connect_refuse(auth, ev, "invalid_token", "malformed");
+    if (!token)
+        return connect_refuse(auth, ev, "authentication_required", "missing_token");
+
+    struct token_rules rules;
+    auth_rules_realtime(auth, &rules);
+    struct token_claims claims;
+    enum token_error err = token_verify(token, strlen(token), &rules, &claims);
+    if (err != TOKEN_OK) {
+        json_decref(holder);
+        return connect_refuse(auth, ev, "invalid_token", token_error_name(err));
+    }
+    const char *mismatch = connect_session_mismatch(auth, ev->conn, token, &claims);
+    json_decref(holder);
+    if (mismatch) {
+        token_claims_free(&claims);
+        return connect_refuse(auth, ev, "invalid_token", mismatch);
+    }
+    int rc = connect_admit(auth, ev->conn, &claims);
+    int verdict;
+    if (rc != SBR_OK) {
+        auth->api->log(auth->self, SBR_LOG_WARN, "connection %llu: could not set its identity or rooms (%d)",
+                       (unsigned long long)ev->conn, rc);
+        verdict = connect_refuse(auth, ev, "invalid_token", "rooms");
+    } else if (claims.sid) {
+        verdict = connect_check_revocation(auth, ev->conn, claims.sid);
+    } else {
+        verdict = SBR_PASS;
+    }
+    token_claims_free(&claims);
+    return verdict;
+}
+
+int connected_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    struct auth *auth = userdata;
+    const sbr_event_connected *ev = event;
+    const sbr_identity *who = auth->api->conn_identity(ev->conn);
+    if (!who || !who->user_id)
+        return 0;
+    json_t *servers = json_array();
+    for (size_t i = 0; servers && i < who->n_servers; i++)
+        json_array_append_new(servers, json_string(who->servers[i]));
+    json_t *ready = json_pack("{s:s, s:o, s:o}", "user_id", who->user_id, "servers", servers ? servers : json_array(),
+                              "session_id", who->session_id ? json_string(who->session_id) : json_null());
+    char *text = ready ? json_dumps(ready, JSON_COMPACT) : NULL;
+    if (text)
+        auth->api->emit(ev->conn, "ready", text, 0);
+    else
+        auth->api->log(auth->self, SBR_LOG_ERROR, "connection %llu: could not build ready",
+                       (unsigned long long)ev->conn);
+    free(text);
+    json_decref(ready);
+    return 0;
+}
