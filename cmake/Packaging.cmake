@@ -37,9 +37,9 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
 # --- operator files and guides ---------------------------------------------
 install(FILES packaging/superbot-realtime.env.example
         DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime RENAME env.example)
-foreach(doc PLUGINS.md OPERATIONS.md BENCHMARKS.md)
-    if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc})
-        install(FILES docs/${doc} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+foreach(doc README.md CHANGELOG.md docs/PROTOCOL.md docs/PLUGINS.md docs/OPERATIONS.md docs/BENCHMARKS.md)
+    if(EXISTS ${PROJECT_SOURCE_DIR}/${doc})
+        install(FILES ${doc} DESTINATION ${CMAKE_INSTALL_DOCDIR})
     endif()
 endforeach()
 if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/examples)
