@@ -1,0 +1,137 @@
+/* The presence plugin against the fake host. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/fake_host.h"
+
+static const char *const S7[] = {"7", NULL};
+static const char *const S78[] = {"7", "8", NULL};
+static const char *const S9[] = {"9", NULL};
+
+static sbr_conn_id watcher;
+
+static void setup(void)
+{
+    ck_assert_int_eq(fake_load("presence", (const char *const[]){"ttl_seconds", "30", NULL}), 0);
+    watcher = fake_connect("w", S7, NULL);
+    fake_clear_received();
+}
+
+static void teardown(void) { fake_reset(); }
+
+static const char *snapshot(sbr_conn_id conn, const char *server)
+{
+    char args[64];
+    snprintf(args, sizeof args, "[{\"server_id\":\"%s\"}]", server);
+    return fake_get(fake_send(conn, "presence_snapshot", args), "members");
+}
+
+START_TEST(first_connection_online_last_offline)
+{
+    sbr_conn_id tab1 = fake_connect("u1", S78, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    const char *ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
+    ck_assert_str_eq(fake_get(ev, "status"), "online");
+    ck_assert_str_eq(fake_get(ev, "server_id"), "7");
+    /* The new connection is in its server rooms: it sees itself come online. */
+    ck_assert_uint_eq(fake_received(tab1, "presence_update"), 2);
+    sbr_conn_id tab2 = fake_connect("u1", S78, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"},"
+                                             "{\"user_id\":\"u1\",\"status\":\"online\"}]");
+    fake_disconnect(tab1);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_disconnect(tab2);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "offline");
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"}]");
+    ck_assert_uint_eq(fake_map_count("presence:server:8"), 0);
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 0);
+}
+END_TEST
+
+START_TEST(status_changes_and_invisible)
+{
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    fake_clear_received();
+    const char *ack = fake_send(c, "presence_set", "[{\"status\":\"dnd\"}]");
+    ck_assert_str_eq(fake_get(ack, "ok"), "true");
+    ck_assert_str_eq(fake_get(ack, "status"), "dnd");
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "dnd");
+    ck_assert_str_eq(fake_map_value("presence:server:7", "u1"), "dnd");
+    fake_send(c, "presence_set", "[{\"status\":\"dnd\"}]");
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_send(c, "presence_set", "[{\"status\":\"invisible\"}]");
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "offline");
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"}]");
+    /* Invisible stays out of the server map across refreshes. */
+    fake_advance(60000);
+    ck_assert_ptr_null(fake_map_value("presence:server:7", "u1"));
+    /* A second tab takes the invisible status and announces nothing. */
+    sbr_conn_id c2 = fake_connect("u1", S7, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    ck_assert_ptr_null(fake_map_value("presence:server:7", "u1"));
+    fake_disconnect(c);
+    fake_disconnect(c2);
+    /* Already shown offline: no second offline. */
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+}
+END_TEST
+
+START_TEST(bad_status_and_snapshot_rights)
+{
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_set", "[{\"status\":\"away\"}]"), "error"), "invalid_status");
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_set", "[{\"status\":\"offline\"}]"), "error"), "invalid_status");
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_set", "[{}]"), "error"), "invalid_payload");
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_set", "[\"idle\"]"), "error"), "invalid_payload");
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_snapshot", "[{\"server_id\":\"9\"}]"), "error"), "forbidden");
+    ck_assert_str_eq(fake_get(fake_send(c, "presence_snapshot", "[{}]"), "error"), "invalid_payload");
+    const char *ack = fake_send(c, "presence_snapshot", "[{\"server_id\":7}]");
+    ck_assert_str_eq(fake_get(ack, "server_id"), "7");
+}
+END_TEST
+
+START_TEST(refresh_keeps_entries_alive)
+{
+    fake_connect("u1", S9, NULL);
+    fake_advance(95000);
+    ck_assert_str_eq(fake_map_value("presence:server:9", "u1"), "online");
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 1);
+}
+END_TEST
+
+START_TEST(http_presence)
+{
+    fake_connect("u1", S9, NULL);
+    const char *body = NULL;
+    ck_assert_int_eq(fake_http("GET", "/api/realtime/presence/9", NULL, 0, &body, NULL), 401);
+    ck_assert_int_eq(fake_http("GET", "/api/realtime/presence/9", NULL, 1, &body, NULL), 200);
+    ck_assert_str_eq(fake_get(body, "server_id"), "9");
+    ck_assert_str_eq(fake_get(body, "members"), "[{\"user_id\":\"u1\",\"status\":\"online\"}]");
+    ck_assert_int_eq(fake_http("GET", "/api/realtime/presence/10", NULL, 1, &body, NULL), 200);
+    ck_assert_str_eq(fake_get(body, "members"), "[]");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("presence");
+    TCase *tc = tcase_create("presence");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, first_connection_online_last_offline);
+    tcase_add_test(tc, status_changes_and_invisible);
+    tcase_add_test(tc, bad_status_and_snapshot_rights);
+    tcase_add_test(tc, refresh_keeps_entries_alive);
+    tcase_add_test(tc, http_presence);
+    suite_add_tcase(s, tc);
+    SRunner *runner = srunner_create(s);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

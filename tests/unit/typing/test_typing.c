@@ -1,0 +1,141 @@
+/* The typing plugin (with channels) against the fake host. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/fake_host.h"
+
+static const char *const S7[] = {"7", NULL};
+#define CH "[{\"channel_id\":\"42\"}]"
+
+static sbr_conn_id a, b, c;
+
+static void setup(void)
+{
+    ck_assert_int_eq(fake_load("typing", (const char *const[]){"ttl_seconds", "2", "rebroadcast_ms", "1000", NULL}),
+                     0);
+    ck_assert_int_eq(fake_load("channels", NULL), 0);
+    ck_assert_int_eq(fake_http("PUT", "/api/realtime/channels/42", "{\"server_id\":\"7\"}", 1, NULL, NULL), 200);
+    a = fake_connect("u1", S7, NULL);
+    b = fake_connect("u2", S7, NULL);
+    c = fake_connect("u3", S7, NULL);
+    fake_send(a, "join_channel", CH);
+    fake_send(b, "join_channel", CH);
+}
+
+static void teardown(void) { fake_reset(); }
+
+START_TEST(start_reaches_the_others_only)
+{
+    ck_assert_str_eq(fake_get(fake_send(c, "typing_start", CH), "error"), "forbidden");
+    ck_assert_str_eq(fake_get(fake_send(a, "typing_start", "[{}]"), "error"), "invalid_payload");
+    ck_assert_str_eq(fake_get(fake_send(a, "typing_start", "[]"), "error"), "invalid_payload");
+    const char *ack = fake_send(a, "typing_start", CH);
+    ck_assert_str_eq(fake_get(ack, "ok"), "true");
+    ck_assert_str_eq(fake_get(ack, "expires_in"), "2");
+    ck_assert_uint_eq(fake_received(a, "typing_start"), 0);
+    ck_assert_uint_eq(fake_received(b, "typing_start"), 1);
+    ck_assert_uint_eq(fake_received(c, "typing_start"), 0);
+    const char *ev = fake_last(b, "typing_start");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
+    ck_assert_str_eq(fake_get(ev, "channel_id"), "42");
+    ck_assert_str_eq(fake_get(ev, "expires_in"), "2");
+    ck_assert_str_eq(fake_map_value("typing:42", "u1"), "");
+    /* Who types shows in a join. */
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", CH), "typing"), "[\"u1\"]");
+}
+END_TEST
+
+START_TEST(repeats_refresh_and_rebroadcast_after_the_window)
+{
+    fake_send(a, "typing_start", CH);
+    fake_advance(500);
+    fake_send(a, "typing_start", CH);
+    ck_assert_uint_eq(fake_received(b, "typing_start"), 1);
+    /* Refreshed at 500 ms: still typing past the first TTL. */
+    fake_advance(1900);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    fake_send(a, "typing_start", CH);
+    ck_assert_uint_eq(fake_received(b, "typing_start"), 2);
+}
+END_TEST
+
+START_TEST(expires_after_the_ttl)
+{
+    fake_send(a, "typing_start", CH);
+    fake_advance(1999);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    fake_advance(1);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    ck_assert_uint_eq(fake_received(a, "typing_stop"), 0);
+    ck_assert_str_eq(fake_get(fake_last(b, "typing_stop"), "user_id"), "u1");
+    ck_assert_ptr_null(fake_map_value("typing:42", "u1"));
+    fake_advance(10000);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+}
+END_TEST
+
+START_TEST(stop_message_leave_and_disconnect_end_it)
+{
+    fake_send(a, "typing_start", CH);
+    ck_assert_str_eq(fake_get(fake_send(a, "typing_stop", CH), "ok"), "true");
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    /* Not typing: a stop is acknowledged without a broadcast. */
+    fake_send(a, "typing_stop", CH);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+
+    fake_send(a, "typing_start", CH);
+    ck_assert_str_eq(fake_get(fake_send(a, "send_message", "[{\"channel_id\":\"42\",\"content\":\"x\"}]"), "ok"),
+                     "true");
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 2);
+    ck_assert_uint_eq(fake_received(b, "message"), 1);
+
+    fake_send(a, "typing_start", CH);
+    fake_send(a, "leave_channel", CH);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 3);
+
+    fake_send(b, "typing_start", CH);
+    fake_disconnect(b);
+    ck_assert_uint_eq(fake_received(a, "typing_stop"), 0);
+    fake_send(a, "join_channel", CH);
+    fake_clear_received();
+    fake_send(a, "typing_start", CH);
+    fake_disconnect(a);
+    ck_assert_ptr_null(fake_map_value("typing:42", "u1"));
+    ck_assert_ptr_null(fake_map_value("typing:42", "u2"));
+    fake_advance(5000);
+}
+END_TEST
+
+START_TEST(two_tabs_keep_typing_until_both_go)
+{
+    sbr_conn_id a2 = fake_connect("u1", S7, NULL);
+    fake_send(a2, "join_channel", CH);
+    fake_send(a, "typing_start", CH);
+    fake_send(a2, "typing_start", CH);
+    ck_assert_uint_eq(fake_received(b, "typing_start"), 1);
+    fake_disconnect(a);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    fake_disconnect(a2);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("typing");
+    TCase *tc = tcase_create("typing");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, start_reaches_the_others_only);
+    tcase_add_test(tc, repeats_refresh_and_rebroadcast_after_the_window);
+    tcase_add_test(tc, expires_after_the_ttl);
+    tcase_add_test(tc, stop_message_leave_and_disconnect_end_it);
+    tcase_add_test(tc, two_tabs_keep_typing_until_both_go);
+    suite_add_tcase(s, tc);
+    SRunner *runner = srunner_create(s);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
