@@ -111,9 +111,9 @@ static int schema_check(const sbr_config_key *key, const char *text, char *why, 
     }
     if (key->min < key->max && (num < key->min || num > key->max)) {
         if (secret)
-            snprintf(why, whylen, "key '%s': value out of bounds %g..%g", key->name, key->min, key->max);
+            snprintf(why, whylen, "key '%s': value out of bounds %.15g..%.15g", key->name, key->min, key->max);
         else
-            snprintf(why, whylen, "key '%s': %s is out of bounds %g..%g", key->name, text, key->min, key->max);
+            snprintf(why, whylen, "key '%s': %s is out of bounds %.15g..%.15g", key->name, text, key->min, key->max);
         return -1;
     }
     return 0;
