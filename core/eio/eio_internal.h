@@ -1,0 +1,57 @@
+/* What the Engine.IO session table and its transports share (private to core/eio). */
+#ifndef SBR_EIO_INTERNAL_H
+#define SBR_EIO_INTERNAL_H
+
+#include <event2/http.h>
+#include "eio/eio_session.h"
+
+enum eio_transport { EIO_TRANSPORT_POLLING, EIO_TRANSPORT_WEBSOCKET };
+
+struct eio_session {
+    char sid[24];
+    struct eio_session *hash_next;
+    int transport;
+    unsigned closed : 1;        /* on_close was called; waiting to be freed */
+    unsigned closing : 1;       /* polling: close packet waits for the next GET */
+    unsigned awaiting_pong : 1;
+    unsigned probe_ready : 1;   /* the probe answered 3probe; waiting for 5 */
+    struct ws_conn *ws;         /* the WebSocket transport */
+    struct ws_conn *probe;      /* a WebSocket being upgraded to */
+    struct evhttp_request *poll;/* the pending polling GET */
+    struct eio_buf **queue;     /* polling: packets waiting for a GET */
+    size_t queue_len, queue_cap, queue_bytes;
+    struct event *timer;        /* heartbeat, or the polling close grace */
+    void *owner;
+    char *meta;                 /* address, then query pairs, then header pairs */
+    unsigned n_query, n_headers;
+    struct eio_session *reap_next;
+};
+
+struct eio_server {
+    struct event_base *base;
+    const struct eio_handler *handler;
+    struct eio_session **buckets;
+    size_t n_buckets, n_sessions;
+    struct eio_session *reap;   /* closed sessions, freed from reap_event */
+    struct event *reap_event;
+};
+
+extern struct eio_server eio_server;
+
+struct eio_session *eio_session_find(const char *sid);
+struct eio_session *eio_session_create(struct evhttp_request *req, int transport);
+/* A packet arrived on the active transport (or the probe). */
+void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data, size_t len, int binary);
+/* Close with a reason: on_close now, transports and memory later. */
+void eio_session_terminate(struct eio_session *s, const char *reason);
+/* Start or restart the heartbeat. */
+void eio_session_heartbeat_start(struct eio_session *s);
+/* The WebSocket transport's callbacks (the session is the userdata). */
+extern const struct ws_callbacks eio_ws_callbacks;
+extern const struct ws_callbacks eio_probe_callbacks;
+/* Answer the pending GET with the queued packets (or a noop if none). */
+void eio_polling_flush(struct eio_session *s, int noop_if_empty);
+/* Engine.IO's own error answer: HTTP 400 {"code": N, "message": "..."}. */
+void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message);
+
+#endif

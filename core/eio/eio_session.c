@@ -1,0 +1,437 @@
+/* Engine.IO sessions: the sid table, the send queue, heartbeats, close and
+ * the deferred free of closed sessions. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "settings.h"
+#include "eio/eio_internal.h"
+#include "eio/eio_packet.h"
+#include "ws/base64.h"
+#include "ws/ws_conn.h"
+#include "ws/ws_frame.h"
+
+struct eio_server eio_server;
+
+static size_t sid_hash(const char *sid)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *sid; sid++)
+        h = (h ^ (unsigned char)*sid) * 1099511628211ull;
+    return h;
+}
+
+static void eio_reap(evutil_socket_t fd, short what, void *arg);
+
+int eio_server_init(struct event_base *base, const struct eio_handler *handler)
+{
+    eio_server.base = base;
+    eio_server.handler = handler;
+    eio_server.n_buckets = 1024;
+    eio_server.buckets = calloc(eio_server.n_buckets, sizeof(*eio_server.buckets));
+    eio_server.reap_event = event_new(base, -1, 0, eio_reap, NULL);
+    return eio_server.buckets && eio_server.reap_event ? 0 : -1;
+}
+
+static void table_grow(void)
+{
+    size_t n = eio_server.n_buckets * 2;
+    struct eio_session **b = calloc(n, sizeof(*b));
+    if (!b)
+        return; /* keep the old table: longer chains, still correct */
+    for (size_t i = 0; i < eio_server.n_buckets; i++) {
+        struct eio_session *s = eio_server.buckets[i];
+        while (s) {
+            struct eio_session *next = s->hash_next;
+            size_t k = sid_hash(s->sid) & (n - 1);
+            s->hash_next = b[k];
+            b[k] = s;
+            s = next;
+        }
+    }
+    free(eio_server.buckets);
+    eio_server.buckets = b;
+    eio_server.n_buckets = n;
+}
+
+struct eio_session *eio_session_find(const char *sid)
+{
+    if (!eio_server.buckets || !sid)
+        return NULL;
+    struct eio_session *s = eio_server.buckets[sid_hash(sid) & (eio_server.n_buckets - 1)];
+    for (; s; s = s->hash_next)
+        if (strcmp(s->sid, sid) == 0)
+            return s->closed ? NULL : s;
+    return NULL;
+}
+
+static void table_remove(struct eio_session *s)
+{
+    struct eio_session **p = &eio_server.buckets[sid_hash(s->sid) & (eio_server.n_buckets - 1)];
+    while (*p && *p != s)
+        p = &(*p)->hash_next;
+    if (*p) {
+        *p = s->hash_next;
+        eio_server.n_sessions--;
+    }
+}
+
+/* Copy what plugins may ask about the handshake into one block:
+ * address, then name/value pairs of the query, then of the headers. */
+static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
+{
+    struct evkeyvalq query;
+    TAILQ_INIT(&query);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (qs && evhttp_parse_query_str(qs, &query) != 0) {
+        evhttp_clear_headers(&query);
+        TAILQ_INIT(&query);
+    }
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &addr, &port);
+    size_t total = strlen(addr ? addr : "") + 1;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, &query, next)
+        total += strlen(kv->key) + strlen(kv->value) + 2;
+    struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+    TAILQ_FOREACH(kv, headers, next)
+        total += strlen(kv->key) + strlen(kv->value) + 2;
+    s->meta = malloc(total);
+    if (!s->meta) {
+        evhttp_clear_headers(&query);
+        return -1;
+    }
+    char *p = s->meta;
+    p = stpcpy(p, addr ? addr : "") + 1;
+    TAILQ_FOREACH(kv, &query, next) {
+        p = stpcpy(p, kv->key) + 1;
+        p = stpcpy(p, kv->value) + 1;
+        s->n_query++;
+    }
+    TAILQ_FOREACH(kv, headers, next) {
+        p = stpcpy(p, kv->key) + 1;
+        p = stpcpy(p, kv->value) + 1;
+        s->n_headers++;
+    }
+    evhttp_clear_headers(&query);
+    return 0;
+}
+
+static void session_on_timer(evutil_socket_t fd, short what, void *arg);
+
+struct eio_session *eio_session_create(struct evhttp_request *req, int transport)
+{
+    struct eio_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    uint8_t raw[16];
+    size_t got = 0;
+    while (got < sizeof(raw)) {
+        ssize_t r = getrandom(raw + got, sizeof(raw) - got, 0);
+        if (r <= 0) {
+            free(s);
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    base64_encode(raw, sizeof(raw), s->sid, 1);
+    s->transport = transport;
+    s->timer = evtimer_new(eio_server.base, session_on_timer, s);
+    if (!s->timer || session_copy_meta(s, req) != 0) {
+        if (s->timer)
+            event_free(s->timer);
+        free(s->meta);
+        free(s);
+        return NULL;
+    }
+    if (eio_server.n_sessions >= eio_server.n_buckets)
+        table_grow();
+    size_t k = sid_hash(s->sid) & (eio_server.n_buckets - 1);
+    s->hash_next = eio_server.buckets[k];
+    eio_server.buckets[k] = s;
+    eio_server.n_sessions++;
+    core_metrics.connections_opened++;
+    return s;
+}
+
+static void timer_arm(struct eio_session *s, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(s->timer, &tv);
+}
+
+void eio_session_heartbeat_start(struct eio_session *s)
+{
+    s->awaiting_pong = 0;
+    timer_arm(s, settings_get()->ping_interval_ms);
+}
+
+static void send_control(struct eio_session *s, const char *packet)
+{
+    struct eio_buf *b = eio_buf_new(packet, strlen(packet), 0);
+    if (b) {
+        eio_session_send(s, b);
+        eio_buf_unref(b);
+    }
+}
+
+static void session_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct eio_session *s = arg;
+    (void)fd;
+    (void)what;
+    if (s->closed)
+        return;
+    if (s->closing) {
+        /* The client never came back for its close packet. */
+        eio_session_terminate(s, "transport close");
+        return;
+    }
+    if (s->awaiting_pong) {
+        core_metrics.ping_timeouts++;
+        eio_session_terminate(s, "ping timeout");
+        return;
+    }
+    s->awaiting_pong = 1;
+    send_control(s, "2");
+    timer_arm(s, settings_get()->ping_timeout_ms);
+}
+
+static void release_frame(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    eio_buf_unref(arg);
+}
+
+int eio_session_send(struct eio_session *s, struct eio_buf *b)
+{
+    if (s->closed || s->closing)
+        return -1;
+    if (s->transport == EIO_TRANSPORT_WEBSOCKET && s->ws) {
+        size_t flen;
+        const uint8_t *frame = eio_buf_frame(b, &flen);
+        eio_buf_ref(b);
+        if (ws_conn_send_ref(s->ws, frame, flen, release_frame, b) != 0) {
+            eio_buf_unref(b);
+            return -1;
+        }
+        core_metrics.bytes_out += flen;
+        return 0;
+    }
+    if (s->queue_len == s->queue_cap) {
+        size_t cap = s->queue_cap ? s->queue_cap * 2 : 4;
+        struct eio_buf **q = realloc(s->queue, cap * sizeof(*q));
+        if (!q)
+            return -1;
+        s->queue = q;
+        s->queue_cap = cap;
+    }
+    s->queue[s->queue_len++] = eio_buf_ref(b);
+    s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
+    if (s->poll && !s->probe_ready)
+        eio_polling_flush(s, 0);
+    return 0;
+}
+
+size_t eio_session_pending(const struct eio_session *s)
+{
+    size_t n = s->queue_bytes;
+    if (s->ws)
+        n += ws_conn_pending(s->ws);
+    return n;
+}
+
+void eio_session_terminate(struct eio_session *s, const char *reason)
+{
+    if (s->closed)
+        return;
+    s->closed = 1;
+    event_del(s->timer);
+    table_remove(s);
+    if (s->probe) {
+        ws_conn_close(s->probe, WS_CLOSE_NORMAL, NULL);
+        s->probe = NULL;
+    }
+    if (s->ws) {
+        ws_conn_close(s->ws, WS_CLOSE_NORMAL, NULL);
+        s->ws = NULL;
+    }
+    if (s->poll)
+        eio_polling_flush(s, 1);
+    s->reap_next = eio_server.reap;
+    eio_server.reap = s;
+    event_active(eio_server.reap_event, EV_TIMEOUT, 1);
+    if (eio_server.handler->on_close && s->owner)
+        eio_server.handler->on_close(s->owner, reason);
+}
+
+void eio_session_close(struct eio_session *s, const char *reason)
+{
+    if (s->closed || s->closing)
+        return;
+    if (s->transport == EIO_TRANSPORT_POLLING && !s->poll) {
+        /* The close packet waits for the client's next GET, for at most
+         * one ping timeout. */
+        send_control(s, "1");
+        s->closing = 1;
+        timer_arm(s, settings_get()->ping_timeout_ms);
+        return;
+    }
+    if (s->transport == EIO_TRANSPORT_POLLING)
+        send_control(s, "1");
+    eio_session_terminate(s, reason);
+}
+
+static void session_free(struct eio_session *s)
+{
+    for (size_t i = 0; i < s->queue_len; i++)
+        eio_buf_unref(s->queue[i]);
+    free(s->queue);
+    if (s->poll) {
+        evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
+        s->poll = NULL;
+    }
+    event_free(s->timer);
+    free(s->meta);
+    free(s);
+}
+
+static void eio_reap(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    while (eio_server.reap) {
+        struct eio_session *s = eio_server.reap;
+        eio_server.reap = s->reap_next;
+        session_free(s);
+    }
+}
+
+void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data, size_t len, int binary)
+{
+    if (s->closed)
+        return;
+    core_metrics.bytes_in += len + 1;
+    if (binary) {
+        eio_server.handler->on_message(s->owner, 1, data, len);
+        return;
+    }
+    switch (type) {
+    case EIO_CLOSE:
+        eio_session_terminate(s, "transport close");
+        break;
+    case EIO_PING:
+        /* v4 clients do not ping, but answering costs nothing. */
+        if (len == 0)
+            send_control(s, "3");
+        break;
+    case EIO_PONG:
+        if (s->awaiting_pong)
+            eio_session_heartbeat_start(s);
+        break;
+    case EIO_MESSAGE:
+        eio_server.handler->on_message(s->owner, 0, data, len);
+        break;
+    case EIO_UPGRADE:
+    case EIO_NOOP:
+        break;
+    default:
+        core_metrics.protocol_errors++;
+        eio_session_terminate(s, "parse error");
+        break;
+    }
+}
+
+const char *eio_session_sid(const struct eio_session *s)
+{
+    return s->sid;
+}
+
+const char *eio_session_remote_addr(const struct eio_session *s)
+{
+    return s->meta[0] ? s->meta : NULL;
+}
+
+/* Walk the meta block: skip the address and `skip` pairs, then search n pairs. */
+static const char *meta_lookup(const struct eio_session *s, unsigned skip, unsigned n, const char *name, int nocase)
+{
+    const char *p = s->meta + strlen(s->meta) + 1;
+    for (unsigned i = 0; i < skip; i++) {
+        p += strlen(p) + 1;
+        p += strlen(p) + 1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const char *value = p + strlen(p) + 1;
+        if (nocase ? strcasecmp(p, name) == 0 : strcmp(p, name) == 0)
+            return value;
+        p = value + strlen(value) + 1;
+    }
+    return NULL;
+}
+
+const char *eio_session_query(const struct eio_session *s, const char *name)
+{
+    return name ? meta_lookup(s, 0, s->n_query, name, 0) : NULL;
+}
+
+const char *eio_session_header(const struct eio_session *s, const char *name)
+{
+    return name ? meta_lookup(s, s->n_query, s->n_headers, name, 1) : NULL;
+}
+
+size_t eio_session_count(void)
+{
+    return eio_server.n_sessions;
+}
+
+void eio_server_close_all(const char *reason)
+{
+    for (size_t i = 0; eio_server.buckets && i < eio_server.n_buckets; i++) {
+        struct eio_session *s = eio_server.buckets[i];
+        while (s) {
+            /* Closing removes s from this chain: read the next one first. */
+            struct eio_session *next = s->hash_next;
+            eio_session_close(s, reason);
+            s = next;
+        }
+    }
+}
+
+void eio_server_free(void)
+{
+    eio_reap(-1, 0, NULL);
+    for (size_t i = 0; eio_server.buckets && i < eio_server.n_buckets; i++) {
+        while (eio_server.buckets[i]) {
+            struct eio_session *s = eio_server.buckets[i];
+            eio_server.buckets[i] = s->hash_next;
+            if (s->ws)
+                ws_conn_close(s->ws, WS_CLOSE_GOING_AWAY, NULL);
+            if (s->probe)
+                ws_conn_close(s->probe, WS_CLOSE_GOING_AWAY, NULL);
+            if (s->poll) {
+                evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
+                evhttp_send_error(s->poll, 503, "Service Unavailable");
+                s->poll = NULL;
+            }
+            session_free(s);
+        }
+    }
+    ws_conn_free_all();
+    free(eio_server.buckets);
+    if (eio_server.reap_event)
+        event_free(eio_server.reap_event);
+    memset(&eio_server, 0, sizeof(eio_server));
+}

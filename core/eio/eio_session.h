@@ -1,0 +1,53 @@
+/* Engine.IO v4 sessions (private): the handshake, HTTP long-polling,
+ * WebSocket, the upgrade between them, heartbeats and close.  The layer
+ * above (Socket.IO) sees a session as an ordered pipe of messages. */
+#ifndef SBR_EIO_SESSION_H
+#define SBR_EIO_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include "eio/eio_buf.h"
+
+struct eio_session;
+
+struct eio_handler {
+    /* A session opened; return the owner's state for it, or NULL to refuse. */
+    void *(*on_open)(struct eio_session *s);
+    /* A message packet (text without the "4", or binary bytes). */
+    void (*on_message)(void *owner, int binary, const uint8_t *data, size_t len);
+    /* The session is over: called once, then the session is freed by the
+     * loop.  The owner must not use the session after this returns. */
+    void (*on_close)(void *owner, const char *reason);
+};
+
+int eio_server_init(struct event_base *base, const struct eio_handler *handler);
+/* Close every session (drain): on_close follows for each. */
+void eio_server_close_all(const char *reason);
+/* Free every session (after the loop stopped), without callbacks. */
+void eio_server_free(void);
+
+/* A request under /socket.io/. */
+void eio_http_handle(struct evhttp_request *req);
+
+/* Queue a complete Engine.IO packet ("4..." text, or a binary message) on
+ * the session; takes a new reference to b. */
+int eio_session_send(struct eio_session *s, struct eio_buf *b);
+/* Bytes queued to the session and not yet written. */
+size_t eio_session_pending(const struct eio_session *s);
+/* Close from the server side (flushes what is queued first when it can);
+ * on_close follows with `reason`. */
+void eio_session_close(struct eio_session *s, const char *reason);
+
+const char *eio_session_sid(const struct eio_session *s);
+/* The handshake request's query parameter (decoded) or header
+ * (case-insensitive), and the peer address; valid while the session lives. */
+const char *eio_session_query(const struct eio_session *s, const char *name);
+const char *eio_session_header(const struct eio_session *s, const char *name);
+const char *eio_session_remote_addr(const struct eio_session *s);
+
+/* Sessions alive. */
+size_t eio_session_count(void);
+
+#endif

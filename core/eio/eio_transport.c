@@ -1,0 +1,411 @@
+/* Engine.IO over HTTP: the handshake, long-polling GET/POST, the WebSocket
+ * transport, and the upgrade from polling (2probe, 3probe, 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include "log.h"
+#include "metrics.h"
+#include "settings.h"
+#include "net/http.h"
+#include "eio/eio_internal.h"
+#include "eio/eio_packet.h"
+#include "ws/base64.h"
+#include "ws/ws_conn.h"
+#include "ws/ws_frame.h"
+#include "ws/ws_handshake.h"
+
+/* Engine.IO error codes (engine.io Server.errors). */
+enum {
+    EIO_ERR_UNKNOWN_TRANSPORT = 0,
+    EIO_ERR_UNKNOWN_SID = 1,
+    EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
+    EIO_ERR_BAD_REQUEST = 3,
+    EIO_ERR_FORBIDDEN = 4,
+    EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION = 5
+};
+
+void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message)
+{
+    struct evbuffer *body = evbuffer_new();
+    http_cors_apply(req);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    if (body)
+        evbuffer_add_printf(body, "{\"code\":%d,\"message\":\"%s\"}", code, message);
+    evhttp_send_reply(req, status, status == 400 ? "Bad Request" : "Error", body);
+    if (body)
+        evbuffer_free(body);
+}
+
+static void reply_text(struct evhttp_request *req, struct evbuffer *body)
+{
+    http_cors_apply(req);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=UTF-8");
+    evhttp_send_reply(req, 200, "OK", body);
+}
+
+static void release_buf(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    eio_buf_unref(arg);
+}
+
+static void take_poll(struct eio_session *s, struct evhttp_request **req)
+{
+    *req = s->poll;
+    s->poll = NULL;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(*req), NULL, NULL);
+}
+
+void eio_polling_flush(struct eio_session *s, int noop_if_empty)
+{
+    if (!s->poll || (s->queue_len == 0 && !noop_if_empty))
+        return;
+    struct evhttp_request *req;
+    take_poll(s, &req);
+    struct evbuffer *body = evbuffer_new();
+    if (!body) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    int closing = 0;
+    for (size_t i = 0; i < s->queue_len; i++) {
+        struct eio_buf *b = s->queue[i];
+        if (i)
+            evbuffer_add(body, "\x1e", 1);
+        if (b->binary) {
+            char *text = malloc(BASE64_ENCODED_LEN(b->len) + 2);
+            if (text) {
+                text[0] = 'b';
+                size_t n = base64_encode((const uint8_t *)eio_buf_data(b), b->len, text + 1, 0);
+                evbuffer_add(body, text, n + 1);
+                free(text);
+            }
+            eio_buf_unref(b);
+        } else {
+            if (b->len == 1 && eio_buf_data(b)[0] == '1')
+                closing = 1;
+            /* The queue's reference moves into the response. */
+            evbuffer_add_reference(body, eio_buf_data(b), b->len, release_buf, b);
+        }
+    }
+    if (s->queue_len == 0)
+        evbuffer_add(body, "6", 1);
+    core_metrics.bytes_out += evbuffer_get_length(body);
+    s->queue_len = 0;
+    s->queue_bytes = 0;
+    reply_text(req, body);
+    evbuffer_free(body);
+    if (closing && s->closing)
+        eio_session_terminate(s, "transport close");
+}
+
+/* Answer the pending GET with a noop, leaving the queue alone (upgrade). */
+static void polling_noop(struct eio_session *s)
+{
+    if (!s->poll)
+        return;
+    struct evhttp_request *req;
+    take_poll(s, &req);
+    struct evbuffer *body = evbuffer_new();
+    if (body)
+        evbuffer_add(body, "6", 1);
+    reply_text(req, body);
+    if (body)
+        evbuffer_free(body);
+}
+
+static void poll_connection_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct eio_session *s = arg;
+    (void)evcon;
+    /* evhttp frees the request with its connection; forget it. */
+    s->poll = NULL;
+}
+
+static struct evbuffer *open_packet(const struct eio_session *s, int upgrades)
+{
+    const struct core_settings *st = settings_get();
+    struct evbuffer *b = evbuffer_new();
+    if (b)
+        evbuffer_add_printf(b,
+                            "0{\"sid\":\"%s\",\"upgrades\":[%s],\"pingInterval\":%llu,"
+                            "\"pingTimeout\":%llu,\"maxPayload\":%llu}",
+                            s->sid, upgrades ? "\"websocket\"" : "",
+                            (unsigned long long)st->ping_interval_ms, (unsigned long long)st->ping_timeout_ms,
+                            (unsigned long long)st->max_payload);
+    return b;
+}
+
+/* --- the WebSocket transport ------------------------------------------ */
+
+static void ws_text_packet(struct eio_session *s, const uint8_t *data, size_t len)
+{
+    struct eio_packet pk;
+    if (eio_packet_decode_text((const char *)data, len, &pk) != 0) {
+        core_metrics.protocol_errors++;
+        eio_session_terminate(s, "parse error");
+        return;
+    }
+    eio_session_on_packet(s, pk.type, pk.data, pk.len, 0);
+}
+
+static void ws_on_message(void *userdata, int binary, const uint8_t *data, size_t len)
+{
+    struct eio_session *s = userdata;
+    if (binary)
+        eio_session_on_packet(s, EIO_MESSAGE, data, len, 1);
+    else
+        ws_text_packet(s, data, len);
+}
+
+static void ws_on_close(void *userdata, unsigned code, const char *why)
+{
+    struct eio_session *s = userdata;
+    s->ws = NULL;
+    if (code == WS_CLOSE_PROTOCOL || code == WS_CLOSE_BAD_DATA || code == WS_CLOSE_TOO_BIG) {
+        core_metrics.protocol_errors++;
+        log_debug("eio", "session %s: WebSocket closed with %u (%s)", s->sid, code, why);
+        eio_session_terminate(s, "transport error");
+        return;
+    }
+    eio_session_terminate(s, "transport close");
+}
+
+const struct ws_callbacks eio_ws_callbacks = {ws_on_message, ws_on_close};
+
+static void upgrade_complete(struct eio_session *s)
+{
+    polling_noop(s);
+    s->ws = s->probe;
+    s->probe = NULL;
+    s->probe_ready = 0;
+    s->transport = EIO_TRANSPORT_WEBSOCKET;
+    ws_conn_set_callbacks(s->ws, &eio_ws_callbacks, s);
+    size_t n = s->queue_len;
+    struct eio_buf **q = s->queue;
+    s->queue = NULL;
+    s->queue_len = s->queue_cap = s->queue_bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        eio_session_send(s, q[i]);
+        eio_buf_unref(q[i]);
+    }
+    free(q);
+}
+
+static void probe_on_message(void *userdata, int binary, const uint8_t *data, size_t len)
+{
+    struct eio_session *s = userdata;
+    if (!binary && len == 6 && memcmp(data, "2probe", 6) == 0) {
+        ws_conn_send(s->probe, 0, "3probe", 6);
+        s->probe_ready = 1;
+        /* Release the client's pending GET so it can pause polling. */
+        polling_noop(s);
+        return;
+    }
+    if (!binary && len == 1 && data[0] == '5' && s->probe_ready) {
+        upgrade_complete(s);
+        return;
+    }
+    struct ws_conn *probe = s->probe;
+    s->probe = NULL;
+    s->probe_ready = 0;
+    ws_conn_close(probe, WS_CLOSE_PROTOCOL, "unexpected packet during upgrade");
+}
+
+static void probe_on_close(void *userdata, unsigned code, const char *why)
+{
+    struct eio_session *s = userdata;
+    (void)code;
+    (void)why;
+    s->probe = NULL;
+    s->probe_ready = 0;
+}
+
+const struct ws_callbacks eio_probe_callbacks = {probe_on_message, probe_on_close};
+
+/* --- requests ------------------------------------------------------------ */
+
+static int session_open(struct eio_session *s)
+{
+    s->owner = eio_server.handler->on_open(s);
+    return s->owner ? 0 : -1;
+}
+
+static void handshake(struct evhttp_request *req, int websocket)
+{
+    const struct core_settings *st = settings_get();
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+        eio_reply_error(req, 400, EIO_ERR_BAD_HANDSHAKE_METHOD, "Bad handshake method");
+        return;
+    }
+    if (st->max_connections && eio_server.n_sessions >= st->max_connections) {
+        core_metrics.connections_refused_max++;
+        log_warn("eio", "refusing a session: max_connections (%llu) reached",
+                 (unsigned long long)st->max_connections);
+        eio_reply_error(req, 503, EIO_ERR_FORBIDDEN, "Too many connections");
+        return;
+    }
+    const char *key = NULL;
+    if (websocket) {
+        const char *why = NULL;
+        key = ws_handshake_check(req, &why);
+        if (!key) {
+            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+            return;
+        }
+    }
+    struct eio_session *s = eio_session_create(req, websocket ? EIO_TRANSPORT_WEBSOCKET : EIO_TRANSPORT_POLLING);
+    if (!s) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    struct evbuffer *open = open_packet(s, !websocket);
+    if (!open) {
+        eio_session_terminate(s, "server error");
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    if (websocket) {
+        char keycopy[32];
+        snprintf(keycopy, sizeof(keycopy), "%s", key);
+        s->ws = ws_conn_takeover(req, keycopy, st->max_payload, &eio_ws_callbacks, s);
+        if (!s->ws) {
+            evbuffer_free(open);
+            eio_session_terminate(s, "server error");
+            evhttp_send_error(req, 500, NULL);
+            return;
+        }
+        size_t n = evbuffer_get_length(open);
+        ws_conn_send(s->ws, 0, evbuffer_pullup(open, -1), n);
+        core_metrics.bytes_out += n;
+    } else {
+        reply_text(req, open);
+    }
+    evbuffer_free(open);
+    eio_session_heartbeat_start(s);
+    if (session_open(s) != 0)
+        eio_session_terminate(s, "server error");
+}
+
+static void polling_get(struct eio_session *s, struct evhttp_request *req)
+{
+    if (s->poll) {
+        /* One pending GET per session: a second one breaks the protocol. */
+        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        core_metrics.protocol_errors++;
+        eio_session_terminate(s, "transport error");
+        return;
+    }
+    s->poll = req;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
+    if (s->queue_len && !s->probe_ready)
+        eio_polling_flush(s, 0);
+}
+
+static void polling_post(struct eio_session *s, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (len > settings_get()->max_payload) {
+        eio_reply_error(req, 413, EIO_ERR_BAD_REQUEST, "Payload too large");
+        core_metrics.protocol_errors++;
+        eio_session_terminate(s, "transport error");
+        return;
+    }
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    size_t pos = 0;
+    const char *p;
+    size_t n;
+    int bad = len == 0;
+    while (!bad && !s->closed && eio_payload_next(body, len, &pos, &p, &n)) {
+        if (n && p[0] == 'b') {
+            uint8_t *raw = malloc(n / 4 * 3 + 3);
+            long rl = raw ? eio_packet_decode_base64(p, n, raw) : -1;
+            if (rl < 0)
+                bad = 1;
+            else
+                eio_session_on_packet(s, EIO_MESSAGE, raw, (size_t)rl, 1);
+            free(raw);
+            continue;
+        }
+        struct eio_packet pk;
+        if (eio_packet_decode_text(p, n, &pk) != 0) {
+            bad = 1;
+            break;
+        }
+        eio_session_on_packet(s, pk.type, pk.data, pk.len, 0);
+    }
+    if (bad) {
+        core_metrics.protocol_errors++;
+        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        eio_session_terminate(s, "parse error");
+        return;
+    }
+    struct evbuffer *ok = evbuffer_new();
+    if (ok)
+        evbuffer_add(ok, "ok", 2);
+    reply_text(req, ok);
+    if (ok)
+        evbuffer_free(ok);
+}
+
+void eio_http_handle(struct evhttp_request *req)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (method == EVHTTP_REQ_OPTIONS) {
+        http_cors_apply(req);
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        return;
+    }
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq query;
+    TAILQ_INIT(&query);
+    if (qs && evhttp_parse_query_str(qs, &query) != 0) {
+        evhttp_clear_headers(&query);
+        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        return;
+    }
+    const char *eio = evhttp_find_header(&query, "EIO");
+    const char *transport = evhttp_find_header(&query, "transport");
+    const char *sid = evhttp_find_header(&query, "sid");
+    int websocket = transport && strcmp(transport, "websocket") == 0;
+    if (!eio || strcmp(eio, "4") != 0) {
+        eio_reply_error(req, 400, EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version");
+    } else if (!transport || (!websocket && strcmp(transport, "polling") != 0)) {
+        eio_reply_error(req, 400, EIO_ERR_UNKNOWN_TRANSPORT, "Transport unknown");
+    } else if (!sid) {
+        handshake(req, websocket);
+    } else {
+        struct eio_session *s = eio_session_find(sid);
+        if (!s) {
+            eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
+        } else if (websocket) {
+            const char *why = NULL;
+            const char *key = ws_handshake_check(req, &why);
+            if (!key || s->transport != EIO_TRANSPORT_POLLING || s->probe || s->closing) {
+                eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+            } else {
+                char keycopy[32];
+                snprintf(keycopy, sizeof(keycopy), "%s", key);
+                s->probe = ws_conn_takeover(req, keycopy, settings_get()->max_payload, &eio_probe_callbacks, s);
+                if (!s->probe)
+                    evhttp_send_error(req, 500, NULL);
+            }
+        } else if (s->transport != EIO_TRANSPORT_POLLING) {
+            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        } else if (method == EVHTTP_REQ_GET) {
+            polling_get(s, req);
+        } else if (method == EVHTTP_REQ_POST) {
+            polling_post(s, req);
+        } else {
+            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        }
+    }
+    evhttp_clear_headers(&query);
+}

@@ -1,0 +1,155 @@
+/* Encoding events and acks into shared Engine.IO packets, and queueing them
+ * to a connection under the outbound cap. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "metrics.h"
+#include "settings.h"
+#include "eio/eio_session.h"
+#include "sio/sio.h"
+#include "sio/sio_internal.h"
+
+struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *nsp, int has_id, uint64_t id,
+                                  const char *event, const char *rest, size_t rest_len)
+{
+    char *name = NULL;
+    size_t name_len = 0;
+    if (event) {
+        json_t *s = json_string(event);
+        name = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        json_decref(s);
+        if (!name)
+            return NULL;
+        name_len = strlen(name);
+    }
+    char head[SIO_NSP_MAX + 64];
+    int hl = snprintf(head, sizeof(head), "4%d", type);
+    if (attachments)
+        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%u-", attachments);
+    if (nsp && strcmp(nsp, "/") != 0)
+        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%.*s,", SIO_NSP_MAX, nsp);
+    if (has_id)
+        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%llu", (unsigned long long)id);
+    if (!rest)
+        rest_len = 0;
+    size_t total = (size_t)hl + 1 + name_len + (name && rest_len ? 1 : 0) + rest_len + 1;
+    struct eio_buf *b = eio_buf_alloc(total, 0);
+    if (b) {
+        char *p = eio_buf_data(b);
+        memcpy(p, head, (size_t)hl);
+        p += hl;
+        *p++ = '[';
+        if (name) {
+            memcpy(p, name, name_len);
+            p += name_len;
+            if (rest_len)
+                *p++ = ',';
+        }
+        if (rest_len) {
+            memcpy(p, rest, rest_len);
+            p += rest_len;
+        }
+        *p = ']';
+    }
+    free(name);
+    return b;
+}
+
+int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len, json_t **parsed)
+{
+    json_error_t err;
+    json_t *v = json_loads(args_json, JSON_DECODE_ANY, &err);
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return -1;
+    }
+    const char *p = args_json;
+    size_t n = strlen(p);
+    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+        n--;
+    }
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+        n--;
+    /* A valid array: p[0] is '[' and p[n - 1] is ']'. */
+    p++;
+    n -= 2;
+    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+        n--;
+    }
+    *inner = p;
+    *inner_len = n;
+    if (parsed)
+        *parsed = v;
+    else
+        json_decref(v);
+    return 0;
+}
+
+int sio_json_valid(const char *json)
+{
+    json_error_t err;
+    json_t *v = json_loads(json, JSON_DECODE_ANY, &err);
+    if (!v)
+        return 0;
+    json_decref(v);
+    return 1;
+}
+
+int sio_conn_send(struct sio_conn *c, struct eio_buf *b, unsigned flags)
+{
+    struct eio_session *s = c->client->eio;
+    if (!s || c->state != SIO_CONN_CONNECTED)
+        return SBR_ERR_GONE;
+    const struct core_settings *st = settings_get();
+    if ((flags & SBR_EMIT_VOLATILE) && st->outbound_buffer_max &&
+        eio_session_pending(s) > st->outbound_buffer_max / 2) {
+        core_metrics.volatile_dropped++;
+        return SBR_OK;
+    }
+    if (eio_session_send(s, b) != 0)
+        return SBR_ERR_GONE;
+    core_metrics.events_out++;
+    size_t pending = eio_session_pending(s);
+    if (st->outbound_buffer_max && pending > st->outbound_buffer_max) {
+        core_metrics.slow_consumer_disconnects++;
+        log_warn("sio", "session %s: slow consumer, %zu bytes queued past the cap of %llu: disconnecting",
+                 eio_session_sid(s), pending, (unsigned long long)st->outbound_buffer_max);
+        sio_client_drop(c->client, "slow consumer");
+        return SBR_ERR_LIMIT;
+    }
+    return SBR_OK;
+}
+
+int sio_conn_send_text(struct sio_conn *c, const char *sio_packet, size_t len)
+{
+    struct eio_buf *b = eio_buf_alloc(len + 1, 0);
+    if (!b)
+        return SBR_ERR_NOMEM;
+    char *d = eio_buf_data(b);
+    d[0] = '4';
+    memcpy(d + 1, sio_packet, len);
+    int r = sio_conn_send(c, b, 0);
+    eio_buf_unref(b);
+    return r;
+}
+
+int sio_api_emit(sbr_conn_id conn, const char *event, const char *data_json, unsigned flags)
+{
+    if (!event || (data_json && !sio_json_valid(data_json)))
+        return SBR_ERR_INVALID;
+    struct sio_conn *c = sio_conn_find(conn);
+    if (!c || c->state == SIO_CONN_CLOSED)
+        return SBR_ERR_GONE;
+    if (c->state != SIO_CONN_CONNECTED)
+        return SBR_ERR_STATE;
+    struct eio_buf *b = sio_encode_packet(SIO_EVENT, 0, c->nsp, 0, 0, event, data_json,
+                                          data_json ? strlen(data_json) : 0);
+    if (!b)
+        return SBR_ERR_INVALID;
+    int r = sio_conn_send(c, b, flags);
+    eio_buf_unref(b);
+    return r;
+}

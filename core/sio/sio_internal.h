@@ -1,0 +1,118 @@
+/* What the Socket.IO files share (private to core/sio). */
+#ifndef SBR_SIO_INTERNAL_H
+#define SBR_SIO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include "eio/eio_buf.h"
+#include "eio/eio_session.h"
+#include "plugin/hooks.h"
+#include "sio/sio_packet.h"
+
+struct sio_conn;
+
+/* One Engine.IO session and the namespaces joined over it. */
+struct sio_client {
+    struct eio_session *eio;      /* NULL once the session closed */
+    struct sio_conn *conns;       /* linked by client_next */
+    struct event *connect_timer;  /* until the first namespace CONNECT */
+    struct sio_packet pending;    /* a binary packet waiting for attachments */
+    struct eio_buf **attachments;
+    unsigned n_attachments;
+    unsigned closed : 1;
+    unsigned has_pending : 1;
+    unsigned ever_connected : 1;
+    struct sio_client *reap_next;
+};
+
+struct sio_conn_room {
+    struct sio_room *room;
+    size_t index;                 /* our slot in room->members */
+};
+
+struct sio_connect_state {
+    struct hook_chain chain;
+    sbr_event_connect event;
+    char *auth_json;
+    char *nsp_copy;
+};
+
+enum sio_conn_state { SIO_CONN_CONNECTING, SIO_CONN_CONNECTED, SIO_CONN_CLOSED };
+
+/* One Socket.IO socket: a namespace joined over a client's session. */
+struct sio_conn {
+    sbr_conn_id id;
+    struct sio_conn *hash_next;
+    struct sio_client *client;
+    struct sio_conn *client_next;
+    const char *nsp;              /* interned in the namespace list */
+    int state;                    /* enum sio_conn_state */
+    unsigned offered : 1;         /* connect hooks saw it: disconnect hooks are due */
+    unsigned in_chain : 1;
+    unsigned resume_set : 1;      /* connect_resume called from inside the chain */
+    unsigned disconnect_requested : 1;
+    unsigned reaped : 1;
+    int resume_verdict;
+    char *resume_reason;
+    char *disconnect_reason;
+    struct sio_connect_state *connect; /* while the connect chain runs */
+    sbr_identity *identity;
+    struct sio_conn_room *rooms;
+    size_t n_rooms, cap_rooms;
+    uint64_t rate_window_start;
+    uint64_t rate_count;
+    struct sio_conn *reap_next;
+};
+
+struct sio_member {
+    struct sio_conn *conn;
+    size_t slot;                  /* index in conn->rooms */
+};
+
+struct sio_room {
+    char *name;
+    struct sio_room *hash_next;
+    struct sio_member *members;
+    size_t n, cap;
+};
+
+/* --- sio.c ------------------------------------------------------------- */
+struct sio_conn *sio_conn_find(sbr_conn_id id);
+/* Mark a connection closed now (rooms left, disconnect hooks run), free later. */
+void sio_conn_close(struct sio_conn *c, const char *reason);
+/* Disconnect after the current hook returns: DISCONNECT packet, then close. */
+void sio_conn_request_disconnect(struct sio_conn *c, const char *reason);
+/* The whole session goes away after the current hook returns. */
+void sio_client_drop(struct sio_client *cl, const char *reason);
+/* Schedule the reap of closed objects at the end of this loop turn. */
+void sio_schedule_reap(void);
+
+/* --- sio_emit.c -------------------------------------------------------- */
+/* Build one shared Engine.IO message packet:
+ *     4<type>[<attachments>-][<nsp>,][<id>][<"event">,<rest>]
+ * where rest is JSON text of the arguments without their brackets (may be
+ * NULL) and event is NULL for acks.  NULL if the event is not UTF-8. */
+struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *nsp, int has_id, uint64_t id,
+                                  const char *event, const char *rest, size_t rest_len);
+/* Check that args_json is a JSON array; point at its elements' text. */
+int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len, json_t **parsed);
+/* 1 if the text is one valid JSON value. */
+int sio_json_valid(const char *json);
+/* Queue a packet to a connection, honouring the volatile flag and the
+ * outbound cap; the buffer is referenced, not copied. */
+int sio_conn_send(struct sio_conn *c, struct eio_buf *b, unsigned flags);
+/* Queue a Socket.IO packet given as text ("2[...]", "3/nsp,1[...]"). */
+int sio_conn_send_text(struct sio_conn *c, const char *sio_packet, size_t len);
+
+/* --- sio_room.c -------------------------------------------------------- */
+void sio_rooms_leave_all(struct sio_conn *c);
+void sio_rooms_free(void);
+
+/* --- sio_message.c ----------------------------------------------------- */
+/* A client EVENT (or a BINARY_EVENT with its attachments, taken over). */
+void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_buf **attachments, unsigned n);
+void sio_messages_free(void);
+
+#endif

@@ -1,0 +1,318 @@
+/* Rooms: members indexed both ways for O(1) join and leave, and the
+ * encode-once broadcast (one shared buffer for every member). */
+#include <stdlib.h>
+#include <string.h>
+#include "bus.h"
+#include "log.h"
+#include "metrics.h"
+#include "sio/sio.h"
+#include "sio/sio_internal.h"
+
+#define ROOM_NAME_MAX 255
+
+static struct {
+    struct sio_room **buckets;
+    size_t n_buckets, n_rooms;
+} rooms;
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int room_name_valid(const char *room)
+{
+    return room && room[0] && strlen(room) <= ROOM_NAME_MAX;
+}
+
+static struct sio_room *room_find(const char *name)
+{
+    if (!rooms.buckets)
+        return NULL;
+    for (struct sio_room *r = rooms.buckets[name_hash(name) & (rooms.n_buckets - 1)]; r; r = r->hash_next)
+        if (strcmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+static void rooms_grow(void)
+{
+    size_t n = rooms.n_buckets ? rooms.n_buckets * 2 : 256;
+    struct sio_room **b = calloc(n, sizeof(*b));
+    if (!b)
+        return;
+    for (size_t i = 0; i < rooms.n_buckets; i++) {
+        struct sio_room *r = rooms.buckets[i];
+        while (r) {
+            struct sio_room *next = r->hash_next;
+            size_t k = name_hash(r->name) & (n - 1);
+            r->hash_next = b[k];
+            b[k] = r;
+            r = next;
+        }
+    }
+    free(rooms.buckets);
+    rooms.buckets = b;
+    rooms.n_buckets = n;
+}
+
+static struct sio_room *room_create(const char *name)
+{
+    if (rooms.n_rooms >= rooms.n_buckets)
+        rooms_grow();
+    if (!rooms.buckets)
+        return NULL;
+    struct sio_room *r = calloc(1, sizeof(*r));
+    if (!r || !(r->name = strdup(name))) {
+        free(r);
+        return NULL;
+    }
+    size_t k = name_hash(name) & (rooms.n_buckets - 1);
+    r->hash_next = rooms.buckets[k];
+    rooms.buckets[k] = r;
+    rooms.n_rooms++;
+    return r;
+}
+
+static void room_destroy(struct sio_room *r)
+{
+    struct sio_room **p = &rooms.buckets[name_hash(r->name) & (rooms.n_buckets - 1)];
+    while (*p && *p != r)
+        p = &(*p)->hash_next;
+    if (*p)
+        *p = r->hash_next;
+    rooms.n_rooms--;
+    free(r->members);
+    free(r->name);
+    free(r);
+}
+
+static struct sio_conn *member_conn(sbr_conn_id id)
+{
+    struct sio_conn *c = sio_conn_find(id);
+    return c && c->state != SIO_CONN_CLOSED ? c : NULL;
+}
+
+int sio_api_room_join(sbr_conn_id conn, const char *room)
+{
+    if (!room_name_valid(room))
+        return SBR_ERR_INVALID;
+    struct sio_conn *c = member_conn(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    for (size_t i = 0; i < c->n_rooms; i++)
+        if (strcmp(c->rooms[i].room->name, room) == 0)
+            return SBR_OK;
+    struct sio_room *r = room_find(room);
+    int created = 0;
+    if (!r) {
+        r = room_create(room);
+        if (!r)
+            return SBR_ERR_NOMEM;
+        created = 1;
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 4;
+        struct sio_member *m = realloc(r->members, cap * sizeof(*m));
+        if (!m)
+            goto nomem;
+        r->members = m;
+        r->cap = cap;
+    }
+    if (c->n_rooms == c->cap_rooms) {
+        size_t cap = c->cap_rooms ? c->cap_rooms * 2 : 2;
+        struct sio_conn_room *cr = realloc(c->rooms, cap * sizeof(*cr));
+        if (!cr)
+            goto nomem;
+        c->rooms = cr;
+        c->cap_rooms = cap;
+    }
+    r->members[r->n].conn = c;
+    r->members[r->n].slot = c->n_rooms;
+    c->rooms[c->n_rooms].room = r;
+    c->rooms[c->n_rooms].index = r->n;
+    r->n++;
+    c->n_rooms++;
+    if (r->n == 1)
+        bus_room_interest(r->name, 1);
+    return SBR_OK;
+nomem:
+    if (created)
+        room_destroy(r);
+    return SBR_ERR_NOMEM;
+}
+
+/* Remove the conn's slot `slot` (swap with the last on both sides). */
+static void leave_slot(struct sio_conn *c, size_t slot)
+{
+    struct sio_room *r = c->rooms[slot].room;
+    size_t idx = c->rooms[slot].index;
+    r->n--;
+    if (idx != r->n) {
+        r->members[idx] = r->members[r->n];
+        struct sio_member *m = &r->members[idx];
+        m->conn->rooms[m->slot].index = idx;
+    }
+    c->n_rooms--;
+    if (slot != c->n_rooms) {
+        c->rooms[slot] = c->rooms[c->n_rooms];
+        struct sio_conn_room *cr = &c->rooms[slot];
+        cr->room->members[cr->index].slot = slot;
+    }
+    if (r->n == 0) {
+        bus_room_interest(r->name, 0);
+        room_destroy(r);
+    }
+}
+
+int sio_api_room_leave(sbr_conn_id conn, const char *room)
+{
+    if (!room_name_valid(room))
+        return SBR_ERR_INVALID;
+    struct sio_conn *c = member_conn(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    for (size_t i = 0; i < c->n_rooms; i++) {
+        if (strcmp(c->rooms[i].room->name, room) == 0) {
+            leave_slot(c, i);
+            break;
+        }
+    }
+    return SBR_OK;
+}
+
+void sio_rooms_leave_all(struct sio_conn *c)
+{
+    while (c->n_rooms)
+        leave_slot(c, c->n_rooms - 1);
+    free(c->rooms);
+    c->rooms = NULL;
+    c->cap_rooms = 0;
+}
+
+int sio_api_room_contains(sbr_conn_id conn, const char *room)
+{
+    struct sio_conn *c = member_conn(conn);
+    if (!c || !room)
+        return 0;
+    for (size_t i = 0; i < c->n_rooms; i++)
+        if (strcmp(c->rooms[i].room->name, room) == 0)
+            return 1;
+    return 0;
+}
+
+size_t sio_api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), void *userdata)
+{
+    struct sio_room *r = room ? room_find(room) : NULL;
+    if (!r || !fn)
+        return 0;
+    size_t n = r->n;
+    for (size_t i = 0; i < n && i < r->n; i++)
+        fn(r->members[i].conn->id, userdata);
+    return n;
+}
+
+/* The same event for a namespace other than "/": "42[...]" -> "42/nsp,[...]". */
+static struct eio_buf *renamespace(const struct eio_buf *b, const char *nsp)
+{
+    const char *text = eio_buf_data((struct eio_buf *)b);
+    size_t nl = strlen(nsp);
+    struct eio_buf *out = eio_buf_alloc(b->len + nl + 1, 0);
+    if (!out)
+        return NULL;
+    char *p = eio_buf_data(out);
+    memcpy(p, text, 2);
+    memcpy(p + 2, nsp, nl);
+    p[2 + nl] = ',';
+    memcpy(p + 3 + nl, text + 2, b->len - 2);
+    return out;
+}
+
+#define NSP_VARIANTS 8
+
+/* Deliver a "42[...]" packet to the room's local members. */
+static size_t room_deliver_local(const char *room, struct eio_buf *b, sbr_conn_id except, unsigned flags)
+{
+    struct sio_room *r = room_find(room);
+    if (!r)
+        return 0;
+    struct {
+        const char *nsp;
+        struct eio_buf *buf;
+    } variants[NSP_VARIANTS];
+    size_t n_variants = 0, sent = 0;
+    /* Sending never changes membership here: closes are deferred. */
+    for (size_t i = 0; i < r->n; i++) {
+        struct sio_conn *c = r->members[i].conn;
+        if (c->id == except || c->state != SIO_CONN_CONNECTED)
+            continue;
+        struct eio_buf *use = b;
+        if (strcmp(c->nsp, "/") != 0) {
+            use = NULL;
+            for (size_t k = 0; k < n_variants; k++)
+                if (variants[k].nsp == c->nsp)
+                    use = variants[k].buf;
+            if (!use && n_variants < NSP_VARIANTS) {
+                use = renamespace(b, c->nsp);
+                if (use) {
+                    variants[n_variants].nsp = c->nsp;
+                    variants[n_variants].buf = use;
+                    n_variants++;
+                }
+            }
+            if (!use)
+                continue;
+        }
+        if (sio_conn_send(c, use, flags) == SBR_OK)
+            sent++;
+    }
+    for (size_t k = 0; k < n_variants; k++)
+        eio_buf_unref(variants[k].buf);
+    return sent;
+}
+
+int sio_api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags)
+{
+    if (!room_name_valid(room) || !event || (data_json && !sio_json_valid(data_json)))
+        return SBR_ERR_INVALID;
+    struct eio_buf *b = sio_encode_packet(SIO_EVENT, 0, "/", 0, 0, event, data_json,
+                                          data_json ? strlen(data_json) : 0);
+    if (!b)
+        return SBR_ERR_INVALID;
+    core_metrics.broadcasts++;
+    room_deliver_local(room, b, except, flags);
+    /* Other workers get the same Engine.IO packet text ("42[...]"). */
+    bus_room_publish(room, eio_buf_data(b), b->len);
+    eio_buf_unref(b);
+    return SBR_OK;
+}
+
+void sio_room_deliver(const char *room, const char *packet, size_t len)
+{
+    if (!room_name_valid(room) || !packet || len < 3 || packet[0] != '4' || packet[1] != '2' ||
+        memchr(packet, '\x1e', len))
+        return;
+    struct eio_buf *b = eio_buf_new(packet, len, 0);
+    if (!b)
+        return;
+    room_deliver_local(room, b, 0, 0);
+    eio_buf_unref(b);
+}
+
+void sio_rooms_free(void)
+{
+    for (size_t i = 0; i < rooms.n_buckets; i++) {
+        while (rooms.buckets[i]) {
+            struct sio_room *r = rooms.buckets[i];
+            rooms.buckets[i] = r->hash_next;
+            free(r->members);
+            free(r->name);
+            free(r);
+        }
+    }
+    free(rooms.buckets);
+    memset(&rooms, 0, sizeof(rooms));
+}

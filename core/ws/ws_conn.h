@@ -1,0 +1,55 @@
+/* A WebSocket connection taken over from evhttp after the 101 (private).
+ *
+ * libevent 2.1's evhttp has no WebSocket support and its connection struct
+ * is private.  evhttp_connection_free() shuts the socket down, so the fd
+ * cannot be detached from it; instead the evhttp connection is kept, idle,
+ * for the WebSocket's whole life, and its bufferevent is driven with our own
+ * callbacks.  The 101 is written directly on that bufferevent (evhttp never
+ * answers the request), and at the end evhttp_connection_free() releases
+ * the request, the bufferevent and the socket in one go.  A close callback
+ * on the evhttp connection tells us if evhttp frees it first (evhttp_free at
+ * shutdown).
+ *
+ * Ownership: the owner holds the ws_conn until it calls ws_conn_close() or
+ * receives on_close(); either way the ws_conn then finishes and frees itself,
+ * and the owner must forget the pointer. */
+#ifndef SBR_WS_CONN_H
+#define SBR_WS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/http.h>
+
+struct ws_conn;
+
+struct ws_callbacks {
+    /* A complete message (text is valid UTF-8).  data is ours; copy it. */
+    void (*on_message)(void *userdata, int binary, const uint8_t *data, size_t len);
+    /* The connection is over (peer close, protocol error, TCP error). */
+    void (*on_close)(void *userdata, unsigned code, const char *why);
+};
+
+/* Answer 101 to a request ws_handshake_check() accepted and take the
+ * connection over.  max_message bounds a (reassembled) message: past it the
+ * peer gets close 1009.  NULL on failure (the request is then unanswered). */
+struct ws_conn *ws_conn_takeover(struct evhttp_request *req, const char *key, size_t max_message,
+                                 const struct ws_callbacks *cb, void *userdata);
+
+/* Hand the connection's callbacks to another owner (an upgrade completing). */
+void ws_conn_set_callbacks(struct ws_conn *ws, const struct ws_callbacks *cb, void *userdata);
+/* Send a text or binary message (copied). */
+int ws_conn_send(struct ws_conn *ws, int binary, const void *data, size_t len);
+/* Send a complete frame (header included) by reference: release(arg) is
+ * called once the bytes are written or dropped. */
+int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
+                     void (*release)(const void *data, size_t len, void *arg), void *arg);
+/* Bytes queued and not yet written to the socket. */
+size_t ws_conn_pending(const struct ws_conn *ws);
+/* Start the closing handshake; the owner gives the connection up. */
+void ws_conn_close(struct ws_conn *ws, unsigned code, const char *reason);
+/* Connections alive (including closing ones). */
+size_t ws_conn_count(void);
+/* Free every connection now (shutdown, after the loop stopped). */
+void ws_conn_free_all(void);
+
+#endif
