@@ -262,7 +262,11 @@ static void redis_link_watchdog(void *userdata)
 {
     struct bus_redis *br = userdata;
     br->watchdog_timer = 0;
-    if (!br->inflight)
+    /* Answers may sit unread when the loop itself was busy: read them
+     * before judging Redis. */
+    if (br->inflight && br->cmd)
+        redisAsyncHandleRead(br->cmd);
+    if (!br->inflight || !br->usable || br->watchdog_timer)
         return;
     uint64_t idle = redis_link_monotonic_ms() - br->last_progress_ms;
     if (idle >= br->connect_timeout_ms) {

@@ -63,6 +63,8 @@ int redis_pubsub_publish(void *ctx, const char *topic, const char *data, size_t 
     struct bus_redis *br = ctx;
     if (!br || !topic || (!data && len))
         return SBR_ERR_INVALID;
+    if (!br->url_text[0])
+        return SBR_OK; /* Redis disabled: one worker, nobody else to reach */
     if (!br->usable || !br->cmd)
         return SBR_ERR_UNAVAILABLE;
     size_t chlen;
