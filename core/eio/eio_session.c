@@ -245,6 +245,12 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
     return 0;
 }
 
+void eio_session_flush(struct eio_session *s)
+{
+    if (!s->closed && s->transport == EIO_TRANSPORT_WEBSOCKET && s->ws)
+        ws_conn_flush(s->ws);
+}
+
 size_t eio_session_pending(const struct eio_session *s)
 {
     size_t n = s->queue_bytes;

@@ -34,6 +34,10 @@ void eio_http_handle(struct evhttp_request *req);
 /* Queue a complete Engine.IO packet ("4..." text, or a binary message) on
  * the session; takes a new reference to b. */
 int eio_session_send(struct eio_session *s, struct eio_buf *b);
+/* Push what is queued on a WebSocket to the socket now: packets queued
+ * after this go out in a separate write (clients that read one message per
+ * read need the CONNECT answer apart from the events that follow it). */
+void eio_session_flush(struct eio_session *s);
 /* Bytes queued to the session and not yet written. */
 size_t eio_session_pending(const struct eio_session *s);
 /* Close from the server side (flushes what is queued first when it can);

@@ -388,8 +388,18 @@ void eio_http_handle(struct evhttp_request *req)
         } else if (websocket) {
             const char *why = NULL;
             const char *key = ws_handshake_check(req, &why);
-            if (!key || s->transport != EIO_TRANSPORT_POLLING || s->probe || s->closing) {
+            if (!key) {
                 eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+            } else if (s->transport != EIO_TRANSPORT_POLLING || s->probe || s->closing) {
+                /* Already upgraded or upgrading: like the reference server,
+                 * complete the WebSocket handshake, then close it. */
+                char keycopy[32];
+                snprintf(keycopy, sizeof(keycopy), "%s", key);
+                struct ws_conn *extra = ws_conn_takeover(req, keycopy, 125, &eio_probe_callbacks, NULL);
+                if (extra)
+                    ws_conn_close(extra, WS_CLOSE_NORMAL, NULL);
+                else
+                    evhttp_send_error(req, 500, NULL);
             } else {
                 char keycopy[32];
                 snprintf(keycopy, sizeof(keycopy), "%s", key);

@@ -350,6 +350,8 @@ static void connect_accept(struct sio_conn *c)
     c->state = SIO_CONN_CONNECTED;
     sio_conn_send_text(c, pk, len);
     free(pk);
+    if (c->client->eio)
+        eio_session_flush(c->client->eio);
     connect_state_free(c);
     core_metrics.socketio_connects++;
     struct sio_client *cl = c->client;

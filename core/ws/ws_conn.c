@@ -354,6 +354,22 @@ int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
     return evbuffer_add_reference(bufferevent_get_output(ws->bev), frame, len, release, arg);
 }
 
+void ws_conn_flush(struct ws_conn *ws)
+{
+    if (!ws->bev || ws->finishing)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(ws->bev);
+    struct evbuffer *out = bufferevent_get_output(ws->bev);
+    if (fd < 0 || evbuffer_get_length(out) == 0)
+        return;
+    /* A socket bufferevent keeps its output frozen at the front except
+     * while it writes itself.  Errors (EAGAIN included) are left to the
+     * bufferevent's next write. */
+    evbuffer_unfreeze(out, 1);
+    evbuffer_write(out, fd);
+    evbuffer_freeze(out, 1);
+}
+
 size_t ws_conn_pending(const struct ws_conn *ws)
 {
     return ws->bev ? evbuffer_get_length(bufferevent_get_output(ws->bev)) : 0;

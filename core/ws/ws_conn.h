@@ -43,6 +43,9 @@ int ws_conn_send(struct ws_conn *ws, int binary, const void *data, size_t len);
  * called once the bytes are written or dropped. */
 int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
                      void (*release)(const void *data, size_t len, void *arg), void *arg);
+/* Write what is queued to the socket now instead of at the end of the loop
+ * turn, so the next packets go out in a later write. */
+void ws_conn_flush(struct ws_conn *ws);
 /* Bytes queued and not yet written to the socket. */
 size_t ws_conn_pending(const struct ws_conn *ws);
 /* Start the closing handshake; the owner gives the connection up. */
