@@ -170,6 +170,8 @@ static const sbr_api api_services = {
     .event_base = api_event_base,
     .metric_add = api_metric_add,
     .metric_set = api_metric_set,
+    .message_reply_args = sio_api_message_reply_args,
+    .message_emit_args = sio_api_message_emit_args,
 };
 
 const sbr_api *api_table(void)

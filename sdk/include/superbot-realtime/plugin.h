@@ -506,6 +506,24 @@ typedef struct sbr_api {
     int (*metric_set)(sbr_plugin *self, const char *name, const char *labels, double value);
 
     void *reserved[16];
+
+    /* --- appended: check with SBR_API_HAS before use ------------------- */
+
+    /**
+     * Answer a client event's ack with several values: `args_json` is a JSON
+     * array whose elements become the ack's arguments (copied), and end the
+     * message.  Binary attachments the client sent with the event may be
+     * referred to as {"_placeholder": true, "num": N}; they are sent back
+     * with the answer.  Without a requested ack this only ends the message.
+     */
+    int (*message_reply_args)(sbr_message *msg, const char *args_json);
+    /**
+     * Emit an event to the message's connection with the elements of
+     * `args_json` (a JSON array) as its arguments; placeholders refer to the
+     * message's binary attachments as in message_reply_args.  The message
+     * stays open.  Dropped silently if the connection is gone.
+     */
+    int (*message_emit_args)(sbr_message *msg, const char *event, const char *args_json);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */
