@@ -239,6 +239,8 @@ static char *wf_field(const char *json, size_t len, const char *field)
 
 static int wf_on_message(enum sbr_event_id id, void *event, void *userdata)
 {
+    (void)id;
+    (void)userdata;
     sbr_event_message *m = event;
     if (strcmp(m->event, wf_api->config_string(wf_self, "event")) != 0 || wf_n_words == 0)
         return SBR_PASS;
@@ -259,6 +261,9 @@ static int wf_on_message(enum sbr_event_id id, void *event, void *userdata)
 
 static int wf_on_reload(enum sbr_event_id id, void *event, void *userdata)
 {
+    (void)id;
+    (void)event;
+    (void)userdata;
     if (wf_words_load() < 0)
         wf_api->log(wf_self, SBR_LOG_ERROR, "out of memory reloading the word list");
     else
@@ -286,6 +291,7 @@ static int wf_load(sbr_plugin *self, const sbr_api *api)
 
 static void wf_unload(sbr_plugin *self)
 {
+    (void)self;
     wf_words_free();
 }
 
