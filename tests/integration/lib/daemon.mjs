@@ -71,7 +71,7 @@ export async function startDaemon(opts = {}) {
   }));
   d.stop = async (signal = 'SIGTERM', timeoutMs = 15000) => {
     if (!d.exited) proc.kill(signal);
-    const res = await Promise.race([d.exitPromise, delay(timeoutMs).then(() => null)]);
+    const res = await Promise.race([d.exitPromise, delay(timeoutMs, null, { ref: false })]);
     if (!res) { proc.kill('SIGKILL'); await d.exitPromise; throw new Error(`daemon did not exit within ${timeoutMs} ms after ${signal}\n${d.log}`); }
     fs.rmSync(dir, { recursive: true, force: true });
     return res;
