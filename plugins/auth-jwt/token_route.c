@@ -9,9 +9,6 @@
 #include "auth.h"
 #include "issue_body.h"
 
-/* Tokens are credentials: no cache may keep the answer. */
-#define TOKEN_REPLY_HEADERS "Cache-Control: no-store\r\nPragma: no-cache"
-
 /* The identity of the request into *who; 0, or -1 after answering. */
 static int token_route_identity(struct auth *auth, sbr_http_request *req, struct token_claims *who,
                                 const char **source)
@@ -95,7 +92,7 @@ void token_route_handle(sbr_http_request *req, void *userdata)
         auth_reply_error(auth, req, 500, "internal_error");
         return;
     }
-    api->http_reply(req, 200, answer, TOKEN_REPLY_HEADERS);
+    api->http_reply(req, 200, answer, NULL);
     free(answer);
     api->metric_add(auth->self, "superbot_auth_tokens_issued_total", source, 1);
 }
