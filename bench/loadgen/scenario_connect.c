@@ -57,7 +57,7 @@ static void on_close(struct sio_client *c, const char *reason)
 {
     run.clients[(uintptr_t)sio_client_userdata(c)] = NULL;
     note_error(reason);
-    if (sio_client_is_ready(c)) {
+    if (sio_client_was_connected(c)) {
         run.dropped++;
         return;
     }

@@ -35,6 +35,7 @@ struct sio_client {
     uint64_t started_us;
     char key[WS_KEY_LEN + 1];
     uint8_t state;
+    uint8_t connected;            /* the CONNECT was accepted, even if closed since */
     uint8_t in_callback;          /* freeing is deferred to the end of read_cb */
 };
 
@@ -90,6 +91,7 @@ static void handle_engine_packet(struct sio_client *c, const char *p, size_t len
     if (c->state == STATE_CONNECTING) {
         if (len >= 1 && p[0] == '0') {
             c->state = STATE_READY;
+            c->connected = 1;
             c->handler->on_ready(c);
         } else if (len >= 1 && p[0] == '4') {
             char reason[160];
@@ -278,9 +280,9 @@ uint64_t sio_client_started_us(const struct sio_client *c)
     return c->started_us;
 }
 
-int sio_client_is_ready(const struct sio_client *c)
+int sio_client_was_connected(const struct sio_client *c)
 {
-    return c->state == STATE_READY;
+    return c->connected;
 }
 
 int sio_client_send(struct sio_client *c, const char *packet, size_t len)

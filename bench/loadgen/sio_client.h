@@ -32,7 +32,8 @@ struct sio_client *sio_client_open(struct event_base *base, const struct endpoin
 void *sio_client_userdata(const struct sio_client *c);
 /* When sio_client_open was called (clock_now_us). */
 uint64_t sio_client_started_us(const struct sio_client *c);
-int sio_client_is_ready(const struct sio_client *c);
+/* Whether the Socket.IO CONNECT was accepted (still true in on_close). */
+int sio_client_was_connected(const struct sio_client *c);
 
 /* Send one Socket.IO packet (e.g. `21["join_channel",{...}]`) as an Engine.IO
  * message.  -1 if the client is not ready or the buffer cannot grow. */

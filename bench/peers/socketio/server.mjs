@@ -162,14 +162,16 @@ io.on('connection', (socket) => {
   });
 
   socket.on('leave_channel', (payload, ack) => {
-    if (typeof payload?.channel_id === 'string') socket.leave(`channel:${payload.channel_id}`);
-    if (typeof ack === 'function') ack({ ok: true });
+    if (typeof ack !== 'function') return;
+    if (typeof payload?.channel_id !== 'string') return ack({ ok: false, error: 'invalid_payload' });
+    socket.leave(`channel:${payload.channel_id}`);
+    ack({ ok: true, channel_id: payload.channel_id });
   });
 
   socket.on('send_message', async (payload, ack) => {
     const found = await channelFor(payload, ack);
     if (!found) return;
-    if (typeof payload.content !== 'string' || payload.content.length > 4000) return ack({ ok: false, error: 'invalid_content' });
+    if (typeof payload.content !== 'string' || payload.content === '' || payload.content.length > 4000) return ack({ ok: false, error: 'invalid_payload' });
     const id = `${workerTag}-${++sequence}`;
     io.to(`channel:${found.id}`).emit('message', {
       id, channel_id: found.id, user_id: user.id, content: payload.content, nonce: payload.nonce ?? null, ts: Date.now(),
