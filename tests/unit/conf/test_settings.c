@@ -13,10 +13,10 @@ static int build(const char *text, struct core_settings *s, char *err)
     struct conf_values v;
     ck_assert_msg(conf_text_parse("conf.d/10-core.conf", text, strlen(text), &f, err, CONF_ERR_MAX) == 0, "%s", err);
     int rc = conf_values_build(settings_keys(), &f, NULL, &v, err, CONF_ERR_MAX);
-    if (rc == 0)
+    if (rc == 0) {
         rc = settings_build(&v, f.path, s, err, CONF_ERR_MAX);
-    if (rc == 0)
         conf_values_clear(&v);
+    }
     conf_file_clear(&f);
     return rc;
 }
