@@ -193,7 +193,7 @@ describe('start-up refusals', () => {
 
   async function refused(files, re, extra = {}) {
     const d = await startDaemon({ confDir: base, files, ready: false, ...extra });
-    const res = await Promise.race([d.exitPromise, delay(10000).then(() => null)]);
+    const res = await Promise.race([d.exitPromise, delay(10000, null, { ref: false })]);
     if (!res) { d.proc.kill('SIGKILL'); await d.exitPromise; }
     assert.deepEqual(res, { code: 1, signal: null }, d.log);
     assert.match(d.log, re);
