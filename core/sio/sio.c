@@ -231,7 +231,7 @@ static void sio_reap(evutil_socket_t fd, short what, void *arg)
         sio.drops = cl->reap_next;
         cl->reap_next = NULL;
         if (cl->eio)
-            eio_session_close(cl->eio, "forced close");
+            eio_session_close(cl->eio, cl->drop_reason);
     }
     while (sio.reap_conns) {
         struct sio_conn *c = sio.reap_conns;
@@ -296,12 +296,11 @@ void sio_conn_request_disconnect(struct sio_conn *c, const char *reason)
 
 void sio_client_drop(struct sio_client *cl, const char *reason)
 {
-    if (cl->closed || !cl->eio)
+    if (cl->closed || !cl->eio || cl->dropping)
         return;
     log_info("sio", "closing session %s: %s", eio_session_sid(cl->eio), reason);
-    for (struct sio_client *x = sio.drops; x; x = x->reap_next)
-        if (x == cl)
-            return;
+    cl->dropping = 1;
+    cl->drop_reason = reason;
     cl->reap_next = sio.drops;
     sio.drops = cl;
     sio_schedule_reap();

@@ -103,6 +103,8 @@ int sio_conn_send(struct sio_conn *c, struct eio_buf *b, unsigned flags)
     struct eio_session *s = c->client->eio;
     if (!s || c->state != SIO_CONN_CONNECTED)
         return SBR_ERR_GONE;
+    if (c->client->dropping)
+        return SBR_ERR_LIMIT;
     const struct core_settings *st = settings_get();
     if ((flags & SBR_EMIT_VOLATILE) && st->outbound_buffer_max &&
         eio_session_pending(s) > st->outbound_buffer_max / 2) {

@@ -24,6 +24,8 @@ struct sio_client {
     unsigned closed : 1;
     unsigned has_pending : 1;
     unsigned ever_connected : 1;
+    unsigned dropping : 1;        /* closing after this loop turn: send nothing more */
+    const char *drop_reason;      /* a string literal */
     struct sio_client *reap_next;
 };
 
@@ -84,7 +86,8 @@ struct sio_conn *sio_conn_find(sbr_conn_id id);
 void sio_conn_close(struct sio_conn *c, const char *reason);
 /* Disconnect after the current hook returns: DISCONNECT packet, then close. */
 void sio_conn_request_disconnect(struct sio_conn *c, const char *reason);
-/* The whole session goes away after the current hook returns. */
+/* The whole session goes away after the current hook returns; reason must
+ * be a string literal. */
 void sio_client_drop(struct sio_client *cl, const char *reason);
 /* Schedule the reap of closed objects at the end of this loop turn. */
 void sio_schedule_reap(void);

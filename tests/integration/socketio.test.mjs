@@ -1,0 +1,279 @@
+// The Socket.IO server through the official socket.io-client: transports,
+// upgrade, acks, payload limits, ordering, heartbeats, many clients, rooms,
+// namespaces and the connect chain.  The daemon runs the conformance conf
+// (echo plugin, pingInterval 300, pingTimeout 200) plus the sio-rooms fixture.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+import { startDaemon, BUILD_DIR, SOURCE_DIR } from './lib/daemon.mjs';
+import { once, connected } from './lib/client.mjs';
+
+const FIXTURES = path.join(BUILD_DIR, 'tests', 'fixtures');
+let d;
+
+before(async () => {
+  d = await startDaemon({
+    confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d'),
+    env: { REALTIME_LOG_LEVEL: 'info' },
+    files: { '30-sio-rooms.conf': `plugin = sio-rooms\npath = ${FIXTURES}/sio-rooms.so\n` },
+  });
+});
+
+after(async () => {
+  if (d) assert.equal((await d.stop()).code, 0, d.log);
+});
+
+function sock(opts = {}) {
+  return io(d.url, { forceNew: true, reconnection: false, timeout: 5000, ...opts });
+}
+
+async function open(opts) {
+  const s = sock(opts);
+  await connected(s);
+  return s;
+}
+
+async function healthy() {
+  const r = await fetch(`${d.url}/healthz`);
+  assert.equal(r.status, 200);
+  await r.arrayBuffer();
+}
+
+for (const [name, transports] of [['default (polling, then upgrade)', undefined], ['websocket only', ['websocket']], ['polling only', ['polling']]]) {
+  test(`transport: ${name}`, async () => {
+    const s = sock({ transports, auth: { token: 'abc' } });
+    const auth = once(s, 'auth');
+    await connected(s);
+    assert.deepEqual(await auth, { token: 'abc' });
+    if (!transports) {
+      if (s.io.engine.transport.name !== 'websocket') await once(s.io.engine, 'upgrade');
+      assert.equal(s.io.engine.transport.name, 'websocket');
+    } else {
+      assert.equal(s.io.engine.transport.name, transports[0]);
+    }
+    // Server acks a client event, with several values.
+    assert.deepEqual(await s.timeout(3000).emitWithAck('message-with-ack', 1, '2', { 3: [true] }), 1);
+    const back = new Promise((resolve) => s.once('message-back', (...a) => resolve(a)));
+    s.emit('message', 'x', { y: [1, 2] });
+    assert.deepEqual(await back, ['x', { y: [1, 2] }]);
+    // Binary attachments go both ways.
+    const bin = new Promise((resolve) => s.once('message-back', (...a) => resolve(a)));
+    s.emit('message', Buffer.from([1, 2, 3]), 'z');
+    const got = await bin;
+    assert.deepEqual([...got[0]], [1, 2, 3]);
+    assert.equal(got[1], 'z');
+    const [binAck] = await new Promise((resolve) => s.emit('message-with-ack', Buffer.from([9, 8]), (...a) => resolve(a)));
+    assert.deepEqual([...binAck], [9, 8]);
+    // No plugin answers: unknown_event.
+    assert.deepEqual(await s.timeout(3000).emitWithAck('nobody-listens', 1), { ok: false, error: 'unknown_event' });
+    s.close();
+  });
+}
+
+test('acks: answered later (pending chain), and both ways over one socket', async () => {
+  const s = await open({ transports: ['websocket'] });
+  const [a, b] = await Promise.all([
+    s.timeout(3000).emitWithAck('later'),
+    s.timeout(3000).emitWithAck('message-with-ack', 'now'),
+  ]);
+  assert.deepEqual(a, { ok: true, later: true });
+  assert.equal(b, 'now');
+  // An ACK the server never asked for is ignored, the socket stays up.
+  s.io.engine.send('30[1]');
+  assert.equal(await s.timeout(3000).emitWithAck('message-with-ack', 'still'), 'still');
+  s.close();
+});
+
+test('handshake query and headers reach plugins', async () => {
+  const s = await open({ transports: ['polling'], query: { token: 'q-tok' }, extraHeaders: { 'X-Test': 'hdr' } });
+  const who = await s.timeout(3000).emitWithAck('whoami', {});
+  assert.equal(who.token, 'q-tok');
+  assert.equal(who.header, 'hdr');
+  assert.equal(who.nsp, '/');
+  assert.equal(who.addr, '127.0.0.1');
+  s.close();
+});
+
+for (const transports of [['websocket'], ['polling']]) {
+  test(`payload just under the max passes, just over closes (${transports[0]})`, async () => {
+    const s = await open({ transports });
+    // The Engine.IO packet 42["message","<n bytes>"] is n + 16 bytes.
+    const under = 'u'.repeat(1000000 - 16);
+    const back = once(s, 'message-back', 10000);
+    s.emit('message', under);
+    assert.equal((await back).length, under.length);
+    const gone = once(s, 'disconnect', 10000);
+    s.emit('message', 'o'.repeat(1000000 - 15));
+    const why = await gone;
+    assert.match(Array.isArray(why) ? why[0] : why, /transport (close|error)/);
+    await healthy();
+  });
+}
+
+test('1000 messages arrive in order, both directions', async () => {
+  const s = await open({ transports: ['websocket'] });
+  const got = [];
+  const done = new Promise((resolve) => s.on('message-back', (i) => { got.push(i); if (got.length === 1000) resolve(); }));
+  for (let i = 0; i < 1000; i++) s.emit('message', i);
+  await done;
+  assert.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i));
+  const seq = [];
+  const all = new Promise((resolve) => s.on('seq', (i) => { seq.push(i); if (seq.length === 1000) resolve(); }));
+  await s.timeout(5000).emitWithAck('seq', { n: 1000 });
+  await all;
+  assert.deepEqual(seq, Array.from({ length: 1000 }, (_, i) => i));
+  s.close();
+});
+
+test('a client that stops answering pings is dropped within pingInterval + pingTimeout', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/socket.io/?EIO=4&transport=websocket`);
+  const first = await new Promise((resolve, reject) => { ws.once('message', (m) => resolve(m.toString())); ws.once('error', reject); });
+  assert.match(first, /^0\{/);
+  const started = Date.now();
+  ws.send('40');
+  const closed = new Promise((resolve) => ws.once('close', resolve));
+  await closed;
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 450 && elapsed < 300 + 200 + 400, `closed after ${elapsed} ms`);
+  // A client that answers stays.
+  const ok = await open({ transports: ['websocket'] });
+  await new Promise((resolve) => ok.io.engine.once('ping', resolve));
+  await new Promise((resolve) => ok.io.engine.once('ping', resolve));
+  assert.equal(ok.connected, true);
+  ok.close();
+});
+
+test('500 clients at once', async () => {
+  const clients = [];
+  try {
+    for (let i = 0; i < 500; i++) clients.push(sock({ transports: ['websocket'], auth: { n: i } }));
+    await Promise.all(clients.map((c) => connected(c, 20000)));
+    const answers = await Promise.all(clients.map((c, i) => c.timeout(20000).emitWithAck('message-with-ack', i)));
+    assert.deepEqual(answers, Array.from({ length: 500 }, (_, i) => i));
+    const h = await (await fetch(`${d.url}/healthz`)).json();
+    assert.ok(h.connections >= 500, JSON.stringify(h));
+  } finally {
+    for (const c of clients) c.close();
+  }
+});
+
+test('a room broadcast reaches exactly its members, encoded once', async () => {
+  const clients = [];
+  for (let i = 0; i < 6; i++) clients.push(await open({ transports: [i % 2 ? 'polling' : 'websocket'] }));
+  const inRoom = clients.slice(0, 4);
+  for (const c of inRoom) assert.deepEqual(await c.timeout(3000).emitWithAck('join', { room: 'r1' }), { ok: true, status: 0 });
+  for (const c of clients) await c.timeout(3000).emitWithAck('join', { room: 'fence' });
+  const seen = clients.map((c) => { const got = []; c.on('news', (x) => got.push(x)); return got; });
+  // The sender is left out with except_self.
+  assert.equal((await clients[0].timeout(3000).emitWithAck('broadcast', { room: 'r1', event: 'news', data: { n: 1 }, except_self: true })).ok, true);
+  // Then everyone gets a fence event: anything for r1 arrived before it.
+  const fences = clients.map((c) => once(c, 'fence'));
+  await clients[5].timeout(3000).emitWithAck('broadcast', { room: 'fence', event: 'fence', data: 1 });
+  await Promise.all(fences);
+  assert.deepEqual(seen.map((g) => g.length), [0, 1, 1, 1, 0, 0]);
+  assert.deepEqual(seen[1], [{ n: 1 }]);
+  // Leaving works, and a member that left gets nothing more.
+  await clients[1].timeout(3000).emitWithAck('leave', { room: 'r1' });
+  const fences2 = clients.map((c) => once(c, 'fence'));
+  await clients[0].timeout(3000).emitWithAck('broadcast', { room: 'r1', event: 'news', data: { n: 2 } });
+  await clients[5].timeout(3000).emitWithAck('broadcast', { room: 'fence', event: 'fence', data: 2 });
+  await Promise.all(fences2);
+  assert.deepEqual(seen.map((g) => g.length), [1, 1, 2, 2, 0, 0]);
+  // Bad room names are refused.
+  assert.deepEqual(await clients[0].timeout(3000).emitWithAck('join', { room: '' }), { ok: false, status: -1 });
+  for (const c of clients) c.close();
+  const m = await (await fetch(`${d.url}/metrics`)).text();
+  assert.match(m, /broadcasts/);
+});
+
+test('namespaces: /custom connects with its own auth, unknown ones are refused', async () => {
+  const s = sock({ transports: ['websocket'], auth: { k: 1 } });
+  await connected(s);
+  const custom = s.io.socket('/custom', { auth: { k: 2 } });
+  const auth = once(custom, 'auth');
+  await connected(custom);
+  assert.deepEqual(await auth, { k: 2 });
+  const who = await custom.timeout(3000).emitWithAck('whoami', {});
+  assert.equal(who.nsp, '/custom');
+  const bad = s.io.socket('/nope');
+  await assert.rejects(connected(bad), /Invalid namespace/);
+  // Leaving /custom keeps the main namespace working.
+  custom.disconnect();
+  assert.equal(await s.timeout(3000).emitWithAck('message-with-ack', 'main'), 'main');
+  s.close();
+});
+
+test('connect chain: refusal reason reaches the client, pending decision completes', async () => {
+  const r = sock({ transports: ['websocket'], auth: { refuse: 'not_today' } });
+  await assert.rejects(connected(r), /not_today/);
+  r.close();
+  const p = sock({ transports: ['polling'], auth: { later: true } });
+  await connected(p);
+  assert.equal(await p.timeout(3000).emitWithAck('message-with-ack', 'ok'), 'ok');
+  p.close();
+});
+
+test('server-side disconnect sends DISCONNECT: io server disconnect', async () => {
+  for (const transports of [['websocket'], ['polling']]) {
+    const s = await open({ transports });
+    const reason = once(s, 'disconnect');
+    s.emit('kick', { reason: 'test kick' });
+    const why = await reason;
+    assert.equal(Array.isArray(why) ? why[0] : why, 'io server disconnect');
+  }
+  await d.waitLog(/disconnected: test kick/);
+});
+
+async function rawPausedClient() {
+  // A raw WebSocket that stops reading: the server's queue to it grows.
+  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/socket.io/?EIO=4&transport=websocket`);
+  const next = () => new Promise((resolve, reject) => { ws.once('message', resolve); ws.once('error', reject); });
+  await next(); // open
+  ws.send('40');
+  await next(); // 40{"sid"}
+  await next(); // auth
+  ws._socket.pause();
+  return ws;
+}
+
+function metric(text, name) {
+  const m = text.match(new RegExp(`^superbot_${name}_total (\\d+)`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// Poll /metrics (bounded) until the counter passes `floor`.
+async function metricAbove(name, floor, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (metric(await (await fetch(`${d.url}/metrics`)).text(), name) > floor) return true;
+  }
+  return false;
+}
+
+test('volatile events are skipped for a backed-up socket, which stays connected', async () => {
+  const before = metric(await (await fetch(`${d.url}/metrics`)).text(), 'volatile_dropped');
+  const ws = await rawPausedClient();
+  const ack = new Promise((resolve) => {
+    ws.on('message', (m) => { if (String(m).startsWith('43')) resolve(JSON.parse(String(m).slice(3))); });
+  });
+  ws.send('421["flood",{"count":400,"size":20000,"volatile":true}]');
+  assert.ok(await metricAbove('volatile_dropped', before), 'no volatile event was dropped');
+  ws._socket.resume();
+  const [answer] = await ack;
+  assert.equal(answer.ok, true);
+  assert.equal(answer.sent, 400);
+  ws.close();
+});
+
+test('a slow consumer is dropped past the outbound cap, with a logged reason', async () => {
+  const before = metric(await (await fetch(`${d.url}/metrics`)).text(), 'slow_consumer_disconnects');
+  const ws = await rawPausedClient();
+  ws.send('420["flood",{"count":4000,"size":100000}]');
+  await d.waitLog(/slow consumer/, 10000);
+  ws.terminate();
+  const after = metric(await (await fetch(`${d.url}/metrics`)).text(), 'slow_consumer_disconnects');
+  assert.equal(after, before + 1);
+  await healthy();
+});
