@@ -193,7 +193,20 @@ static void daemon_cleanup(void)
     metrics_free();
 }
 
-int daemon_main(const char *conf_dir, int check_only)
+static void daemon_print_values(const char *who, const struct conf_values *v)
+{
+    static const char *const types[] = {"?", "string", "int", "bool", "double"};
+    for (size_t i = 0; i < v->n; i++) {
+        const sbr_config_key *k = &v->keys[i];
+        int secret = (k->flags & SBR_CONF_SECRET) != 0;
+        printf("%s.%s = %s  # %s%s%s%s\n", who, k->name,
+               secret ? (*v->text[i] ? "(secret, set)" : "(secret, empty)") : v->text[i],
+               types[k->type >= SBR_CONF_STRING && k->type <= SBR_CONF_DOUBLE ? k->type : 0],
+               (k->flags & SBR_CONF_RELOADABLE) ? ", reloadable" : "", k->help ? ": " : "", k->help ? k->help : "");
+    }
+}
+
+int daemon_main(const char *conf_dir, int check_only, int verbose)
 {
     char err[CONF_ERR_MAX];
     struct conf_set set;
@@ -211,6 +224,11 @@ int daemon_main(const char *conf_dir, int check_only)
     log_set_level(settings_get()->log_level);
     if (check_only) {
         int rc = registry_load(&set, settings_get()->plugin_dir, NULL, err, sizeof(err));
+        if (rc == 0 && verbose) {
+            daemon_print_values("core", settings_values());
+            for (size_t i = 0; i < registry_count(); i++)
+                daemon_print_values(registry_at(i)->name, &registry_at(i)->values);
+        }
         registry_unload_all();
         conf_set_clear(&set);
         settings_free();

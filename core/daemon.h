@@ -5,9 +5,10 @@
 
 struct event_base;
 
-/* Validate conf_dir and, unless check_only, run the daemon until it stops.
- * Returns the process exit code. */
-int daemon_main(const char *conf_dir, int check_only);
+/* Validate conf_dir and, unless check_only, run the daemon until it stops;
+ * with check_only and verbose, also print every key in force.  Returns the
+ * process exit code. */
+int daemon_main(const char *conf_dir, int check_only, int verbose);
 /* The event loop, or NULL outside daemon_main. */
 struct event_base *daemon_base(void);
 /* Send a state ("READY=1", ...) to $NOTIFY_SOCKET when set; -1 on failure. */

@@ -13,9 +13,10 @@
 static void main_usage(FILE *out)
 {
     fprintf(out,
-            "usage: superbot-realtime [-c DIR] [--check-config] [--version] [--help]\n"
+            "usage: superbot-realtime [-c DIR] [--check-config [-v]] [--version] [--help]\n"
             "  -c, --config DIR  conf.d directory (default: ./conf.d if present, else %s)\n"
             "  --check-config    validate the configuration and the plugins, then exit\n"
+            "  -v, --verbose     with --check-config: print every key in force (secrets hidden)\n"
             "  --version         print the version and the plugin SDK ABI\n"
             "  --help            this text\n"
             "Environment is also read from ./.env (the real environment wins).\n",
@@ -25,7 +26,7 @@ static void main_usage(FILE *out)
 int main(int argc, char **argv)
 {
     const char *conf_dir = NULL;
-    int check_only = 0;
+    int check_only = 0, verbose = 0;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             conf_dir = argv[++i];
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
             conf_dir = argv[i] + 9;
         } else if (strcmp(argv[i], "--check-config") == 0) {
             check_only = 1;
+        } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+            verbose = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("superbot-realtime %s (plugin SDK ABI %d)\n", SBR_VERSION, SBR_ABI_VERSION);
             return 0;
@@ -62,5 +65,5 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    return daemon_main(conf_dir, check_only);
+    return daemon_main(conf_dir, check_only, verbose);
 }
