@@ -44,28 +44,35 @@ static json_t *string_array(const char *const *items, size_t n)
     return arr;
 }
 
-static json_t *claims_json(const struct token_issue *issue, const char *jti)
+/* libjwt 1.10 takes arrays only as JSON text: {"servers": [...], ...}. */
+static char *arrays_json(const struct token_issue *issue)
 {
     json_t *obj = json_object();
     if (!obj)
         return NULL;
-    int rc = 0;
-    rc |= json_object_set_new(obj, "iss", json_string(issue->issuer));
-    rc |= json_object_set_new(obj, "aud", json_string(issue->audience));
-    rc |= json_object_set_new(obj, "sub", json_string(issue->sub));
-    rc |= json_object_set_new(obj, "iat", json_integer(issue->iat));
-    rc |= json_object_set_new(obj, "exp", json_integer(issue->iat + issue->ttl));
-    rc |= json_object_set_new(obj, "jti", json_string(jti));
-    rc |= json_object_set_new(obj, "servers", string_array(issue->servers, issue->n_servers));
-    if (issue->sid)
-        rc |= json_object_set_new(obj, "sid", json_string(issue->sid));
+    int rc = json_object_set_new(obj, "servers", string_array(issue->servers, issue->n_servers));
     if (issue->has_moderates)
         rc |= json_object_set_new(obj, "moderates", string_array(issue->moderates, issue->n_moderates));
-    if (rc != 0) {
-        json_decref(obj);
-        return NULL;
-    }
-    return obj;
+    char *text = rc == 0 ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    return text;
+}
+
+/* Scalars go in one by one, sparing libjwt a parse of the whole payload. */
+static int claims_add(jwt_t *jwt, const struct token_issue *issue, const char *jti)
+{
+    if (!issue->issuer || !issue->audience || !issue->sub)
+        return -1;
+    if (jwt_add_grant(jwt, "iss", issue->issuer) || jwt_add_grant(jwt, "aud", issue->audience) ||
+        jwt_add_grant(jwt, "sub", issue->sub) || jwt_add_grant_int(jwt, "iat", (long)issue->iat) ||
+        jwt_add_grant_int(jwt, "exp", (long)(issue->iat + issue->ttl)) || jwt_add_grant(jwt, "jti", jti))
+        return -1;
+    if (issue->sid && jwt_add_grant(jwt, "sid", issue->sid))
+        return -1;
+    char *arrays = arrays_json(issue);
+    int rc = arrays ? jwt_add_grants_json(jwt, arrays) : -1;
+    free(arrays);
+    return rc ? -1 : 0;
 }
 
 char *token_sign(const struct token_issue *issue, const char *secret, size_t secret_len)
@@ -73,19 +80,11 @@ char *token_sign(const struct token_issue *issue, const char *secret, size_t sec
     char jti[33];
     if (secret_len == 0 || secret_len > INT_MAX || token_random_id(jti) != 0)
         return NULL;
-    json_t *claims = claims_json(issue, jti);
-    if (!claims)
-        return NULL;
-    char *text = json_dumps(claims, JSON_COMPACT);
-    json_decref(claims);
-    if (!text)
-        return NULL;
     char *token = NULL;
     jwt_t *jwt = NULL;
-    if (jwt_new(&jwt) == 0 && jwt_add_grants_json(jwt, text) == 0 &&
+    if (jwt_new(&jwt) == 0 && claims_add(jwt, issue, jti) == 0 &&
         jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)secret_len) == 0)
         token = jwt_encode_str(jwt);
     jwt_free(jwt);
-    free(text);
     return token;
 }
