@@ -40,8 +40,8 @@ static void auth_settings_free(struct auth_settings *s)
 }
 
 /* Copy the settings out of the core (its strings live only until a reload);
- * -1 with the reason set when something is unusable. */
-static int auth_settings_read(struct auth *auth, struct auth_settings *s)
+ * -1 with *why when something is unusable. */
+static int auth_settings_read(struct auth *auth, struct auth_settings *s, const char **why)
 {
     const sbr_api *api = auth->api;
     memset(s, 0, sizeof(*s));
@@ -53,20 +53,19 @@ static int auth_settings_read(struct auth *auth, struct auth_settings *s)
     s->leeway_seconds = api->config_int(auth->self, "leeway_seconds");
     s->max_token_bytes = (size_t)api->config_int(auth->self, "max_token_bytes");
     if (!s->secret || !s->session_secret || !s->audience || !s->issuer) {
-        api->set_error(auth->self, "out of memory");
+        *why = "out of memory";
         auth_settings_free(s);
         return -1;
     }
     s->secret_len = strlen(s->secret);
     s->session_secret_len = strlen(s->session_secret);
     if (s->secret_len == 0) {
-        api->set_error(auth->self, "no secret for realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, "
-                                   "which it falls back to)");
+        *why = "no secret for realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, which it falls back to)";
         auth_settings_free(s);
         return -1;
     }
     if (s->audience[0] == '\0' || s->issuer[0] == '\0') {
-        api->set_error(auth->self, "audience and issuer must not be empty");
+        *why = "audience and issuer must not be empty";
         auth_settings_free(s);
         return -1;
     }
@@ -124,8 +123,9 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     struct auth *auth = userdata;
     struct auth_settings fresh;
-    if (auth_settings_read(auth, &fresh) != 0) {
-        auth->api->log(auth->self, SBR_LOG_WARN, "reload: keeping the previous token settings");
+    const char *why = NULL;
+    if (auth_settings_read(auth, &fresh, &why) != 0) {
+        auth->api->log(auth->self, SBR_LOG_WARN, "reload: %s; keeping the previous token settings", why);
         return 0;
     }
     auth_settings_free(&auth->settings);
@@ -140,8 +140,11 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
     memset(auth, 0, sizeof(*auth));
     auth->self = self;
     auth->api = api;
-    if (auth_settings_read(auth, &auth->settings) != 0)
+    const char *why = NULL;
+    if (auth_settings_read(auth, &auth->settings, &why) != 0) {
+        api->set_error(self, "%s", why);
         return -1;
+    }
     auth_settings_announce(auth);
     if (api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||

@@ -447,6 +447,14 @@ const char *fake_connected(sbr_conn_id id)
     return conn_of(id)->ready;
 }
 
+void fake_reload(const char *secret)
+{
+    if (secret)
+        conf_secret = secret;
+    sbr_event_reload ev = {.struct_size = sizeof(ev)};
+    run_hooks(SBR_EVENT_RELOAD, &ev);
+}
+
 const char *fake_disconnected(sbr_conn_id id)
 {
     return conn_of(id)->disconnected;

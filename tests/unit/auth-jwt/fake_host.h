@@ -45,6 +45,9 @@ int fake_in_room(sbr_conn_id conn, const char *room);
 const char *fake_disconnected(sbr_conn_id conn); /* the reason, or NULL */
 const sbr_identity *fake_identity(sbr_conn_id conn);
 
+/* Change the secret (NULL: keep) and deliver SBR_EVENT_RELOAD. */
+void fake_reload(const char *secret);
+
 /* Run queued bus callbacks and published messages until none is left. */
 void fake_flush(void);
 /* Make the next state operations answer SBR_ERR_UNAVAILABLE. */

@@ -293,6 +293,32 @@ START_TEST(test_denylist_unavailable_fails_open)
 }
 END_TEST
 
+START_TEST(test_reload)
+{
+    char *before = issue("{\"user_id\":\"u1\"}");
+    /* An empty secret on reload is refused: the old one stays. */
+    fake_reload("");
+    int verdict;
+    const char *reason;
+    fake_connect(before, NULL, NULL, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PASS);
+    /* A new secret takes over: old tokens no longer verify. */
+    fake_reload("rotated-realtime-secret-0123456789abcdef");
+    fake_connect(before, NULL, NULL, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_REFUSE);
+    ck_assert_str_eq(reason, "invalid_token");
+    struct sbr_http_request req = {.authorization = "Bearer " FAKE_API_KEY, .body = "{\"user_id\":\"u1\"}"};
+    fake_http("POST", TOKEN_ROUTE, &req);
+    ck_assert_int_eq(req.status, 200);
+    json_t *obj = json_loads(req.reply, 0, NULL);
+    fake_connect(json_string_value(json_object_get(obj, "token")), NULL, NULL, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PASS);
+    json_decref(obj);
+    free(req.reply);
+    free(before);
+}
+END_TEST
+
 static Suite *plugin_suite(void)
 {
     Suite *s = suite_create("auth_jwt_plugin");
@@ -310,6 +336,7 @@ static Suite *plugin_suite(void)
     tcase_add_test(tc, test_connect_session_bearer_header);
     tcase_add_test(tc, test_revocation);
     tcase_add_test(tc, test_denylist_unavailable_fails_open);
+    tcase_add_test(tc, test_reload);
     suite_add_tcase(s, tc);
     return s;
 }
