@@ -259,6 +259,23 @@ size_t eio_session_pending(const struct eio_session *s)
     return n;
 }
 
+static void send_close_to_poll(struct eio_session *s)
+{
+    struct eio_buf *b = eio_buf_new("1", 1, 0);
+    if (b) {
+        /* Queued directly: the session is already marked closed. */
+        struct eio_buf **q = realloc(s->queue, (s->queue_len + 1) * sizeof(*q));
+        if (q) {
+            s->queue = q;
+            s->queue_cap = s->queue_len + 1;
+            q[s->queue_len++] = b;
+        } else {
+            eio_buf_unref(b);
+        }
+    }
+    eio_polling_flush(s, 1);
+}
+
 void eio_session_terminate(struct eio_session *s, const char *reason)
 {
     if (s->closed)
@@ -274,8 +291,10 @@ void eio_session_terminate(struct eio_session *s, const char *reason)
         ws_conn_close(s->ws, WS_CLOSE_NORMAL, NULL);
         s->ws = NULL;
     }
-    if (s->poll)
-        eio_polling_flush(s, 1);
+    if (s->poll) {
+        /* The pending GET learns of the close (the queue goes first). */
+        send_close_to_poll(s);
+    }
     s->reap_next = eio_server.reap;
     eio_server.reap = s;
     event_active(eio_server.reap_event, EV_TIMEOUT, 1);
@@ -337,6 +356,9 @@ void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data,
     }
     switch (type) {
     case EIO_CLOSE:
+        /* The client closes: its pending GET just ends (noop). */
+        if (s->poll)
+            eio_polling_flush(s, 1);
         eio_session_terminate(s, "transport close");
         break;
     case EIO_PING:
