@@ -152,9 +152,11 @@ static void http_send(struct evhttp_request *req, int status, const char *conten
 {
     http_cors_apply(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    if (content_type)
+    /* A plugin's extra headers may already have set these. */
+    if (content_type && !evhttp_find_header(out, "Content-Type"))
         evhttp_add_header(out, "Content-Type", content_type);
-    evhttp_add_header(out, "Cache-Control", "no-store");
+    if (!evhttp_find_header(out, "Cache-Control"))
+        evhttp_add_header(out, "Cache-Control", "no-store");
     struct evbuffer *buf = evbuffer_new();
     if (buf && body && len)
         evbuffer_add(buf, body, len);
