@@ -14,8 +14,6 @@ static void list_free(char **v, size_t n)
     free(v);
 }
 
-/* An id claim as an owned string: a valid id string, or (lenient) an
- * integer written in decimal.  NULL on the wrong shape or no memory. */
 char *claims_id(const json_t *v, int strict)
 {
     if (json_is_string(v)) {
@@ -31,11 +29,9 @@ char *claims_id(const json_t *v, int strict)
     return NULL;
 }
 
-/* An optional array of ids.  Absent leaves *out NULL; null counts as
- * absent only for lenient (session) tokens. */
-int claims_id_list(const json_t *claims, const char *name, int strict, char ***out, size_t *n, int *present)
+int claims_id_list(const json_t *obj, const char *name, int strict, char ***out, size_t *n, int *present)
 {
-    const json_t *v = json_object_get(claims, name);
+    const json_t *v = json_object_get(obj, name);
     *out = NULL;
     *n = 0;
     *present = 0;
