@@ -178,8 +178,15 @@ describe('running daemon', () => {
   });
 
   test('SIGTERM drains and exits 0', async () => {
+    const c = client(d);
+    await connected(c);
+    const gone = new Promise((resolve) => c.once('disconnect', resolve));
+    const started = Date.now();
     const res = await d.stop('SIGTERM');
     assert.deepEqual(res, { code: 0, signal: null });
+    assert.ok(Date.now() - started < 5000, 'drained well before shutdown_timeout_ms');
+    assert.equal(await gone, 'io server disconnect');
+    c.close();
     assert.match(d.log, /STOPPING|stopping/);
     assert.match(d.log, /plugin 'probe' 1\.0\.0 loaded/);
     assert.match(d.log, /INFO probe: probe unloaded/);
