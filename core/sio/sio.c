@@ -165,9 +165,11 @@ static void conn_free(struct sio_conn *c)
 
 static void client_clear_pending(struct sio_client *cl)
 {
-    if (cl->has_pending)
-        sio_packet_clear(&cl->pending);
-    cl->has_pending = 0;
+    if (cl->pending) {
+        sio_packet_clear(cl->pending);
+        free(cl->pending);
+        cl->pending = NULL;
+    }
     for (unsigned i = 0; i < cl->n_attachments; i++)
         eio_buf_unref(cl->attachments[i]);
     free(cl->attachments);
@@ -355,8 +357,10 @@ static void connect_accept(struct sio_conn *c)
     core_metrics.socketio_connects++;
     struct sio_client *cl = c->client;
     cl->ever_connected = 1;
-    if (cl->connect_timer)
-        event_del(cl->connect_timer);
+    if (cl->connect_timer) {
+        event_free(cl->connect_timer);
+        cl->connect_timer = NULL;
+    }
     sbr_event_connected ev;
     memset(&ev, 0, sizeof(ev));
     ev.struct_size = sizeof(ev);
@@ -550,7 +554,7 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
     if (cl->closed)
         return;
     if (binary) {
-        if (!cl->has_pending) {
+        if (!cl->pending) {
             protocol_error(cl, "binary data without a binary packet");
             return;
         }
@@ -560,19 +564,20 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
             return;
         }
         cl->attachments[cl->n_attachments++] = b;
-        if (cl->n_attachments == cl->pending.attachments) {
-            struct sio_packet pk = cl->pending;
+        if (cl->n_attachments == cl->pending->attachments) {
+            struct sio_packet *pk = cl->pending;
             struct eio_buf **att = cl->attachments;
             unsigned n = cl->n_attachments;
-            cl->has_pending = 0;
+            cl->pending = NULL;
             cl->attachments = NULL;
             cl->n_attachments = 0;
-            client_dispatch(cl, &pk, att, n);
-            sio_packet_clear(&pk);
+            client_dispatch(cl, pk, att, n);
+            sio_packet_clear(pk);
+            free(pk);
         }
         return;
     }
-    if (cl->has_pending) {
+    if (cl->pending) {
         protocol_error(cl, "text packet while attachments were expected");
         return;
     }
@@ -593,8 +598,15 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
             sio_client_drop(cl, "out of memory");
             return;
         }
-        cl->pending = pk;
-        cl->has_pending = 1;
+        cl->pending = malloc(sizeof(*cl->pending));
+        if (!cl->pending) {
+            free(cl->attachments);
+            cl->attachments = NULL;
+            sio_packet_clear(&pk);
+            sio_client_drop(cl, "out of memory");
+            return;
+        }
+        *cl->pending = pk;
         return;
     }
     client_dispatch(cl, &pk, NULL, 0);

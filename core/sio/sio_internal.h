@@ -17,12 +17,11 @@ struct sio_conn;
 struct sio_client {
     struct eio_session *eio;      /* NULL once the session closed */
     struct sio_conn *conns;       /* linked by client_next */
-    struct event *connect_timer;  /* until the first namespace CONNECT */
-    struct sio_packet pending;    /* a binary packet waiting for attachments */
+    struct event *connect_timer;  /* until the first namespace CONNECT, then freed */
+    struct sio_packet *pending;   /* a binary packet waiting for attachments */
     struct eio_buf **attachments;
     unsigned n_attachments;
     unsigned closed : 1;
-    unsigned has_pending : 1;
     unsigned ever_connected : 1;
     unsigned dropping : 1;        /* closing after this loop turn: send nothing more */
     const char *drop_reason;      /* a string literal */
