@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, BINARY, BUILD_DIR, SOURCE_DIR, TEST_ENV, apiKeyHeader } from './lib/daemon.mjs';
 import { client, connected, request } from './lib/client.mjs';
@@ -190,6 +191,31 @@ describe('running daemon', () => {
     assert.match(d.log, /STOPPING|stopping/);
     assert.match(d.log, /plugin 'probe' 1\.0\.0 loaded/);
     assert.match(d.log, /INFO probe: probe unloaded/);
+  });
+});
+
+describe('limits', () => {
+  test('a request whose headers do not arrive in header_timeout_ms is dropped', async () => {
+    const base = coreOnlyDir();
+    const core = fs.readFileSync(path.join(base, '10-core.conf'), 'utf8').replace(/^header_timeout_ms = .*$/m, 'header_timeout_ms = 300');
+    fs.writeFileSync(path.join(base, '10-core.conf'), core);
+    const d = await startDaemon({ confDir: base });
+    try {
+      const sock = net.connect(d.port, '127.0.0.1');
+      await new Promise((resolve) => sock.once('connect', resolve));
+      sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      const started = Date.now();
+      await Promise.race([
+        new Promise((resolve) => sock.once('close', resolve)),
+        delay(5000, null, { ref: false }).then(() => { throw new Error('not closed'); }),
+      ]);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 200 && elapsed < 3000, `closed after ${elapsed} ms`);
+      assert.equal((await http(d, 'GET', '/healthz')).status, 200);
+    } finally {
+      await d.stop();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 
