@@ -277,3 +277,53 @@ test('a slow consumer is dropped past the outbound cap, with a logged reason', a
   assert.equal(after, before + 1);
   await healthy();
 });
+
+test('limits: max_connections refuses cleanly, the inbound event rate disconnects', async () => {
+  const core = [
+    'plugin = core', 'listen = ${REALTIME_LISTEN}', 'log_level = info', 'ping_interval_ms = 300',
+    'ping_timeout_ms = 200', 'max_connections = 3', 'inbound_rate = 5', 'inbound_rate_window_ms = 60000', '',
+  ].join('\n');
+  const l = await startDaemon({ confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d'), files: { '10-core.conf': core } });
+  try {
+    const clients = [];
+    for (let i = 0; i < 3; i++) {
+      const c = io(l.url, { forceNew: true, reconnection: false, transports: ['websocket'] });
+      await connected(c);
+      clients.push(c);
+    }
+    const r = await fetch(`${l.url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(r.status, 503);
+    assert.equal((await r.json()).code, 4);
+    const refused = io(l.url, { forceNew: true, reconnection: false, transports: ['websocket'] });
+    await assert.rejects(connected(refused));
+    refused.close();
+    // Five events pass, the sixth in the window disconnects.
+    const s = clients[0];
+    for (let i = 0; i < 5; i++) assert.equal(await s.timeout(3000).emitWithAck('message-with-ack', i), i);
+    const gone = once(s, 'disconnect');
+    s.emit('message-with-ack', 6, () => {});
+    const why = await gone;
+    assert.equal(Array.isArray(why) ? why[0] : why, 'io server disconnect');
+    await l.waitLog(/inbound rate exceeded/);
+    for (const c of clients) c.close();
+  } finally {
+    assert.equal((await l.stop()).code, 0, l.log);
+  }
+});
+
+test('SIGTERM drains: every client gets a DISCONNECT, the daemon exits 0', async () => {
+  const l = await startDaemon({ confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d') });
+  const clients = [];
+  for (const transports of [['websocket'], ['polling'], undefined]) {
+    const c = io(l.url, { forceNew: true, reconnection: false, ...(transports ? { transports } : {}) });
+    await connected(c);
+    clients.push(c);
+  }
+  const reasons = clients.map((c) => once(c, 'disconnect', 10000));
+  const exit = l.stop('SIGTERM');
+  for (const r of await Promise.all(reasons)) {
+    assert.match(Array.isArray(r) ? r[0] : r, /io server disconnect|transport close/);
+  }
+  assert.equal((await exit).code, 0, l.log);
+  for (const c of clients) c.close();
+});
