@@ -10,7 +10,7 @@
 static struct presence presence_state;
 
 static const sbr_config_key presence_keys[] = {
-    {"ttl_seconds", SBR_CONF_INT, "30", 3, 86400, 0,
+    {"ttl_seconds", SBR_CONF_INT, "30", 1, 86400, 0,
      "how long a presence entry lives without a refresh by its worker"},
     {"refresh_seconds", SBR_CONF_INT, "0", 0, 86400, 0,
      "how often this worker refreshes its entries; 0: a third of ttl_seconds"},
@@ -61,14 +61,13 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     p->api = api;
     int64_t ttl = api->config_int(self, "ttl_seconds");
     int64_t refresh = api->config_int(self, "refresh_seconds");
-    if (refresh == 0)
-        refresh = ttl / 3;
     if (refresh >= ttl) {
         api->set_error(self, "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")",
                        refresh, ttl);
         return -1;
     }
     p->ttl_ms = (uint64_t)ttl * 1000u;
+    uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
     uint64_t worker = 0;
     if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
         worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
@@ -79,7 +78,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
-        !api->timer_start(self, (uint64_t)refresh * 1000u, 1, presence_refresh_tick, p)) {
+        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p)) {
         api->set_error(self, "cannot register the hooks, routes and timer of presence");
         return -1;
     }

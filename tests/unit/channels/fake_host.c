@@ -786,7 +786,6 @@ void fake_disconnect(sbr_conn_id conn)
     fake_run();
 }
 
-void fake_join(sbr_conn_id conn, const char *room) { api_room_join(conn, room); }
 int fake_in_room(sbr_conn_id conn, const char *room) { return api_room_contains(conn, room); }
 
 const char *fake_send(sbr_conn_id conn, const char *event, const char *args_json)

@@ -26,7 +26,6 @@ uint64_t fake_now(void);
  * connect chain.  Returns its id, or 0 if refused. */
 sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const char *const *moderates);
 void fake_disconnect(sbr_conn_id conn);
-void fake_join(sbr_conn_id conn, const char *room);
 int fake_in_room(sbr_conn_id conn, const char *room);
 
 /* Send a client event with its arguments (a JSON array) and run the queue;
