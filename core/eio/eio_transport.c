@@ -303,7 +303,9 @@ static void polling_get(struct eio_session *s, struct evhttp_request *req)
     }
     s->poll = req;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
-    if (s->queue_len && !s->probe_ready)
+    if (s->probe_ready)
+        polling_noop(s); /* upgrading: the client is pausing its polling */
+    else if (s->queue_len)
         eio_polling_flush(s, 0);
 }
 
