@@ -111,8 +111,11 @@ describe('Socket.IO authentication', () => {
       'an 8 KB token': realtimeToken({ pad: 'x'.repeat(8192) }),
       'a session bearer': sessionToken(),
     };
-    for (const [name, token] of Object.entries(cases)) {
-      assert.equal(await refusal(client(d, { token })), 'invalid_token', name);
+    // Each transport on its own: the refusal must not depend on the upgrade.
+    for (const transports of [['polling'], ['websocket']]) {
+      for (const [name, token] of Object.entries(cases)) {
+        assert.equal(await refusal(client(d, { token, transports })), 'invalid_token', `${name} (${transports})`);
+      }
     }
     // The same through the auth payload.
     assert.equal(await refusal(client(d, { auth: { token: 'garbage' } })), 'invalid_token');
@@ -142,7 +145,7 @@ describe('Socket.IO authentication', () => {
   it('counts refusals by reason on /metrics', async () => {
     const r = await http(d, 'GET', '/metrics');
     assert.match(r.body, /superbot_auth_connects_refused_total\{reason="missing_token"\} \d+/);
-    assert.match(r.body, /superbot_auth_connects_refused_total\{reason="expired"\} 1/);
+    assert.match(r.body, /superbot_auth_connects_refused_total\{reason="expired"\} 2/);
     assert.match(r.body, /superbot_auth_connects_refused_total\{reason="bad_alg"\} \d+/);
     assert.match(r.body, /superbot_auth_connects_refused_total\{reason="session_mismatch"\} 3/);
   });
