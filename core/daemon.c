@@ -143,16 +143,17 @@ static void daemon_drain_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
 {
+    const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     if (daemon_draining) {
-        log_warn("core", "%s again: exiting now", strsignal((int)sig));
+        log_warn("core", "%s again: exiting now", name);
         event_base_loopbreak(daemon_ev_base);
         return;
     }
     daemon_draining = 1;
-    log_info("core", "%s: stopping", strsignal((int)sig));
+    uint64_t ms = settings_get()->shutdown_timeout_ms;
+    log_info("core", "%s: stopping; draining connections for up to %llu ms", name, (unsigned long long)ms);
     daemon_notify("STOPPING=1");
     http_server_stop_accepting();
-    uint64_t ms = settings_get()->shutdown_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     daemon_drain_timer = evtimer_new(daemon_ev_base, daemon_drain_timeout, NULL);
     if (daemon_drain_timer)
@@ -222,6 +223,9 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
     }
     settings_install(&settings, &values);
     log_set_level(settings_get()->log_level);
+    if (!check_only)
+        log_info("core", "superbot-realtime %s starting: conf.d %s, plugins from %s", SBR_VERSION, conf_dir,
+                 settings_get()->plugin_dir);
     if (check_only) {
         int rc = registry_load(&set, settings_get()->plugin_dir, NULL, err, sizeof(err));
         if (rc == 0 && verbose) {
