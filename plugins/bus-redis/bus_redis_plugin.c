@@ -110,8 +110,11 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     }
     bus_redis = br;
     if (!url[0]) {
+        static const char why[] = "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state (one worker)";
         br->state = SBR_BUS_LOCAL;
-        api->bus_set_state(SBR_BUS_LOCAL, "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state");
+        /* The core starts in this state and logs only changes: say it here. */
+        api->log(self, SBR_LOG_INFO, "%s", why);
+        api->bus_set_state(SBR_BUS_LOCAL, why);
         return 0;
     }
     api->log(self, SBR_LOG_INFO, "connecting to Redis at %s (worker %s)", br->url_text, br->worker_id);
