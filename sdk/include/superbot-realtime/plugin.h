@@ -38,11 +38,17 @@ extern "C" {
 /** Name of the one symbol a plugin exports. */
 #define SBR_ENTRY_SYMBOL "sbr_plugin_entry"
 
+#ifdef __cplusplus
+#define SBR_EXTERN_C extern "C"
+#else
+#define SBR_EXTERN_C
+#endif
+
 #if defined(__GNUC__)
-#define SBR_EXPORT __attribute__((visibility("default")))
+#define SBR_EXPORT SBR_EXTERN_C __attribute__((visibility("default")))
 #define SBR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
-#define SBR_EXPORT
+#define SBR_EXPORT SBR_EXTERN_C
 #define SBR_PRINTF(fmt, args)
 #endif
 
@@ -126,7 +132,7 @@ typedef struct sbr_config_key {
     double min;
     double max;
     unsigned flags;
-    const char *help; /* one line, shown by --check-config -v */
+    const char *help; /* one line describing the key, for documentation */
 } sbr_config_key;
 
 #define SBR_CONF_END {NULL, (enum sbr_config_type)0, NULL, 0, 0, 0, NULL}
