@@ -4,7 +4,12 @@
  * server's clock, so workers with skewed clocks agree, and purge expired
  * fields before anything else, so each call costs O(log n + expired) plus
  * what it returns.  A command the link cannot carry, or whose link dies
- * before the answer, is answered by the in-process store instead. */
+ * before the answer, is answered by the in-process store instead.
+ *
+ * What this worker writes and the keys it reads are mirrored into the
+ * in-process store (with their time left), so when Redis goes away the
+ * worker still knows its channels and slow-mode reservations and its own
+ * map entries. */
 #include "bus_redis.h"
 
 #include <inttypes.h>
@@ -25,6 +30,9 @@
     "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end\n"
 
 static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
+    /* The value and its time left, for the mirror. */
+    [REDIS_SCRIPT_KV_GET] =
+        "return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}\n",
     [REDIS_SCRIPT_RESERVE] =
         "local ttl = tonumber(ARGV[1])\n"
         "local ok\n"
@@ -216,13 +224,16 @@ static int redis_op_decode(struct redis_op *op, const redisReply *r, sbr_state_r
     case REDIS_OP_KV_SET:
         return r->type == REDIS_REPLY_STATUS ? 0 : -1;
     case REDIS_OP_KV_GET:
-        if (r->type == REDIS_REPLY_NIL)
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || redis_reply_int(r->element[1], &b) != 0)
+            return -1;
+        if (r->element[0]->type == REDIS_REPLY_NIL)
             return 0;
-        if (r->type != REDIS_REPLY_STRING)
+        if (r->element[0]->type != REDIS_REPLY_STRING)
             return -1;
         reply->found = 1;
-        reply->value = r->str;
-        reply->value_len = r->len;
+        reply->value = r->element[0]->str;
+        reply->value_len = r->element[0]->len;
+        reply->remaining_ms = b; /* for the mirror only: -1 when it never expires */
         return 0;
     case REDIS_OP_KV_DEL:
         if (redis_reply_int(r, &a) != 0)
@@ -274,6 +285,41 @@ static int redis_op_decode(struct redis_op *op, const redisReply *r, sbr_state_r
 
 static int redis_op_send(struct redis_op *op, int with_eval);
 
+/* Copy what Redis answered into the in-process store. */
+static void redis_op_mirror(struct redis_op *op, const sbr_state_reply *r)
+{
+    local_bus *lb = op->br->local;
+    switch (op->kind) {
+    case REDIS_OP_KV_SET:
+        local_bus_kv_set(lb, op->key, op->value, op->len, op->ttl_ms, NULL, NULL);
+        break;
+    case REDIS_OP_KV_GET:
+        if (r->found)
+            local_bus_kv_set(lb, op->key, r->value, r->value_len,
+                             r->remaining_ms > 0 ? (uint64_t)r->remaining_ms : 0, NULL, NULL);
+        else
+            local_bus_kv_del(lb, op->key, NULL, NULL);
+        break;
+    case REDIS_OP_KV_DEL:
+        local_bus_kv_del(lb, op->key, NULL, NULL);
+        break;
+    case REDIS_OP_RESERVE: {
+        int64_t left = r->acquired ? (int64_t)op->ttl_ms : r->remaining_ms;
+        local_bus_kv_set(lb, op->key, "1", 1, left > 0 ? (uint64_t)left : 0, NULL, NULL);
+        break;
+    }
+    case REDIS_OP_MAP_SET:
+        local_bus_map_set(lb, op->key, op->field, op->value, op->ttl_ms, NULL, NULL);
+        break;
+    case REDIS_OP_MAP_DEL:
+        local_bus_map_del(lb, op->key, op->field, NULL, NULL);
+        break;
+    case REDIS_OP_MAP_GET_ALL:
+    case REDIS_OP_MAP_COUNT:
+        break;
+    }
+}
+
 static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct redis_op *op = privdata;
@@ -308,6 +354,9 @@ static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
                      reply->type == REDIS_REPLY_ERROR ? reply->str : "(wrong type)");
         redis_op_fail(op);
     } else {
+        redis_op_mirror(op, &out);
+        if (op->kind == REDIS_OP_KV_GET)
+            out.remaining_ms = 0;
         redis_op_answer(op, &out);
     }
     free(arrays);
@@ -317,6 +366,7 @@ static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 static const char *redis_op_script(struct redis_op *op, enum redis_script *script)
 {
     switch (op->kind) {
+    case REDIS_OP_KV_GET: *script = REDIS_SCRIPT_KV_GET; break;
     case REDIS_OP_RESERVE: *script = REDIS_SCRIPT_RESERVE; break;
     case REDIS_OP_MAP_SET: *script = REDIS_SCRIPT_MAP_SET; break;
     case REDIS_OP_MAP_DEL: *script = REDIS_SCRIPT_MAP_DEL; break;
@@ -352,9 +402,10 @@ static int redis_op_send(struct redis_op *op, int with_eval)
             ARGS("EVALSHA");
             ARGS(br->script_sha[script]);
         }
-        ARGS(op->kind == REDIS_OP_RESERVE ? "1" : "2");
+        int map = redis_op_is_map(op->kind);
+        ARGS(map ? "2" : "1");
         ARGS(op->redis_key);
-        if (op->kind != REDIS_OP_RESERVE)
+        if (map)
             ARGS(op->redis_exp);
         if (op->kind == REDIS_OP_RESERVE)
             ARGS(ttl);
@@ -373,7 +424,7 @@ static int redis_op_send(struct redis_op *op, int with_eval)
             ARGS(ttl);
         }
     } else {
-        ARGS(op->kind == REDIS_OP_KV_GET ? "GET" : "DEL");
+        ARGS("DEL");
         ARGS(op->redis_key);
     }
 #undef ARG

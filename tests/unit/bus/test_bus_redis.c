@@ -148,6 +148,40 @@ START_TEST(lost_and_recovered)
 }
 END_TEST
 
+START_TEST(outage_keeps_what_the_worker_knew)
+{
+    ck_assert_int_eq(load(server.url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    /* A key another worker wrote, read once while Redis is up. */
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "SET superbot-realtime:kv:channels:42 {\"server_id\":\"7\"}"));
+    redisFree(c);
+    struct bus_result read = {0}, mine = {0}, res = {0}, field = {0};
+    P()->kv_get(CTX(), "channels:42", bus_test_record, &read);
+    P()->kv_set(CTX(), "mine", "v", 1, 60000, bus_test_record, &mine);
+    P()->reserve(CTX(), "slot", 30000, bus_test_record, &res);
+    P()->map_set(CTX(), "presence:7", "u1", "online", 60000, bus_test_record, &field);
+    BUS_WAIT(&field);
+    ck_assert_int_eq(read.found, 1);
+    ck_assert_int_eq(res.acquired, 1);
+
+    redis_server_stop(&server);
+    WAIT_STATE(SBR_BUS_DOWN, 3000);
+    struct bus_result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0};
+    P()->kv_get(CTX(), "channels:42", bus_test_record, &r1);
+    P()->kv_get(CTX(), "mine", bus_test_record, &r2);
+    P()->reserve(CTX(), "slot", 30000, bus_test_record, &r3);
+    P()->map_count(CTX(), "presence:7", bus_test_record, &r4);
+    BUS_WAIT(&r4);
+    ck_assert_int_eq(r1.found, 1);
+    ck_assert_str_eq(r1.value, "{\"server_id\":\"7\"}");
+    ck_assert_int_eq(r2.found, 1);
+    ck_assert_int_eq(r3.acquired, 0);
+    ck_assert_int_gt(r3.remaining_ms, 25000);
+    ck_assert_int_eq(r4.count, 1);
+}
+END_TEST
+
 START_TEST(no_answer_counts_as_down)
 {
     ck_assert_int_eq(load(server.url, NULL, NULL), 0);
@@ -440,6 +474,7 @@ int main(void)
     tcase_add_test(tc, bad_url_refuses_start);
     tcase_add_test(tc, unreachable_at_start_serves_locally);
     tcase_add_test(tc, lost_and_recovered);
+    tcase_add_test(tc, outage_keeps_what_the_worker_knew);
     tcase_add_test(tc, no_answer_counts_as_down);
     tcase_add_test(tc, auth_password);
     tcase_add_test(tc, select_db_and_key_prefix);
