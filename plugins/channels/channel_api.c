@@ -20,13 +20,16 @@ static void channels_put_stored(const sbr_state_reply *reply, void *userdata)
 {
     struct channels_put *put = userdata;
     const sbr_api *api = put->ch->api;
-    if (reply->status != SBR_OK)
+    if (reply->status != SBR_OK) {
         chat_http_error(api, put->req, 503, "unavailable");
-    else
-        chat_http_reply(api, put->req, 200,
-                        json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "channel_id", put->channel_id, "server_id",
-                                  put->record.server_id, "slow_mode", (json_int_t)put->record.slow_mode),
-                        NULL);
+        free(put);
+        return;
+    }
+    channel_cache_put(&put->ch->cache, put->channel_id, &put->record, api->bus_state() == SBR_BUS_DOWN);
+    chat_http_reply(api, put->req, 200,
+                    json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "channel_id", put->channel_id, "server_id",
+                              put->record.server_id, "slow_mode", (json_int_t)put->record.slow_mode),
+                    NULL);
     free(put);
 }
 
@@ -45,26 +48,25 @@ static void channels_put_store(struct channels_put *put)
 }
 
 /* An update that leaves out server_id or slow_mode keeps the stored ones. */
-static void channels_put_merge(const sbr_state_reply *reply, void *userdata)
+static void channels_put_merge(int found, const struct channel_record *stored, void *userdata)
 {
     struct channels_put *put = userdata;
     const sbr_api *api = put->ch->api;
-    struct channel_record stored;
-    if (reply->status != SBR_OK) {
+    if (found < 0) {
         chat_http_error(api, put->req, 503, "unavailable");
         free(put);
         return;
     }
-    int exists = reply->found && channel_record_parse(reply->value, reply->value_len, &stored) == 0;
+    int exists = found == 1;
     if (!exists && !put->has_server) {
         chat_http_invalid(api, put->req, "server_id is required for a new channel");
         free(put);
         return;
     }
     if (!put->has_server)
-        strcpy(put->record.server_id, stored.server_id);
+        strcpy(put->record.server_id, stored->server_id);
     if (!put->has_slow_mode)
-        put->record.slow_mode = exists ? stored.slow_mode : 0;
+        put->record.slow_mode = exists ? stored->slow_mode : 0;
     channels_put_store(put);
 }
 
@@ -114,11 +116,65 @@ void channels_http_put(sbr_http_request *req, void *userdata)
         channels_put_store(put);
         return;
     }
-    char *key = channel_record_key(put->channel_id);
-    int rc = key ? api->kv_get(key, channels_put_merge, put) : SBR_ERR_NOMEM;
-    free(key);
-    if (rc != SBR_OK) {
+    if (channel_lookup(api, &ch->cache, put->channel_id, channels_put_merge, put) != SBR_OK) {
         chat_http_error(api, req, 503, "unavailable");
         free(put);
     }
+}
+
+/* --- the backend came back --------------------------------------------------- */
+
+struct channels_restore {
+    struct channels *ch;
+    char channel_id[CHAT_ID_MAX + 1];
+    struct channel_record record;
+};
+
+static void channels_restore_write(const struct channels *ch, const char *channel_id,
+                                   const struct channel_record *record)
+{
+    char *key = channel_record_key(channel_id);
+    char *value = channel_record_encode(record);
+    if (key && value)
+        ch->api->kv_set(key, value, strlen(value), 0, chat_state_ignore, NULL);
+    free(key);
+    free(value);
+}
+
+static void channels_restore_checked(const sbr_state_reply *reply, void *userdata)
+{
+    struct channels_restore *restore = userdata;
+    if (reply->status == SBR_OK && !reply->found)
+        channels_restore_write(restore->ch, restore->channel_id, &restore->record);
+    free(restore);
+}
+
+static void channels_restore_one(struct channel_cache_entry *entry, void *arg)
+{
+    struct channels *ch = arg;
+    if (entry->dirty) {
+        /* Changed while the backend was away: this worker has the newest. */
+        channels_restore_write(ch, entry->channel_id, &entry->record);
+        entry->dirty = 0;
+        return;
+    }
+    /* Otherwise only fill what the backend lost (it may have restarted
+     * empty); another worker may hold a newer record than this copy. */
+    struct channels_restore *restore = malloc(sizeof *restore);
+    char *key = channel_record_key(entry->channel_id);
+    int rc = SBR_ERR_NOMEM;
+    if (restore && key) {
+        restore->ch = ch;
+        strcpy(restore->channel_id, entry->channel_id);
+        restore->record = entry->record;
+        rc = ch->api->kv_get(key, channels_restore_checked, restore);
+    }
+    free(key);
+    if (rc != SBR_OK)
+        free(restore);
+}
+
+void channels_republish(struct channels *ch)
+{
+    channel_cache_foreach(&ch->cache, channels_restore_one, ch);
 }

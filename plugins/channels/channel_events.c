@@ -40,20 +40,21 @@ static void channels_call_free(struct channels_call *call)
     free(call);
 }
 
-/* Read the channel of a finished kv_get.  Answers the ack and returns -1
- * when the call cannot go on: backend failure, unknown channel, the
- * connection gone, or a user who is not a member of the channel's server. */
-static int channels_call_check(struct channels_call *call, const sbr_state_reply *reply)
+/* Check a looked-up channel.  Answers the ack and returns -1 when the call
+ * cannot go on: backend failure, unknown channel, the connection gone, or a
+ * user who is not a member of the channel's server. */
+static int channels_call_check(struct channels_call *call, int found, const struct channel_record *record)
 {
     const sbr_api *api = call->ch->api;
-    if (reply->status != SBR_OK) {
+    if (found < 0) {
         chat_ack_error(api, call->msg, "unavailable");
         return -1;
     }
-    if (!reply->found || channel_record_parse(reply->value, reply->value_len, &call->record) != 0) {
+    if (found == 0) {
         chat_ack_error(api, call->msg, "unknown_channel");
         return -1;
     }
+    call->record = *record;
     const sbr_identity *who = api->conn_alive(call->conn) ? api->conn_identity(call->conn) : NULL;
     if (!who || !chat_list_has(who->servers, who->n_servers, call->record.server_id)) {
         chat_ack_error(api, call->msg, "forbidden");
@@ -63,14 +64,11 @@ static int channels_call_check(struct channels_call *call, const sbr_state_reply
 }
 
 /* Look the channel up, then run `then`.  Returns the verdict of the hook. */
-static int channels_call_lookup(struct channels_call *call, sbr_state_done_fn then)
+static int channels_call_lookup(struct channels_call *call, channel_lookup_fn then)
 {
-    const sbr_api *api = call->ch->api;
-    char *key = channel_record_key(call->channel_id);
-    int rc = key ? api->kv_get(key, then, call) : SBR_ERR_NOMEM;
-    free(key);
-    if (rc != SBR_OK) {
-        chat_ack_error(api, call->msg, "unavailable");
+    struct channels *ch = call->ch;
+    if (channel_lookup(ch->api, &ch->cache, call->channel_id, then, call) != SBR_OK) {
+        chat_ack_error(ch->api, call->msg, "unavailable");
         channels_call_free(call);
     }
     return SBR_CONSUME;
@@ -104,11 +102,11 @@ static void channels_join_typing(const sbr_state_reply *reply, void *userdata)
     channels_call_free(call);
 }
 
-static void channels_join_found(const sbr_state_reply *reply, void *userdata)
+static void channels_join_found(int found, const struct channel_record *record, void *userdata)
 {
     struct channels_call *call = userdata;
     const sbr_api *api = call->ch->api;
-    if (channels_call_check(call, reply) != 0) {
+    if (channels_call_check(call, found, record) != 0) {
         channels_call_free(call);
         return;
     }
@@ -166,11 +164,11 @@ static size_t channels_utf8_length(const char *s, size_t bytes)
     return n;
 }
 
-static void channels_send_found(const sbr_state_reply *reply, void *userdata)
+static void channels_send_found(int found, const struct channel_record *record, void *userdata)
 {
     struct channels_call *call = userdata;
     struct channels *ch = call->ch;
-    if (channels_call_check(call, reply) != 0) {
+    if (channels_call_check(call, found, record) != 0) {
         channels_call_free(call);
         return;
     }

@@ -35,9 +35,11 @@ static int channels_on_bus_state(enum sbr_event_id id, void *event, void *userda
 {
     const sbr_event_bus_state *change = event;
     struct channels *ch = userdata;
-    /* The shared backend may have lost our worker number: take one there. */
-    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
+    /* The shared backend may have lost our worker number, and the registry. */
+    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED) {
         message_id_claim(&ch->ids);
+        channels_republish(ch);
+    }
     return 0;
 }
 
@@ -63,6 +65,12 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
     return 0;
 }
 
+static void channels_unload(sbr_plugin *self)
+{
+    channel_cache_clear(&channels_state.cache);
+}
+
 SBR_PLUGIN_DEFINE(.name = "channels", .version = "1.0.0",
                   .description = "channel registry, join/leave, send_message and the publish API",
-                  .config = channels_keys, .on_load = channels_load)
+                  .config = channels_keys, .on_load = channels_load,
+                  .on_unload = channels_unload)

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
+#include "channel_cache.h"
 #include "message_id.h"
 
 struct channels {
@@ -12,7 +13,12 @@ struct channels {
     const sbr_api *api;
     int64_t max_content_length; /* characters (code points) of a message */
     struct message_id ids;
+    struct channel_cache cache;
 };
+
+/* The shared backend is back: write the records changed while it was away,
+ * and those it lost, back to it. */
+void channels_republish(struct channels *ch);
 
 /* Client events; each answers the message itself and returns a verdict. */
 int channels_join(struct channels *ch, const sbr_event_message *event);

@@ -12,22 +12,18 @@ void slowmode_call_free(struct slowmode_call *call)
     free(call);
 }
 
-static void slowmode_found(const sbr_state_reply *reply, void *userdata)
+static void slowmode_found(int found, const struct channel_record *record, void *userdata)
 {
     struct slowmode_call *call = userdata;
-    if (reply->status != SBR_OK)
-        call->looked_up(call, -1);
-    else
-        call->looked_up(call, reply->found && channel_record_parse(reply->value, reply->value_len,
-                                                                     &call->record) == 0);
+    if (found == 1)
+        call->record = *record;
+    call->looked_up(call, found);
 }
 
 int slowmode_lookup(struct slowmode_call *call)
 {
-    char *key = channel_record_key(call->channel_id);
-    int rc = key ? call->sm->api->kv_get(key, slowmode_found, call) : SBR_ERR_NOMEM;
-    free(key);
-    return rc == SBR_OK ? 0 : -1;
+    struct slowmode *sm = call->sm;
+    return channel_lookup(sm->api, &sm->cache, call->channel_id, slowmode_found, call) == SBR_OK ? 0 : -1;
 }
 
 static void slowmode_reserved(const sbr_state_reply *reply, void *userdata)
@@ -71,6 +67,7 @@ static int slowmode_on_message(enum sbr_event_id id, void *event, void *userdata
 static int slowmode_load(sbr_plugin *self, const sbr_api *api)
 {
     struct slowmode *sm = &slowmode_state;
+    memset(sm, 0, sizeof *sm);
     sm->self = self;
     sm->api = api;
     if (api->hook_register(self, SBR_EVENT_MESSAGE, slowmode_on_message, sm) != SBR_OK ||
@@ -82,6 +79,11 @@ static int slowmode_load(sbr_plugin *self, const sbr_api *api)
     return 0;
 }
 
+static void slowmode_unload(sbr_plugin *self)
+{
+    channel_cache_clear(&slowmode_state.cache);
+}
+
 SBR_PLUGIN_DEFINE(.name = "slowmode", .version = "1.0.0",
                   .description = "per-user cooldown per channel (settings.slow_mode)",
-                  .on_load = slowmode_load)
+                  .on_load = slowmode_load, .on_unload = slowmode_unload)

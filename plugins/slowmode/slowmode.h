@@ -4,11 +4,12 @@
 
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
-#include "channel_record.h"
+#include "channel_cache.h"
 
 struct slowmode {
     sbr_plugin *self;
     const sbr_api *api;
+    struct channel_cache cache;
 };
 
 /* A reservation waiting on shared state, from a socket or the server API. */

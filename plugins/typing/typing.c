@@ -1,6 +1,7 @@
 /* The typing plugin: descriptor, configuration and hook dispatch. */
 #include "typing.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static struct typing typing_state;
@@ -41,6 +42,24 @@ static int typing_on_disconnect_hook(enum sbr_event_id id, void *event, void *us
     return 0;
 }
 
+static void typing_republish(struct typing *t, struct typing_entry *entry, void *arg)
+{
+    char *key = chat_format("typing:%s", entry->channel_id);
+    if (key)
+        t->api->map_set(key, entry->user_id, "", t->ttl_ms, chat_state_ignore, NULL);
+    free(key);
+}
+
+static int typing_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_bus_state *change = event;
+    /* The shared backend is back (or new): put this worker's typings there
+     * so joins on other workers list them; the local timers still end them. */
+    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
+        typing_table_foreach(userdata, typing_republish, NULL);
+    return 0;
+}
+
 static int typing_on_reload(enum sbr_event_id id, void *event, void *userdata)
 {
     typing_configure(userdata);
@@ -56,7 +75,8 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
     typing_configure(t);
     if (api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK) {
+        api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK) {
         api->set_error(self, "cannot register the hooks of typing");
         return -1;
     }

@@ -537,7 +537,9 @@ static int api_map_count(const char *key, sbr_state_done_fn done, void *ud)
     return SBR_OK;
 }
 
-static int api_bus_state(void) { return SBR_BUS_LOCAL; }
+static int fake_bus = SBR_BUS_LOCAL;
+
+static int api_bus_state(void) { return fake_bus; }
 
 static int api_bus_publish(const char *topic, const char *data, size_t len)
 {
@@ -772,6 +774,17 @@ sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const 
     return c->connected ? c->id : 0;
 }
 
+void fake_bus_change(enum sbr_bus_state state, int lose_state)
+{
+    if (lose_state)
+        while (n_entries)
+            fake_entry_del(&entries[0]);
+    sbr_event_bus_state ev = {.struct_size = sizeof ev, .state = state, .previous = fake_bus, .detail = "test"};
+    fake_bus = state;
+    fake_notify(SBR_EVENT_BUS_STATE, &ev);
+    fake_run();
+}
+
 void fake_disconnect(sbr_conn_id conn)
 {
     struct fake_conn *c = fake_conn_live(conn);
@@ -893,6 +906,8 @@ const char *fake_map_value(const char *key, const char *field)
     return e ? e->value : NULL;
 }
 
+void fake_kv_put(const char *key, const char *value) { fake_entry_set(key, NULL, value, 0); }
+
 const char *fake_kv_value(const char *key)
 {
     struct fake_entry *e = fake_entry_find(key, NULL);
@@ -965,6 +980,7 @@ void fake_reset(void)
     for (size_t i = 0; i < n_strings; i++)
         free(strings[i]);
     n_strings = 0;
+    fake_bus = SBR_BUS_LOCAL;
 }
 
 const char *fake_get(const char *text, const char *member)

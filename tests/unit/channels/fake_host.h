@@ -26,6 +26,9 @@ uint64_t fake_now(void);
  * connect chain.  Returns its id, or 0 if refused. */
 sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const char *const *moderates);
 void fake_disconnect(sbr_conn_id conn);
+/* Report a new bus state to the plugins; lose_state first empties the store
+ * (an outage served in-process, or a backend that restarted empty). */
+void fake_bus_change(enum sbr_bus_state state, int lose_state);
 int fake_in_room(sbr_conn_id conn, const char *room);
 
 /* Send a client event with its arguments (a JSON array) and run the queue;
@@ -47,6 +50,8 @@ int fake_http(const char *method, const char *path, const char *body, int with_k
 size_t fake_map_count(const char *key);
 const char *fake_map_value(const char *key, const char *field);
 const char *fake_kv_value(const char *key);
+/* Write a key as another worker would. */
+void fake_kv_put(const char *key, const char *value);
 
 /* A member of the JSON object `text`: strings bare, other values as compact
  * JSON; NULL if absent.  Owned by the fake until fake_reset. */

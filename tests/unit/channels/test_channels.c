@@ -181,6 +181,40 @@ START_TEST(publish_reaches_exactly_the_room)
 }
 END_TEST
 
+START_TEST(registry_survives_a_backend_outage)
+{
+    put_channel("42", "{\"server_id\":\"7\",\"settings\":{\"slow_mode\":10}}");
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "ok"), "true");
+    /* Away: the in-process store has no registry; this worker's copy answers. */
+    fake_bus_change(SBR_BUS_DOWN, 1);
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "slow_mode"), "10");
+    const char *body = NULL;
+    ck_assert_int_eq(fake_http("PUT", "/api/realtime/channels/42", "{\"settings\":{\"slow_mode\":5}}", 1, &body,
+                               NULL),
+                     200);
+    ck_assert_str_eq(fake_get(body, "server_id"), "7");
+    put_channel("43", "{\"server_id\":\"7\"}");
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"99\"}]"), "error"),
+                     "unknown_channel");
+    /* Back, empty: the registry this worker knows is written back. */
+    fake_bus_change(SBR_BUS_CONNECTED, 1);
+    ck_assert_str_eq(fake_get(fake_kv_value("channels:42"), "slow_mode"), "5");
+    ck_assert_str_eq(fake_get(fake_kv_value("channels:43"), "server_id"), "7");
+    /* A record changed here while away wins; one another worker changed
+     * is not overwritten by this worker's older copy. */
+    put_channel("44", "{\"server_id\":\"7\"}");
+    put_channel("45", "{\"server_id\":\"7\"}");
+    fake_kv_put("channels:45", "{\"server_id\":\"9\",\"slow_mode\":0}");
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    ck_assert_int_eq(fake_http("PUT", "/api/realtime/channels/44", "{\"server_id\":\"8\"}", 1, NULL, NULL), 200);
+    fake_kv_put("channels:44", "{\"server_id\":\"7\",\"slow_mode\":0}");
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    ck_assert_str_eq(fake_get(fake_kv_value("channels:44"), "server_id"), "8");
+    ck_assert_str_eq(fake_get(fake_kv_value("channels:45"), "server_id"), "9");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channels");
@@ -192,6 +226,7 @@ int main(void)
     tcase_add_test(tc, bad_payloads_get_error_acks);
     tcase_add_test(tc, send_reaches_the_room_with_ids);
     tcase_add_test(tc, publish_reaches_exactly_the_room);
+    tcase_add_test(tc, registry_survives_a_backend_outage);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -113,6 +113,16 @@ START_TEST(http_reserve)
 }
 END_TEST
 
+START_TEST(outage_keeps_channels_known)
+{
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    ck_assert_str_eq(fake_get(fake_send(c, "send_message", SEND[0]), "ok"), "true");
+    fake_bus_change(SBR_BUS_DOWN, 1);
+    ck_assert_str_eq(fake_get(fake_send(c, "send_message", SEND[0]), "ok"), "true");
+    ck_assert_str_eq(fake_get(fake_send(c, "send_message", SEND[0]), "error"), "slow_mode");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("slowmode");
@@ -123,6 +133,7 @@ int main(void)
     tcase_add_test(tc, errors_before_using_a_slot);
     tcase_add_test(tc, a_new_slow_mode_applies_to_the_next_reservation);
     tcase_add_test(tc, http_reserve);
+    tcase_add_test(tc, outage_keeps_channels_known);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);
