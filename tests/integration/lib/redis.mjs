@@ -80,8 +80,10 @@ export function redisCommand(port, args, { password } = {}) {
 }
 
 // Returns { port, url, start(), stop(), cleanup(), command(...args) }; start() after stop() reuses the port.
-export async function startRedis({ password } = {}) {
-  const port = await freePort();
+// persist: keep the data across stop()/start() (append-only file), as a
+// production Redis would; port: a fixed port (default: a free one).
+export async function startRedis({ password, persist = false, port: fixedPort } = {}) {
+  const port = fixedPort || await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-redis-'));
   const r = {
     port,
@@ -91,7 +93,8 @@ export async function startRedis({ password } = {}) {
     log: '',
   };
   r.start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', persist ? 'yes' : 'no',
+      '--dir', dir];
     if (password) args.push('--requirepass', password);
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     r.proc = proc;
