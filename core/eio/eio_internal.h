@@ -7,8 +7,14 @@
 
 enum eio_transport { EIO_TRANSPORT_POLLING, EIO_TRANSPORT_WEBSOCKET };
 
+/* A sid is this worker's id (8 random bytes) then 16 random bytes, both
+ * base64url: another worker can tell whose session it is. */
+#define EIO_WORKER_ID_LEN 11
+#define EIO_SID_LEN (EIO_WORKER_ID_LEN + 22)
+extern char eio_worker_id[EIO_WORKER_ID_LEN + 1];
+
 struct eio_session {
-    char sid[24];
+    char sid[EIO_SID_LEN + 1];
     struct eio_session *hash_next;
     int transport;
     unsigned closed : 1;        /* on_close was called; waiting to be freed */
@@ -18,6 +24,7 @@ struct eio_session {
     struct ws_conn *ws;         /* the WebSocket transport */
     struct ws_conn *probe;      /* a WebSocket being upgraded to */
     struct evhttp_request *poll;/* the pending polling GET */
+    char *remote_poll;          /* or a GET held by another worker: "<worker> <request id>" */
     struct eio_buf **queue;     /* polling: packets waiting for a GET */
     size_t queue_len, queue_cap, queue_bytes;
     struct event *timer;        /* heartbeat, or the polling close grace */
@@ -49,9 +56,27 @@ void eio_session_heartbeat_start(struct eio_session *s);
 /* The WebSocket transport's callbacks (the session is the userdata). */
 extern const struct ws_callbacks eio_ws_callbacks;
 extern const struct ws_callbacks eio_probe_callbacks;
+/* 1 if a polling GET is pending, here or on another worker. */
+#define eio_poll_pending(s) ((s)->poll != NULL || (s)->remote_poll != NULL)
 /* Answer the pending GET with the queued packets (or a noop if none). */
 void eio_polling_flush(struct eio_session *s, int noop_if_empty);
 /* Engine.IO's own error answer: HTTP 400 {"code": N, "message": "..."}. */
 void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message);
+
+/* A polling GET or POST (body) for a session, from here or another worker:
+ * GET: `remote` is "<worker> <request id>" or NULL with req set.
+ * Returns 0, or -1 when the POST body was malformed or too large (the
+ * session is then closed) with *status the HTTP status to answer. */
+void eio_polling_get(struct eio_session *s, struct evhttp_request *req, const char *remote);
+int eio_polling_process(struct eio_session *s, const char *body, size_t len, int *status);
+
+/* --- eio_forward.c: polling requests for sessions of other workers ------- */
+int eio_forward_init(void);
+void eio_forward_free(void);
+/* A request names a sid of another worker: forward it over the bus.
+ * Returns 1 if it was taken care of, 0 if it cannot be forwarded. */
+int eio_forward_request(struct evhttp_request *req, const char *sid);
+/* The owner answers a forwarded GET. */
+void eio_forward_answer(const char *remote, int status, const char *body, size_t len);
 
 #endif

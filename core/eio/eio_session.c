@@ -19,6 +19,7 @@
 #include "ws/ws_frame.h"
 
 struct eio_server eio_server;
+char eio_worker_id[EIO_WORKER_ID_LEN + 1];
 
 static size_t sid_hash(const char *sid)
 {
@@ -37,7 +38,13 @@ int eio_server_init(struct event_base *base, const struct eio_handler *handler)
     eio_server.n_buckets = 1024;
     eio_server.buckets = calloc(eio_server.n_buckets, sizeof(*eio_server.buckets));
     eio_server.reap_event = event_new(base, -1, 0, eio_reap, NULL);
-    return eio_server.buckets && eio_server.reap_event ? 0 : -1;
+    uint8_t id[8];
+    if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+        return -1;
+    base64_encode(id, sizeof(id), eio_worker_id, 1);
+    if (!eio_server.buckets || !eio_server.reap_event)
+        return -1;
+    return eio_forward_init();
 }
 
 static void table_grow(void)
@@ -145,7 +152,8 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
         }
         got += (size_t)r;
     }
-    base64_encode(raw, sizeof(raw), s->sid, 1);
+    memcpy(s->sid, eio_worker_id, EIO_WORKER_ID_LEN);
+    base64_encode(raw, sizeof(raw), s->sid + EIO_WORKER_ID_LEN, 1);
     s->transport = transport;
     s->timer = evtimer_new(eio_server.base, session_on_timer, s);
     if (!s->timer || session_copy_meta(s, req) != 0) {
@@ -240,7 +248,7 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
     }
     s->queue[s->queue_len++] = eio_buf_ref(b);
     s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
-    if (s->poll && !s->probe_ready)
+    if (eio_poll_pending(s) && !s->probe_ready)
         eio_polling_flush(s, 0);
     return 0;
 }
@@ -291,7 +299,7 @@ void eio_session_terminate(struct eio_session *s, const char *reason)
         ws_conn_close(s->ws, WS_CLOSE_NORMAL, NULL);
         s->ws = NULL;
     }
-    if (s->poll) {
+    if (eio_poll_pending(s)) {
         /* The pending GET learns of the close (the queue goes first). */
         send_close_to_poll(s);
     }
@@ -306,7 +314,7 @@ void eio_session_close(struct eio_session *s, const char *reason)
 {
     if (s->closed || s->closing)
         return;
-    if (s->transport == EIO_TRANSPORT_POLLING && !s->poll) {
+    if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s)) {
         /* The close packet waits for the client's next GET, for at most
          * one ping timeout. */
         send_control(s, "1");
@@ -327,6 +335,11 @@ static void session_free(struct eio_session *s)
     if (s->poll) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
         s->poll = NULL;
+    }
+    if (s->remote_poll) {
+        static const char gone[] = "{\"code\":1,\"message\":\"Session ID unknown\"}";
+        eio_forward_answer(s->remote_poll, 400, gone, sizeof(gone) - 1);
+        free(s->remote_poll);
     }
     event_free(s->timer);
     free(s->meta);
@@ -357,7 +370,7 @@ void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data,
     switch (type) {
     case EIO_CLOSE:
         /* The client closes: its pending GET just ends (noop). */
-        if (s->poll)
+        if (eio_poll_pending(s))
             eio_polling_flush(s, 1);
         eio_session_terminate(s, "transport close");
         break;
@@ -432,7 +445,12 @@ void eio_server_close_all(const char *reason)
         while (s) {
             /* Closing removes s from this chain: read the next one first. */
             struct eio_session *next = s->hash_next;
-            eio_session_close(s, reason);
+            /* A polling client without a GET in flight may never come back
+             * for its close packet: do not let it hold the drain. */
+            if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s))
+                eio_session_terminate(s, reason);
+            else
+                eio_session_close(s, reason);
             s = next;
         }
     }
@@ -458,6 +476,7 @@ void eio_server_free(void)
         }
     }
     ws_conn_free_all();
+    eio_forward_free();
     free(eio_server.buckets);
     if (eio_server.reap_event)
         event_free(eio_server.reap_event);

@@ -54,24 +54,30 @@ static void release_buf(const void *data, size_t len, void *arg)
     eio_buf_unref(arg);
 }
 
-static void take_poll(struct eio_session *s, struct evhttp_request **req)
+/* Send a polling answer to the pending GET, here or on its worker. */
+static void answer_poll(struct eio_session *s, struct evbuffer *body)
 {
-    *req = s->poll;
-    s->poll = NULL;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(*req), NULL, NULL);
+    if (s->poll) {
+        struct evhttp_request *req = s->poll;
+        s->poll = NULL;
+        evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+        reply_text(req, body);
+        return;
+    }
+    char *remote = s->remote_poll;
+    s->remote_poll = NULL;
+    size_t len = evbuffer_get_length(body);
+    eio_forward_answer(remote, 200, len ? (const char *)evbuffer_pullup(body, -1) : "", len);
+    free(remote);
 }
 
 void eio_polling_flush(struct eio_session *s, int noop_if_empty)
 {
-    if (!s->poll || (s->queue_len == 0 && !noop_if_empty))
+    if (!eio_poll_pending(s) || (s->queue_len == 0 && !noop_if_empty))
         return;
-    struct evhttp_request *req;
-    take_poll(s, &req);
     struct evbuffer *body = evbuffer_new();
-    if (!body) {
-        evhttp_send_error(req, 500, NULL);
+    if (!body)
         return;
-    }
     int closing = 0;
     for (size_t i = 0; i < s->queue_len; i++) {
         struct eio_buf *b = s->queue[i];
@@ -98,7 +104,7 @@ void eio_polling_flush(struct eio_session *s, int noop_if_empty)
     core_metrics.bytes_out += evbuffer_get_length(body);
     s->queue_len = 0;
     s->queue_bytes = 0;
-    reply_text(req, body);
+    answer_poll(s, body);
     evbuffer_free(body);
     if (closing && s->closing)
         eio_session_terminate(s, "transport close");
@@ -107,16 +113,14 @@ void eio_polling_flush(struct eio_session *s, int noop_if_empty)
 /* Answer the pending GET with a noop, leaving the queue alone (upgrade). */
 static void polling_noop(struct eio_session *s)
 {
-    if (!s->poll)
+    if (!eio_poll_pending(s))
         return;
-    struct evhttp_request *req;
-    take_poll(s, &req);
     struct evbuffer *body = evbuffer_new();
-    if (body)
-        evbuffer_add(body, "6", 1);
-    reply_text(req, body);
-    if (body)
-        evbuffer_free(body);
+    if (!body)
+        return;
+    evbuffer_add(body, "6", 1);
+    answer_poll(s, body);
+    evbuffer_free(body);
 }
 
 static void poll_connection_closed(struct evhttp_connection *evcon, void *arg)
@@ -292,34 +296,40 @@ static void handshake(struct evhttp_request *req, int websocket)
         eio_session_terminate(s, "server error");
 }
 
-static void polling_get(struct eio_session *s, struct evhttp_request *req)
+void eio_polling_get(struct eio_session *s, struct evhttp_request *req, const char *remote)
 {
-    if (s->poll) {
+    if (eio_poll_pending(s)) {
         /* One pending GET per session: a second one breaks the protocol. */
-        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        if (req)
+            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
+        else
+            eio_forward_answer(remote, 400, "{\"code\":3,\"message\":\"Bad request\"}", 34);
         core_metrics.protocol_errors++;
         eio_session_terminate(s, "transport error");
         return;
     }
-    s->poll = req;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
+    if (req) {
+        s->poll = req;
+        evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
+    } else {
+        s->remote_poll = strdup(remote);
+        if (!s->remote_poll)
+            return;
+    }
     if (s->probe_ready)
         polling_noop(s); /* upgrading: the client is pausing its polling */
     else if (s->queue_len)
         eio_polling_flush(s, 0);
 }
 
-static void polling_post(struct eio_session *s, struct evhttp_request *req)
+int eio_polling_process(struct eio_session *s, const char *body, size_t len, int *status)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
     if (len > settings_get()->max_payload) {
-        eio_reply_error(req, 413, EIO_ERR_BAD_REQUEST, "Payload too large");
+        *status = 413;
         core_metrics.protocol_errors++;
         eio_session_terminate(s, "transport error");
-        return;
+        return -1;
     }
-    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
     size_t pos = 0;
     const char *p;
     size_t n;
@@ -343,9 +353,26 @@ static void polling_post(struct eio_session *s, struct evhttp_request *req)
         eio_session_on_packet(s, pk.type, pk.data, pk.len, 0);
     }
     if (bad) {
+        *status = 400;
         core_metrics.protocol_errors++;
-        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
         eio_session_terminate(s, "parse error");
+        return -1;
+    }
+    *status = 200;
+    return 0;
+}
+
+static void polling_post(struct eio_session *s, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    int status;
+    const char *body = len && len <= settings_get()->max_payload ? (const char *)evbuffer_pullup(in, -1) : "";
+    if (eio_polling_process(s, body, len, &status) != 0) {
+        if (status == 413)
+            eio_reply_error(req, 413, EIO_ERR_BAD_REQUEST, "Payload too large");
+        else
+            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
         return;
     }
     struct evbuffer *ok = evbuffer_new();
@@ -386,7 +413,8 @@ void eio_http_handle(struct evhttp_request *req)
     } else {
         struct eio_session *s = eio_session_find(sid);
         if (!s) {
-            eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
+            if (websocket || !eio_forward_request(req, sid))
+                eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
         } else if (websocket) {
             const char *why = NULL;
             const char *key = ws_handshake_check(req, &why);
@@ -412,7 +440,7 @@ void eio_http_handle(struct evhttp_request *req)
         } else if (s->transport != EIO_TRANSPORT_POLLING) {
             eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
         } else if (method == EVHTTP_REQ_GET) {
-            polling_get(s, req);
+            eio_polling_get(s, req, NULL);
         } else if (method == EVHTTP_REQ_POST) {
             polling_post(s, req);
         } else {
