@@ -159,6 +159,21 @@ START_TEST(send_reaches_the_room_with_ids)
 }
 END_TEST
 
+START_TEST(ids_grow_past_4096_in_one_millisecond)
+{
+    put_channel("42", "{\"server_id\":\"7\"}");
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    unsigned long long last = 0;
+    for (int i = 0; i < 5000; i++) {
+        const char *id = fake_get(fake_send(c, "send_message", "[{\"channel_id\":\"42\",\"content\":\"x\"}]"), "id");
+        ck_assert_ptr_nonnull(id);
+        unsigned long long value = strtoull(id, NULL, 10);
+        ck_assert_uint_gt(value, last);
+        last = value;
+    }
+}
+END_TEST
+
 START_TEST(publish_reaches_exactly_the_room)
 {
     sbr_conn_id a = fake_connect("u1", S7, NULL);
@@ -225,6 +240,7 @@ int main(void)
     tcase_add_test(tc, join_checks_channel_and_membership);
     tcase_add_test(tc, bad_payloads_get_error_acks);
     tcase_add_test(tc, send_reaches_the_room_with_ids);
+    tcase_add_test(tc, ids_grow_past_4096_in_one_millisecond);
     tcase_add_test(tc, publish_reaches_exactly_the_room);
     tcase_add_test(tc, registry_survives_a_backend_outage);
     suite_add_tcase(s, tc);
