@@ -9,6 +9,7 @@
 #include "redis_url.h"
 #include "strtab.h"
 
+#include <event2/dns.h>
 #include <hiredis/async.h>
 #include <superbot-realtime/plugin.h>
 
@@ -38,6 +39,10 @@ struct bus_redis {
     uint64_t reconnect_max_ms;
     char worker_id[BUS_REDIS_WORKER_ID_LEN + 1];
 
+    struct evdns_base *dns;       /* resolves a host name without blocking */
+    struct evdns_getaddrinfo_request *resolving;
+    char address[64];             /* the host's address for this attempt */
+
     redisAsyncContext *cmd;       /* commands and publishes */
     redisAsyncContext *sub;       /* subscriptions */
     int cmd_handshake;            /* handshake replies still awaited */
@@ -50,6 +55,7 @@ struct bus_redis {
     sbr_timer_id retry_timer;
     sbr_timer_id watchdog_timer;
     uint64_t backoff_ms;
+    uint64_t jitter;              /* random state for the backoff's jitter */
     unsigned attempts;            /* failed attempts since the last success */
 
     uint64_t inflight;            /* commands sent, not yet answered */
@@ -59,7 +65,8 @@ struct bus_redis {
     char script_sha[REDIS_SCRIPT_COUNT_][41];
 };
 
-/* redis_link.c: connect, handshake, watchdog, backoff, state reports. */
+/* redis_link.c: resolve, connect, handshake, watchdog, backoff, state reports. */
+void redis_link_init(struct bus_redis *br);
 void redis_link_start(struct bus_redis *br);
 void redis_link_stop(struct bus_redis *br);
 /* Give up the links (reason for the log) and retry after a backoff. */

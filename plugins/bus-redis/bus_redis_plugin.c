@@ -118,6 +118,7 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
         return 0;
     }
     api->log(self, SBR_LOG_INFO, "connecting to Redis at %s (worker %s)", br->url_text, br->worker_id);
+    redis_link_init(br);
     redis_link_start(br);
     return 0;
 }

@@ -5,9 +5,14 @@
  * once through api->bus_set_state. */
 #include "bus_redis.h"
 
+#include <arpa/inet.h>
+#include <event2/util.h>
 #include <hiredis/adapters/libevent.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define REDIS_LINK_FIRST_BACKOFF_MS 100
@@ -45,6 +50,12 @@ static void redis_link_close(struct bus_redis *br)
     br->sub = NULL;
     br->usable = 0;
     br->inflight = 0;
+    if (br->resolving) {
+        /* Cancelling calls redis_link_resolved with EVUTIL_EAI_CANCEL. */
+        struct evdns_getaddrinfo_request *req = br->resolving;
+        br->resolving = NULL;
+        evdns_getaddrinfo_cancel(req);
+    }
     redis_link_stop_timer(br, &br->connect_timer);
     redis_link_stop_timer(br, &br->watchdog_timer);
     if (cmd)
@@ -74,7 +85,11 @@ void redis_link_fail(struct bus_redis *br, const char *reason)
         redis_link_report(br, SBR_BUS_DOWN, detail);
     else
         br->api->log(br->self, SBR_LOG_DEBUG, "attempt %u: %s", br->attempts, detail);
-    br->retry_timer = br->api->timer_start(br->self, br->backoff_ms, 0, redis_link_retry, br);
+    /* Up to a quarter off, so workers that lost Redis together do not all
+     * knock at the same instant. */
+    br->jitter = br->jitter * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint64_t delay = br->backoff_ms - (br->jitter >> 33) % (br->backoff_ms / 4 + 1);
+    br->retry_timer = br->api->timer_start(br->self, delay, 0, redis_link_retry, br);
     br->backoff_ms = br->backoff_ms * 2 > br->reconnect_max_ms ? br->reconnect_max_ms : br->backoff_ms * 2;
 }
 
@@ -190,7 +205,7 @@ static void redis_link_connect_timeout(void *userdata)
 static int redis_link_open(struct bus_redis *br, redisAsyncContext **slot, int commands)
 {
     redisAsyncContext *ac = br->url.socket_path ? redisAsyncConnectUnix(br->url.socket_path)
-                                                : redisAsyncConnect(br->url.host, br->url.port);
+                                                : redisAsyncConnect(br->address, br->url.port);
     if (!ac) {
         redis_link_fail(br, "out of memory");
         return -1;
@@ -232,11 +247,9 @@ static int redis_link_open(struct bus_redis *br, redisAsyncContext **slot, int c
     return steps;
 }
 
-void redis_link_start(struct bus_redis *br)
+/* Open both links to br->address (or the unix socket). */
+static void redis_link_connect(struct bus_redis *br)
 {
-    if (br->unloading)
-        return;
-    br->api->log(br->self, SBR_LOG_DEBUG, "connecting to Redis at %s", br->url_text);
     int steps = redis_link_open(br, &br->cmd, 1);
     if (steps < 0)
         return;
@@ -245,7 +258,74 @@ void redis_link_start(struct bus_redis *br)
     if (steps < 0)
         return;
     br->sub_handshake = steps;
+}
+
+static void redis_link_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+    struct bus_redis *br = arg;
+    if (result == EVUTIL_EAI_CANCEL)
+        return; /* redis_link_close gave up on it */
+    br->resolving = NULL;
+    const void *addr = NULL;
+    if (result == 0 && res)
+        addr = res->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+                                          : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    if (!addr || !inet_ntop(res->ai_family, addr, br->address, sizeof(br->address))) {
+        if (res)
+            evutil_freeaddrinfo(res);
+        char reason[300];
+        snprintf(reason, sizeof(reason), "cannot resolve '%s': %s", br->url.host,
+                 result ? evutil_gai_strerror(result) : "no address");
+        redis_link_fail(br, reason);
+        return;
+    }
+    evutil_freeaddrinfo(res);
+    redis_link_connect(br);
+}
+
+/* hiredis resolves host names with a blocking getaddrinfo: resolve them
+ * here first, through libevent's asynchronous resolver. */
+static void redis_link_resolve(struct bus_redis *br)
+{
+    unsigned char probe[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, br->url.host, probe) == 1 || inet_pton(AF_INET6, br->url.host, probe) == 1 || !br->dns) {
+        snprintf(br->address, sizeof(br->address), "%s", br->url.host);
+        redis_link_connect(br);
+        return;
+    }
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
+    struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(br->dns, br->url.host, NULL, &hints,
+                                                              redis_link_resolved, br);
+    /* NULL: answered at once (from /etc/hosts, or a failure), callback done. */
+    if (req)
+        br->resolving = req;
+}
+
+void redis_link_start(struct bus_redis *br)
+{
+    if (br->unloading)
+        return;
+    br->api->log(br->self, SBR_LOG_DEBUG, "connecting to Redis at %s", br->url_text);
     br->connect_timer = br->api->timer_start(br->self, br->connect_timeout_ms, 0, redis_link_connect_timeout, br);
+    if (br->url.socket_path)
+        redis_link_connect(br);
+    else
+        redis_link_resolve(br);
+}
+
+void redis_link_init(struct bus_redis *br)
+{
+    br->jitter = strtoull(br->worker_id, NULL, 16);
+    if (br->url.socket_path)
+        return;
+    unsigned char probe[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, br->url.host, probe) == 1 || inet_pton(AF_INET6, br->url.host, probe) == 1)
+        return;
+    br->dns = evdns_base_new(br->api->event_base(), EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    if (!br->dns)
+        br->api->log(br->self, SBR_LOG_WARN,
+                     "no DNS resolver configured (/etc/resolv.conf): '%s' is resolved by blocking lookups",
+                     br->url.host);
 }
 
 void redis_link_stop(struct bus_redis *br)
@@ -253,6 +333,10 @@ void redis_link_stop(struct bus_redis *br)
     br->unloading = 1;
     redis_link_stop_timer(br, &br->retry_timer);
     redis_link_close(br);
+    if (br->dns) {
+        evdns_base_free(br->dns, 0);
+        br->dns = NULL;
+    }
 }
 
 /* Redis that accepts commands but never answers (stopped, overloaded,

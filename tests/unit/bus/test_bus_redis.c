@@ -108,6 +108,23 @@ START_TEST(unreachable_at_start_serves_locally)
 }
 END_TEST
 
+START_TEST(host_names_resolve_without_blocking)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "redis://localhost:%d/0", server.port);
+    ck_assert_int_eq(load(url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    fake_host_unload();
+    ck_assert_int_eq(load("redis://no-such-host.invalid:6379/0", NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_DOWN, 3000);
+    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "no-such-host.invalid"));
+    struct bus_result r = {0};
+    P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
+    BUS_WAIT(&r);
+    ck_assert_int_eq(r.status, SBR_OK);
+}
+END_TEST
+
 START_TEST(lost_and_recovered)
 {
     ck_assert_int_eq(load(server.url, NULL, NULL), 0);
@@ -473,6 +490,7 @@ int main(void)
     tcase_add_test(tc, disabled_without_url);
     tcase_add_test(tc, bad_url_refuses_start);
     tcase_add_test(tc, unreachable_at_start_serves_locally);
+    tcase_add_test(tc, host_names_resolve_without_blocking);
     tcase_add_test(tc, lost_and_recovered);
     tcase_add_test(tc, outage_keeps_what_the_worker_knew);
     tcase_add_test(tc, no_answer_counts_as_down);
