@@ -38,10 +38,13 @@ struct sbr_http_request {
     size_t n_params;
     char *body;
     size_t body_len;
+    /* Requests not answered yet, so none outlives the server at exit. */
+    struct sbr_http_request *prev, *next;
 };
 
 static struct http_route *http_routes;
 static size_t http_n_routes;
+static struct sbr_http_request *http_pending;
 
 /* --- routes --------------------------------------------------------------- */
 
@@ -177,6 +180,12 @@ static int http_route_match(const struct http_route *r, char **segs, size_t n)
 
 static void http_request_free(sbr_http_request *w)
 {
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (http_pending == w)
+        http_pending = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
     for (size_t i = 0; i < w->n_params; i++) {
         free(w->param_names[i]);
         free(w->param_values[i]);
@@ -319,6 +328,10 @@ static void http_call_route(struct evhttp_request *req, const struct http_route 
     w->req = req;
     w->evcon = evhttp_request_get_connection(req);
     w->method = method;
+    w->next = http_pending;
+    if (http_pending)
+        http_pending->prev = w;
+    http_pending = w;
     for (size_t i = 0; i < n; i++) {
         if (r->segs[i][0] != '{')
             continue;
@@ -389,6 +402,9 @@ void routes_dispatch(struct evhttp_request *req, const char *method, const char 
 
 void routes_free(void)
 {
+    /* The server is gone: requests a plugin never answered are dropped. */
+    while (http_pending)
+        http_request_free(http_pending);
     while (http_n_routes > 0)
         http_route_clear(&http_routes[--http_n_routes]);
     free(http_routes);

@@ -10,7 +10,8 @@
 
 /* Answer with the plugin route matching method and path, or 404/405. */
 void routes_dispatch(struct evhttp_request *req, const char *method, const char *path);
-/* Drop every route (at exit). */
+/* Drop every route, and every request never answered (at exit, after the
+ * server is freed). */
 void routes_free(void);
 
 /* Send status with a body, the CORS headers and no-store, counted under

@@ -179,14 +179,18 @@ describe('running daemon', () => {
   });
 
   test('SIGTERM drains and exits 0', async () => {
-    const c = client(d);
+    const c = client(d, { transports: ['websocket'] });
     await connected(c);
     const gone = new Promise((resolve) => c.once('disconnect', resolve));
+    // A request the plugin never answers must not hold up or leak at exit.
+    const never = fetch(`${d.url}/probe/never`).then(() => 'answered', () => 'dropped');
+    await until(async () => (await http(d, 'GET', '/probe/counts')).body.never === 1);
     const started = Date.now();
     const res = await d.stop('SIGTERM');
     assert.deepEqual(res, { code: 0, signal: null });
     assert.ok(Date.now() - started < 5000, 'drained well before shutdown_timeout_ms');
     assert.equal(await gone, 'io server disconnect');
+    assert.equal(await never, 'dropped');
     c.close();
     assert.match(d.log, /STOPPING|stopping/);
     assert.match(d.log, /plugin 'probe' 1\.0\.0 loaded/);
