@@ -82,7 +82,7 @@ void channels_http_put(sbr_http_request *req, void *userdata)
     const char *problem = NULL;
     if (!put)
         problem = "out of memory";
-    else if (!channel_id || !chat_id_valid(channel_id))
+    else if (!channel_id || !chat_id_valid(channel_id, CHAT_ID_CHANNEL))
         problem = "channel_id must be 1 to 128 characters of [A-Za-z0-9_.-]";
     if (!problem) {
         put->ch = ch;
@@ -90,8 +90,8 @@ void channels_http_put(sbr_http_request *req, void *userdata)
         strcpy(put->channel_id, channel_id);
         if (json_object_get(body, "server_id")) {
             put->has_server = 1;
-            if (chat_id_read(body, "server_id", put->record.server_id) != 0)
-                problem = "server_id must be a string of 1 to 128 characters of [A-Za-z0-9_.-]";
+            if (chat_id_read(body, "server_id", CHAT_ID_SERVER_OR_USER, put->record.server_id) != 0)
+                problem = "server_id must be a string of 1 to 128 bytes without control characters";
         }
     }
     json_t *settings = json_object_get(body, "settings");

@@ -78,7 +78,7 @@ static int channels_call_lookup(struct channels_call *call, channel_lookup_fn th
 static json_t *channels_payload(struct channels *ch, const sbr_event_message *event, char *channel_id)
 {
     json_t *payload = chat_event_payload(event);
-    if (!payload || chat_id_read(payload, "channel_id", channel_id) != 0) {
+    if (!payload || chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) != 0) {
         json_decref(payload);
         chat_ack_error(ch->api, event->msg, "invalid_payload");
         return NULL;

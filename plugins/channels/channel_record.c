@@ -15,7 +15,7 @@ int channel_record_parse(const char *value, size_t len, struct channel_record *o
         return -1;
     int rc = -1;
     json_t *slow = json_object_get(doc, "slow_mode");
-    if (chat_id_read(doc, "server_id", out->server_id) == 0 && json_is_integer(slow) &&
+    if (chat_id_read(doc, "server_id", CHAT_ID_SERVER_OR_USER, out->server_id) == 0 && json_is_integer(slow) &&
         json_integer_value(slow) >= 0 && json_integer_value(slow) <= CHANNEL_SLOW_MODE_MAX) {
         out->slow_mode = json_integer_value(slow);
         rc = 0;

@@ -24,25 +24,36 @@ json_t *chat_event_payload(const sbr_event_message *event)
     return first;
 }
 
-int chat_id_valid(const char *id)
+int chat_id_valid(const char *id, enum chat_id_kind kind)
 {
     size_t n = 0;
-    for (const char *p = id; *p; p++, n++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '.' || c == '-';
+    int ascii = 1;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++) {
+        unsigned char c = *p;
+        int ok = kind == CHAT_ID_CHANNEL
+                     ? (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                           c == '.' || c == '-'
+                     : c >= 0x20 && c != 0x7f;
         if (!ok || n >= CHAT_ID_MAX)
             return 0;
+        ascii = ascii && c < 0x80;
     }
-    return n > 0;
+    if (n == 0)
+        return 0;
+    if (ascii)
+        return 1;
+    /* Ids are echoed in JSON: they must be valid UTF-8, which jansson checks. */
+    json_t *probe = json_string(id);
+    json_decref(probe);
+    return probe != NULL;
 }
 
-int chat_id_read(json_t *object, const char *field, char *out)
+int chat_id_read(json_t *object, const char *field, enum chat_id_kind kind, char *out)
 {
     json_t *v = json_object_get(object, field);
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (strlen(s) != json_string_length(v) || !chat_id_valid(s))
+        if (strlen(s) != json_string_length(v) || !chat_id_valid(s, kind))
             return -1;
         strcpy(out, s);
         return 0;

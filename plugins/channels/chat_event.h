@@ -16,12 +16,18 @@
  * reference), or NULL for anything else. */
 json_t *chat_event_payload(const sbr_event_message *event);
 
-/* Read an id field: a string of 1..CHAT_ID_MAX characters from
- * [A-Za-z0-9_.-], or a non-negative integer (written in decimal).  `out`
- * holds CHAT_ID_MAX + 1 bytes.  Returns 0, or -1 if absent or invalid. */
-int chat_id_read(json_t *object, const char *field, char *out);
-/* 1 if `id` is a valid id string (same rules as chat_id_read). */
-int chat_id_valid(const char *id);
+/* Channel ids go into composite state keys ("slowmode:<channel>:<user>"),
+ * so they are 1..CHAT_ID_MAX characters of [A-Za-z0-9_.-].  Server and user
+ * ids are taken as tokens carry them: 1..CHAT_ID_MAX bytes of UTF-8 without
+ * control characters. */
+enum chat_id_kind { CHAT_ID_CHANNEL, CHAT_ID_SERVER_OR_USER };
+
+/* Read an id field: a string valid for `kind`, or a non-negative integer
+ * (written in decimal).  `out` holds CHAT_ID_MAX + 1 bytes.  Returns 0, or
+ * -1 if absent or invalid. */
+int chat_id_read(json_t *object, const char *field, enum chat_id_kind kind, char *out);
+/* 1 if `id` is a valid id string of that kind. */
+int chat_id_valid(const char *id, enum chat_id_kind kind);
 
 /* Answer the ack with {"ok": false, "error": code}. */
 void chat_ack_error(const sbr_api *api, sbr_message *msg, const char *code);

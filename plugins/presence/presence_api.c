@@ -33,8 +33,8 @@ void presence_http_get(sbr_http_request *req, void *userdata)
         return;
     }
     const char *server_id = api->http_param(req, "server_id");
-    if (!server_id || !chat_id_valid(server_id)) {
-        chat_http_invalid(api, req, "server_id must be 1 to 128 characters of [A-Za-z0-9_.-]");
+    if (!server_id || !chat_id_valid(server_id, CHAT_ID_SERVER_OR_USER)) {
+        chat_http_invalid(api, req, "server_id must be 1 to 128 bytes without control characters");
         return;
     }
     struct presence_get *get = malloc(sizeof *get);

@@ -79,7 +79,7 @@ int presence_on_snapshot(struct presence *p, const sbr_event_message *event)
     const sbr_api *api = p->api;
     char server_id[CHAT_ID_MAX + 1];
     json_t *payload = chat_event_payload(event);
-    int valid = payload && chat_id_read(payload, "server_id", server_id) == 0;
+    int valid = payload && chat_id_read(payload, "server_id", CHAT_ID_SERVER_OR_USER, server_id) == 0;
     json_decref(payload);
     if (!valid) {
         chat_ack_error(api, event->msg, "invalid_payload");

@@ -44,7 +44,7 @@ struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, c
     }
     for (size_t i = 0; i < who->n_servers; i++) {
         /* Server ids end up in room and key names: keep the valid ones. */
-        if (!who->servers[i] || !chat_id_valid(who->servers[i]))
+        if (!who->servers[i] || !chat_id_valid(who->servers[i], CHAT_ID_SERVER_OR_USER))
             continue;
         if (!(rec->servers[rec->n_servers] = strdup(who->servers[i]))) {
             presence_conn_free(rec);

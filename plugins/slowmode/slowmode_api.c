@@ -46,10 +46,10 @@ void slowmode_http_reserve(sbr_http_request *req, void *userdata)
     const char *channel_id = api->http_param(req, "channel_id");
     char user_id[CHAT_ID_MAX + 1];
     const char *problem = NULL;
-    if (!channel_id || !chat_id_valid(channel_id))
+    if (!channel_id || !chat_id_valid(channel_id, CHAT_ID_CHANNEL))
         problem = "channel_id must be 1 to 128 characters of [A-Za-z0-9_.-]";
-    else if (chat_id_read(body, "user_id", user_id) != 0)
-        problem = "user_id must be a string of 1 to 128 characters of [A-Za-z0-9_.-]";
+    else if (chat_id_read(body, "user_id", CHAT_ID_SERVER_OR_USER, user_id) != 0)
+        problem = "user_id must be a string of 1 to 128 bytes without control characters";
     json_decref(body);
     if (problem) {
         chat_http_invalid(api, req, problem);

@@ -48,7 +48,7 @@ int slowmode_on_send(struct slowmode *sm, sbr_event_message *event)
     struct slowmode_call *call = calloc(1, sizeof *call);
     json_t *content = json_object_get(payload, "content");
     /* A payload channels would refuse must not use up a slot either. */
-    int valid = payload && call && chat_id_read(payload, "channel_id", call->channel_id) == 0 &&
+    int valid = payload && call && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, call->channel_id) == 0 &&
                 json_is_string(content) && json_string_length(content) > 0;
     json_decref(payload);
     if (!valid || !who) {

@@ -44,7 +44,7 @@ static void typing_expired(void *userdata)
 static const sbr_identity *typing_who(struct typing *t, const sbr_event_message *event, char *channel_id)
 {
     json_t *payload = chat_event_payload(event);
-    int ok = payload && chat_id_read(payload, "channel_id", channel_id) == 0;
+    int ok = payload && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) == 0;
     json_decref(payload);
     return ok ? t->api->conn_identity(event->conn) : NULL;
 }
@@ -54,7 +54,7 @@ int typing_on_start(struct typing *t, const sbr_event_message *event)
     const sbr_api *api = t->api;
     char channel_id[CHAT_ID_MAX + 1];
     json_t *payload = chat_event_payload(event);
-    int valid = payload && chat_id_read(payload, "channel_id", channel_id) == 0;
+    int valid = payload && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) == 0;
     json_decref(payload);
     if (!valid) {
         chat_ack_error(api, event->msg, "invalid_payload");

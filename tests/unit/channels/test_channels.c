@@ -85,6 +85,13 @@ START_TEST(join_checks_channel_and_membership)
     ck_assert(fake_in_room(member, "channel:42"));
     ck_assert_str_eq(fake_get(fake_send(member, "leave_channel", "[{\"channel_id\":\"42\"}]"), "ok"), "true");
     ck_assert(!fake_in_room(member, "channel:42"));
+    /* Server ids are taken as tokens carry them; channel ids stay plain. */
+    put_channel("43", "{\"server_id\":\"team:7 \\u00e9\"}");
+    sbr_conn_id other = fake_connect("u3", (const char *const[]){"team:7 \xc3\xa9", NULL}, NULL);
+    ck_assert_str_eq(fake_get(fake_send(other, "join_channel", "[{\"channel_id\":\"43\"}]"), "server_id"),
+                     "team:7 \xc3\xa9");
+    ck_assert_int_eq(fake_http("PUT", "/api/realtime/channels/43", "{\"server_id\":\"a\\u0001\"}", 1, NULL, NULL),
+                     400);
 }
 END_TEST
 
