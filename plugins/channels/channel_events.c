@@ -183,6 +183,7 @@ static void channels_send_found(int found, const struct channel_record *record, 
     if (!room || !text || ch->api->emit_room(room, "message", text, 0, 0) != SBR_OK) {
         chat_ack_error(ch->api, call->msg, "unavailable");
     } else {
+        ch->api->metric_add(ch->self, "superbot_messages_sent_total", NULL, 1);
         chat_ack(ch->api, call->msg,
                  json_pack("{s:b, s:s, s:s, s:O, s:I}", "ok", 1, "id", id, "channel_id", call->channel_id,
                            "nonce", call->nonce, "ts", ts));

@@ -52,9 +52,10 @@ void channels_http_publish(sbr_http_request *req, void *userdata)
                            : api->emit_room(json_string_value(room), json_string_value(event), text, 0, 0);
     free(text);
     json_decref(body);
-    if (rc == SBR_OK)
+    if (rc == SBR_OK) {
+        api->metric_add(ch->self, "superbot_published_total", NULL, 1);
         chat_http_reply(api, req, 200, json_pack("{s:b}", "ok", 1), NULL);
-    else if (rc == SBR_ERR_INVALID)
+    } else if (rc == SBR_ERR_INVALID)
         chat_http_invalid(api, req, "room or event refused");
     else if (rc == SBR_ERR_LIMIT)
         chat_http_error(api, req, 413, "payload_too_large");

@@ -25,8 +25,8 @@ void presence_announce(struct presence *p, const struct presence_conn *rec, cons
         char *room = chat_format("server:%s", rec->servers[i]);
         char *text = chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", rec->servers[i], "user_id",
                                               rec->user_id, "status", shown));
-        if (room && text)
-            p->api->emit_room(room, "presence_update", text, 0, 0);
+        if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
+            p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
         free(room);
         free(text);
     }

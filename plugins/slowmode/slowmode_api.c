@@ -16,6 +16,7 @@ static void slowmode_http_admit(struct slowmode_call *call)
 static void slowmode_http_refuse(struct slowmode_call *call, int64_t remaining_ms)
 {
     char header[48];
+    call->sm->api->metric_add(call->sm->self, "superbot_slow_mode_refused_total", "via=\"api\"", 1);
     /* Retry-After takes whole seconds: round up so a client that obeys it is admitted. */
     snprintf(header, sizeof header, "Retry-After: %" PRId64, (remaining_ms + 999) / 1000);
     chat_http_reply(call->sm->api, call->req, 429,

@@ -12,6 +12,7 @@ static void slowmode_send_admit(struct slowmode_call *call)
 
 static void slowmode_send_refuse(struct slowmode_call *call, int64_t remaining_ms)
 {
+    call->sm->api->metric_add(call->sm->self, "superbot_slow_mode_refused_total", "via=\"socket\"", 1);
     chat_ack(call->sm->api, call->msg,
              json_pack("{s:b, s:s, s:i, s:f}", "ok", 0, "error", "slow_mode", "status", 429, "retry_after",
                        (double)remaining_ms / 1000.0));

@@ -14,7 +14,8 @@ static void typing_emit(struct typing *t, struct typing_entry *entry, const char
     char *text = chat_json_dump(data);
     char *room = chat_format("channel:%s", entry->channel_id);
     if (text && room)
-        t->api->emit_room(room, name, text, except, 0);
+        /* Volatile: a backed-up client can skip indicators, which expire anyway. */
+        t->api->emit_room(room, name, text, except, SBR_EMIT_VOLATILE);
     free(text);
     free(room);
 }
