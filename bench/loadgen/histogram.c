@@ -53,11 +53,6 @@ void histogram_record(struct histogram *h, uint64_t value_us)
         h->max = value_us;
 }
 
-uint64_t histogram_count(const struct histogram *h)
-{
-    return h->count;
-}
-
 uint64_t histogram_quantile(const struct histogram *h, double q)
 {
     if (h->count == 0)

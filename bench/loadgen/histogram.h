@@ -11,7 +11,6 @@ struct histogram;
 struct histogram *histogram_new(void);
 void histogram_free(struct histogram *h);
 void histogram_record(struct histogram *h, uint64_t value_us);
-uint64_t histogram_count(const struct histogram *h);
 /* The value at quantile q (0..1), 0 when empty. */
 uint64_t histogram_quantile(const struct histogram *h, double q);
 uint64_t histogram_max(const struct histogram *h);
