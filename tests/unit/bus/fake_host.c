@@ -34,6 +34,7 @@ static struct {
     const sbr_bus_provider *provider;
     void *ctx;
     int64_t clock_offset;
+    uint64_t frozen_at; /* 0: the clock runs */
     int state;
     int reports;
     char detail[512];
@@ -122,6 +123,8 @@ static double fake_config_double(sbr_plugin *self, const char *key)
 
 static uint64_t fake_now_ms(void)
 {
+    if (fh.frozen_at)
+        return (uint64_t)((int64_t)fh.frozen_at + fh.clock_offset);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (uint64_t)((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + fh.clock_offset);
@@ -289,6 +292,12 @@ void fake_host_after_fork(void)
 const sbr_bus_provider *fake_host_provider(void) { return fh.provider; }
 void *fake_host_ctx(void) { return fh.ctx; }
 void fake_host_advance(int64_t ms) { fh.clock_offset += ms; }
+
+void fake_host_freeze_clock(void)
+{
+    fh.frozen_at = fake_now_ms();
+    fh.clock_offset = 0;
+}
 
 static int fake_flag_set(void *ud)
 {

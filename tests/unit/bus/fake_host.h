@@ -24,8 +24,10 @@ void fake_host_after_fork(void);
 const sbr_bus_provider *fake_host_provider(void);
 void *fake_host_ctx(void);
 
-/* Move the clock api->now_ms reads. */
+/* Move the clock api->now_ms reads (real time plus an offset). */
 void fake_host_advance(int64_t ms);
+/* Stop the clock where it is: from now on only fake_host_advance moves it. */
+void fake_host_freeze_clock(void);
 /* Run the loop until *flag is non-zero or timeout_ms of real time pass; returns *flag. */
 int fake_host_run_until(const volatile int *flag, int timeout_ms);
 /* Run the loop until cond(ud) or timeout; returns cond(ud). */

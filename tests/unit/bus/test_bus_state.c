@@ -20,6 +20,7 @@ static void setup_local(void)
 {
     on_redis = 0;
     ck_assert_int_eq(fake_host_load(fake_host_plugin_path("bus-local"), NULL), 0);
+    fake_host_freeze_clock();
     ck_assert_ptr_nonnull(P());
 }
 
@@ -448,6 +449,27 @@ START_TEST(unload_with_replies_pending)
 }
 END_TEST
 
+static int store_empty(void *ud)
+{
+    return fake_host_gauge("superbot_bus_local_entries") == 0;
+}
+
+/* Expired data goes away with nobody reading it, and then nothing is left
+ * running: an idle store costs no wake-ups. */
+START_TEST(idle_expiry_frees_and_sleeps)
+{
+    struct bus_result a = {0}, b = {0};
+    P()->kv_set(CTX(), "k", "v", 1, 30, bus_test_record, &a);
+    P()->map_set(CTX(), "m", "f", "v", 40, bus_test_record, &b);
+    BUS_WAIT(&b);
+    ck_assert(fake_host_gauge("superbot_bus_local_entries") == 2);
+    ck_assert_int_eq(fake_host_active_timers(), 1);
+    fake_host_advance(40);
+    ck_assert_msg(fake_host_run_until_fn(store_empty, NULL, 2000), "expired entries were never dropped");
+    ck_assert_int_eq(fake_host_active_timers(), 0);
+}
+END_TEST
+
 static void add_shared_cases(TCase *tc)
 {
     tcase_add_test(tc, kv_set_get);
@@ -475,6 +497,7 @@ int main(void)
     TCase *local = tcase_create("bus-local");
     tcase_add_checked_fixture(local, setup_local, teardown);
     add_shared_cases(local);
+    tcase_add_test(local, idle_expiry_frees_and_sleeps);
     suite_add_tcase(s, local);
 
     int have_redis = redis_server_available() && access(fake_host_plugin_path("bus-redis"), R_OK) == 0;
