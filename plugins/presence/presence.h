@@ -37,6 +37,7 @@ struct presence {
     uint64_t ttl_ms;
     char worker[17]; /* random 64-bit id of this worker, hex */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
+    size_t count; /* connections in the table */
 };
 
 /* --- the local connections (presence_table.c) --- */

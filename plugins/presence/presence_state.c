@@ -53,16 +53,56 @@ void presence_publish_conn(struct presence *p, const struct presence_conn *rec)
     free(key);
 }
 
-static void presence_refresh_one(struct presence *p, struct presence_conn *rec, void *arg)
+struct presence_refresh {
+    struct presence_conn **recs;
+    size_t n;
+};
+
+static void presence_refresh_conn(struct presence *p, struct presence_conn *rec, void *arg)
 {
+    struct presence_refresh *refresh = arg;
     presence_publish_conn(p, rec);
-    if (strcmp(rec->status, "invisible") != 0)
+    if (refresh->recs)
+        refresh->recs[refresh->n++] = rec;
+    else if (strcmp(rec->status, "invisible") != 0)
         presence_publish_servers(p, rec);
+}
+
+static int presence_same_servers(const struct presence_conn *a, const struct presence_conn *b)
+{
+    if (a->n_servers != b->n_servers)
+        return 0;
+    for (size_t i = 0; i < a->n_servers; i++)
+        if (strcmp(a->servers[i], b->servers[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int presence_by_user(const void *a, const void *b)
+{
+    return strcmp((*(struct presence_conn *const *)a)->user_id, (*(struct presence_conn *const *)b)->user_id);
 }
 
 void presence_refresh_all(struct presence *p)
 {
-    presence_table_foreach(p, presence_refresh_one, NULL);
+    /* Every connection refreshes its own field; the server maps once per
+     * user and membership list, however many tabs it has here (they share
+     * one status). */
+    struct presence_refresh refresh = {p->count ? calloc(p->count, sizeof *refresh.recs) : NULL, 0};
+    presence_table_foreach(p, presence_refresh_conn, &refresh);
+    if (!refresh.recs)
+        return;
+    qsort(refresh.recs, refresh.n, sizeof *refresh.recs, presence_by_user);
+    size_t first = 0; /* the first connection of the current user */
+    for (size_t i = 0; i < refresh.n; i++) {
+        struct presence_conn *rec = refresh.recs[i];
+        if (strcmp(refresh.recs[first]->user_id, rec->user_id) != 0)
+            first = i;
+        int repeat = i != first && presence_same_servers(refresh.recs[first], rec);
+        if (!repeat && strcmp(rec->status, "invisible") != 0)
+            presence_publish_servers(p, rec);
+    }
+    free(refresh.recs);
 }
 
 /* --- connect ------------------------------------------------------------- */

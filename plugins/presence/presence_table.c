@@ -57,6 +57,7 @@ struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, c
     size_t b = presence_bucket(conn);
     rec->next = p->buckets[b];
     p->buckets[b] = rec;
+    p->count++;
     return rec;
 }
 
@@ -66,6 +67,7 @@ void presence_table_unlink(struct presence *p, struct presence_conn *rec)
         if (*r == rec) {
             *r = rec->next;
             rec->next = NULL;
+            p->count--;
             return;
         }
     }
@@ -88,4 +90,5 @@ void presence_table_clear(struct presence *p)
             presence_conn_free(r);
         }
     }
+    p->count = 0;
 }

@@ -99,9 +99,16 @@ END_TEST
 START_TEST(refresh_keeps_entries_alive)
 {
     fake_connect("u1", S9, NULL);
+    /* Tabs of one user with other memberships keep all of them alive. */
+    fake_connect("u2", S7, NULL);
+    fake_connect("u2", S78, NULL);
+    fake_connect("u2", S7, NULL);
     fake_advance(95000);
     ck_assert_str_eq(fake_map_value("presence:server:9", "u1"), "online");
     ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 1);
+    ck_assert_str_eq(fake_map_value("presence:server:7", "u2"), "online");
+    ck_assert_str_eq(fake_map_value("presence:server:8", "u2"), "online");
+    ck_assert_uint_eq(fake_map_count("presence:conns:u2"), 3);
 }
 END_TEST
 
