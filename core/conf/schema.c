@@ -80,7 +80,11 @@ static int schema_check(const sbr_config_key *key, const char *text, char *why, 
     int64_t i64;
     int b;
     if ((key->flags & SBR_CONF_REQUIRED) && !*text) {
-        snprintf(why, whylen, "key '%s' is required and is empty", key->name);
+        /* The help text says where the value comes from (e.g. which variable). */
+        if (key->help && *key->help)
+            snprintf(why, whylen, "key '%s' is required and is empty: %s", key->name, key->help);
+        else
+            snprintf(why, whylen, "key '%s' is required and is empty", key->name);
         return -1;
     }
     switch (key->type) {

@@ -10,12 +10,11 @@
 /* HS256 keys shorter than the hash output weaken it (RFC 7518 3.2). */
 #define AUTH_SECRET_MIN_BYTES 32
 
-/* `secret` is not SBR_CONF_REQUIRED: the core's generic "required" error
- * cannot name the environment variables, so on_load refuses an empty one
- * with a message that does. */
+/* `secret` is SBR_CONF_REQUIRED, so --check-config refuses an empty one
+ * too; its help text names the variables it comes from. */
 static const sbr_config_key auth_config[] = {
-    {"secret", SBR_CONF_STRING, NULL, 0, 0, SBR_CONF_SECRET | SBR_CONF_RELOADABLE,
-     "HS256 secret of realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY)"},
+    {"secret", SBR_CONF_STRING, NULL, 0, 0, SBR_CONF_SECRET | SBR_CONF_RELOADABLE | SBR_CONF_REQUIRED,
+     "HS256 secret of realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, which it falls back to)"},
     {"session_secret", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET | SBR_CONF_RELOADABLE,
      "SECRET_KEY of the primary app, verifying session bearers; empty: session bearers are refused"},
     {"ttl_seconds", SBR_CONF_INT, "300", 1, 86400, SBR_CONF_RELOADABLE, "lifetime of issued tokens"},

@@ -54,7 +54,7 @@ START_TEST(test_listen_and_level)
     ck_assert_str_eq(err, "conf.d/10-core.conf:2: key 'listen': 'localhost' is not host:port");
     ck_assert_int_eq(build("plugin = core\nlisten = h:70000\n", &s, err), -1);
     ck_assert_int_eq(build("plugin = core\nlisten =\n", &s, err), -1);
-    ck_assert_str_eq(err, "conf.d/10-core.conf:2: key 'listen' is required and is empty");
+    ck_assert_str_eq(err, "conf.d/10-core.conf:2: key 'listen' is required and is empty: host:port[,host:port...] to listen on");
     ck_assert_int_eq(build("plugin = core\n\nlog_level = loud\n", &s, err), -1);
     ck_assert_str_eq(err, "conf.d/10-core.conf:3: key 'log_level' expects debug, info, warn or error, got 'loud'");
     ck_assert_int_eq(build("plugin = core\nping_interval_ms = 5\n", &s, err), -1);
