@@ -203,6 +203,8 @@ static int client_has_live_conns(const struct sio_client *cl)
     return 0;
 }
 
+static void send_connect_error(struct sio_client *cl, const char *nsp, const char *message);
+
 static void sio_reap(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -219,6 +221,8 @@ static void sio_reap(evutil_socket_t fd, short what, void *arg)
         struct sio_client *cl = c->client;
         if (c->state == SIO_CONN_CONNECTED)
             send_disconnect_packet(c);
+        else
+            send_connect_error(cl, c->nsp, c->disconnect_reason ? c->disconnect_reason : "disconnected");
         char *reason = c->disconnect_reason;
         c->disconnect_reason = NULL;
         sio_conn_close(c, reason ? reason : "server namespace disconnect");

@@ -30,7 +30,7 @@ before(async () => {
   for (let i = 0; i < 2; i++) {
     workers.push(await startDaemon({
       confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d'),
-      env: { REALTIME_REDIS_URL: redis.url },
+      env: { REALTIME_REDIS_URL: redis.url, REALTIME_LOG_LEVEL: 'info' },
       files: {
         '15-bus-redis.conf': `plugin = bus-redis\nurl = \${REALTIME_REDIS_URL}\nkey_prefix = ${PREFIX}\n`,
         '30-sio-rooms.conf': `plugin = sio-rooms\npath = ${FIXTURES}/sio-rooms.so\n`,
