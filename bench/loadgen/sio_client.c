@@ -133,7 +133,7 @@ static void handle_engine_packet(struct sio_client *c, const char *p, size_t len
             c->handler->on_ready(c);
         } else if (len >= 1 && p[0] == '4') {
             char reason[160];
-            snprintf(reason, sizeof reason, "connect_error %.*s", (int)(len > 120 ? 120 : len), p + 1);
+            snprintf(reason, sizeof reason, "connect_error %.*s", (int)(len - 1 > 120 ? 120 : len - 1), p + 1);
             client_fail(c, reason);
         }
         return;
