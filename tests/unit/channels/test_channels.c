@@ -181,6 +181,37 @@ START_TEST(ids_grow_past_4096_in_one_millisecond)
 }
 END_TEST
 
+/* The worker number of an id (bits 12..21) is one this worker holds. */
+static unsigned id_worker(const char *ack)
+{
+    return (unsigned)((strtoull(fake_get(ack, "id"), NULL, 10) >> 12) & 1023u);
+}
+
+static int worker_held(unsigned n)
+{
+    char key[48];
+    snprintf(key, sizeof key, "channels:worker:%u", n);
+    return fake_kv_value(key) != NULL;
+}
+
+START_TEST(ids_carry_a_held_worker_number)
+{
+    put_channel("42", "{\"server_id\":\"7\"}");
+    sbr_conn_id c = fake_connect("u1", S7, NULL);
+    const char *send = "[{\"channel_id\":\"42\",\"content\":\"x\"}]";
+    unsigned first = id_worker(fake_send(c, "send_message", send));
+    ck_assert(worker_held(first));
+    /* Every half claim period a fresh number, taken before the old one expires. */
+    fake_advance(30000);
+    unsigned second = id_worker(fake_send(c, "send_message", send));
+    ck_assert_uint_ne(first, second);
+    ck_assert(worker_held(first) && worker_held(second));
+    fake_advance(30000);
+    ck_assert(!worker_held(first));
+    ck_assert(worker_held(id_worker(fake_send(c, "send_message", send))));
+}
+END_TEST
+
 START_TEST(publish_reaches_exactly_the_room)
 {
     sbr_conn_id a = fake_connect("u1", S7, NULL);
@@ -248,6 +279,7 @@ int main(void)
     tcase_add_test(tc, bad_payloads_get_error_acks);
     tcase_add_test(tc, send_reaches_the_room_with_ids);
     tcase_add_test(tc, ids_grow_past_4096_in_one_millisecond);
+    tcase_add_test(tc, ids_carry_a_held_worker_number);
     tcase_add_test(tc, publish_reaches_exactly_the_room);
     tcase_add_test(tc, registry_survives_a_backend_outage);
     suite_add_tcase(s, tc);
