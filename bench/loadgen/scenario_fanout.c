@@ -124,13 +124,16 @@ static void pump(void)
 
 static void on_delivery(const char *packet, size_t len)
 {
-    static const char key[] = "\"content\":\"";
+    static const char key[] = "\"content\":";
+    const char *stop = packet + len;
     const char *p = memmem(packet, len, key, sizeof key - 1);
-    if (!p) {
+    if (p)
+        for (p += sizeof key - 1; p < stop && (*p == ' ' || *p == '\t'); p++)
+            ;
+    if (!p || p == stop || *p++ != '"') {
         run.unexpected++;
         return;
     }
-    p += sizeof key - 1;
     char *end;
     uint64_t seq = strtoull(p, &end, 10);
     if (*end != '.' || seq >= run.sent || run.sent - seq > RING / 2) {
