@@ -12,7 +12,7 @@ static int bus_local_publish(void *ctx, const char *topic, const char *data, siz
     return SBR_OK;
 }
 
-static int bus_local_subscribe(void *ctx, const char *topic)
+static int bus_local_topic_noop(void *ctx, const char *topic)
 {
     return SBR_OK;
 }
@@ -29,8 +29,8 @@ static const sbr_bus_provider bus_local_provider = {
     .map_get_all = local_bus_map_get_all,
     .map_count = local_bus_map_count,
     .publish = bus_local_publish,
-    .subscribe = bus_local_subscribe,
-    .unsubscribe = bus_local_subscribe,
+    .subscribe = bus_local_topic_noop,
+    .unsubscribe = bus_local_topic_noop,
 };
 
 static int bus_local_load(sbr_plugin *self, const sbr_api *api)
