@@ -418,9 +418,6 @@ static void client_on_connect(struct sio_client *cl, struct sio_packet *pk)
         send_connect_error(cl, pk->nsp, "Invalid namespace");
         return;
     }
-    for (struct sio_conn *x = cl->conns; x; x = x->client_next)
-        if (x->nsp == nsp && x->state != SIO_CONN_CLOSED)
-            return; /* already connected (or connecting) there */
     struct sio_conn *c = calloc(1, sizeof(*c));
     struct sio_connect_state *cs = calloc(1, sizeof(*cs));
     if (!c || !cs) {
@@ -515,21 +512,30 @@ static void protocol_error(struct sio_client *cl, const char *why)
 /* A complete packet (attachments, if any, collected). */
 static void client_dispatch(struct sio_client *cl, struct sio_packet *pk, struct eio_buf **att, unsigned n_att)
 {
-    struct sio_conn *c;
+    /* As the reference server does: a packet for a namespace the client
+     * is not in, or a second CONNECT to one it is in, ends the session. */
+    struct sio_conn *c = client_conn(cl, pk->nsp);
     switch (pk->type) {
     case SIO_CONNECT:
-        client_on_connect(cl, pk);
+        if (c)
+            protocol_error(cl, "CONNECT to a namespace already joined");
+        else
+            client_on_connect(cl, pk);
         break;
     case SIO_DISCONNECT:
-        c = client_conn(cl, pk->nsp);
-        if (c)
+        if (!c)
+            protocol_error(cl, "DISCONNECT from a namespace not joined");
+        else
             sio_conn_close(c, "client namespace disconnect");
         break;
     case SIO_EVENT:
     case SIO_BINARY_EVENT:
-        c = client_conn(cl, pk->nsp);
-        if (!c || c->state != SIO_CONN_CONNECTED)
-            break; /* not connected there: ignored, as the reference does */
+        if (!c) {
+            protocol_error(cl, "EVENT on a namespace not joined");
+            break;
+        }
+        if (c->state != SIO_CONN_CONNECTED)
+            break; /* its CONNECT is still being decided */
         core_metrics.events_in++;
         if (rate_exceeded(c)) {
             core_metrics.rate_limited_disconnects++;
@@ -542,7 +548,10 @@ static void client_dispatch(struct sio_client *cl, struct sio_packet *pk, struct
         return; /* attachments were handed over */
     case SIO_ACK:
     case SIO_BINARY_ACK:
-        break; /* the server asks no acknowledgements of clients */
+        /* The server asks no acknowledgements of clients: nothing to match. */
+        if (!c)
+            protocol_error(cl, "ACK on a namespace not joined");
+        break;
     default:
         protocol_error(cl, "unexpected packet type from a client");
         break;

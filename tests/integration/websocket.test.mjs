@@ -343,3 +343,20 @@ test('churn: 300 raw WebSocket sessions opened and dropped, the server stays up'
   }
   assert.equal(n, 0);
 });
+
+test('Socket.IO invalid states end the session, as the reference server does', async () => {
+  for (const packet of ['42/custom,["message",1]', '40', '41/custom,', '43/custom,1[]', '44{"message":"x"}']) {
+    const c = await session();
+    c.text(packet);
+    assert.equal(await c.next(), null, `after ${packet}`);
+    assert.equal(await c.closedWith(), 1000);
+  }
+  // A refused CONNECT keeps the session: the main namespace still works.
+  const c = await session();
+  c.text('40/nope,');
+  assert.equal((await c.next()).data.toString(), '44/nope,{"message":"Invalid namespace"}');
+  c.text('42["message","still"]');
+  assert.equal((await c.next()).data.toString(), '42["message-back","still"]');
+  c.frame(8, Buffer.from([0x03, 0xe8]));
+  await c.closedWith();
+});
