@@ -88,7 +88,7 @@ void demo_login_route(sbr_http_request *req, void *userdata)
     }
     size_t len = 0;
     const char *body = d->api->http_body(req, &len);
-    json_t *doc = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *doc = body && len ? json_loadb(body, len, JSON_ALLOW_NUL, NULL) : NULL;
     if (!json_is_object(doc)) {
         json_decref(doc);
         demo_reply_error(d, req, 400, "invalid_json");
