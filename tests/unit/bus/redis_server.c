@@ -56,8 +56,10 @@ int redis_server_start(struct redis_server *rs, int port, const char *password)
         return -1;
     snprintf(rs->url, sizeof(rs->url), "redis://%s%s%s127.0.0.1:%d/0", password ? ":" : "",
              password ? password : "", password ? "@" : "", rs->port);
-    char portstr[16];
+    char portstr[16], sock[300];
     snprintf(portstr, sizeof(portstr), "%d", rs->port);
+    snprintf(sock, sizeof(sock), "%s/redis.sock", rs->dir);
+    snprintf(rs->unix_url, sizeof(rs->unix_url), "unix://%s?db=2", sock);
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -69,12 +71,19 @@ int redis_server_start(struct redis_server *rs, int port, const char *password)
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        if (password)
-            execlp("redis-server", "redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", rs->dir, "--requirepass", password, (char *)NULL);
-        else
-            execlp("redis-server", "redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", rs->dir, (char *)NULL);
+        const char *argv[20] = {"redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", rs->dir};
+        int argc = 11;
+        if (password) {
+            argv[argc++] = "--requirepass";
+            argv[argc++] = password;
+        }
+        if (rs->unix_socket) {
+            argv[argc++] = "--unixsocket";
+            argv[argc++] = sock;
+        }
+        argv[argc] = NULL;
+        execvp("redis-server", (char *const *)argv);
         _exit(127);
     }
     rs->pid = pid;

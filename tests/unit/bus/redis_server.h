@@ -10,6 +10,8 @@ struct redis_server {
     int port;
     char dir[256];
     char url[320];
+    int unix_socket;  /* set before start: also listen on dir/redis.sock */
+    char unix_url[320];
 };
 
 /* 1 if a redis-server binary is on PATH. */

@@ -239,6 +239,25 @@ START_TEST(auth_password)
 }
 END_TEST
 
+START_TEST(unix_socket)
+{
+    redis_server_cleanup(&server);
+    server.unix_socket = 1;
+    ck_assert_int_eq(redis_server_start(&server, 0, NULL), 0);
+    ck_assert_int_eq(load(server.unix_url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    struct bus_result r = {0};
+    P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
+    BUS_WAIT(&r);
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "SELECT 2"));
+    redisReply *got = redisCommand(c, "GET superbot-realtime:kv:k");
+    ck_assert_int_eq(got->type, REDIS_REPLY_STRING);
+    freeReplyObject(got);
+    redisFree(c);
+}
+END_TEST
+
 START_TEST(select_db_and_key_prefix)
 {
     char url[128];
@@ -495,6 +514,7 @@ int main(void)
     tcase_add_test(tc, outage_keeps_what_the_worker_knew);
     tcase_add_test(tc, no_answer_counts_as_down);
     tcase_add_test(tc, auth_password);
+    tcase_add_test(tc, unix_socket);
     tcase_add_test(tc, select_db_and_key_prefix);
     tcase_add_test(tc, map_keys_leave_with_their_last_field);
     tcase_add_test(tc, fan_out_between_workers);
