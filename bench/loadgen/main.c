@@ -143,8 +143,20 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    if (net_raise_file_limit() < 0)
+    long files = net_raise_file_limit();
+    if (files < 0) {
         perror("loadgen: RLIMIT_NOFILE");
+    } else {
+        unsigned long sockets = strcmp(o.scenario, "connect") == 0 ? o.connections
+                                : is_token                          ? o.concurrency
+                                                                    : (unsigned long)o.subscribers + o.publishers;
+        /* A few descriptors stay for stdio, epoll and setup calls. */
+        if (sockets + 16 > (unsigned long)files) {
+            fprintf(stderr, "loadgen: %lu sockets do not fit the file limit of %ld: run several processes\n",
+                    sockets, files);
+            return 2;
+        }
+    }
     struct event_base *base = event_base_new();
     if (!base)
         return 2;
