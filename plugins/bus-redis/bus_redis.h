@@ -57,6 +57,7 @@ struct bus_redis {
     uint64_t backoff_ms;
     uint64_t jitter;              /* random state for the backoff's jitter */
     unsigned attempts;            /* failed attempts since the last success */
+    int ever_connected;
 
     uint64_t inflight;            /* commands sent, not yet answered */
     uint64_t last_progress_ms;    /* monotonic: last answer, or first send */

@@ -99,11 +99,15 @@ static void redis_link_connected(struct bus_redis *br)
     br->usable = 1;
     br->backoff_ms = REDIS_LINK_FIRST_BACKOFF_MS;
     char detail[400];
-    if (br->attempts)
+    if (br->ever_connected) {
         snprintf(detail, sizeof(detail), "reconnected to Redis at %s after %u failed attempt%s", br->url_text,
                  br->attempts, br->attempts == 1 ? "" : "s");
-    else
+        if (br->api->metric_add)
+            br->api->metric_add(br->self, "superbot_bus_redis_reconnects_total", NULL, 1);
+    } else {
         snprintf(detail, sizeof(detail), "connected to Redis at %s", br->url_text);
+    }
+    br->ever_connected = 1;
     br->attempts = 0;
     redis_pubsub_resubscribe(br);
     redis_link_report(br, SBR_BUS_CONNECTED, detail);

@@ -166,6 +166,8 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
 static int redis_op_local(struct redis_op *op)
 {
     local_bus *lb = op->br->local;
+    if (op->br->url_text[0] && op->br->api->metric_add)
+        op->br->api->metric_add(op->br->self, "superbot_bus_redis_local_answers_total", NULL, 1);
     switch (op->kind) {
     case REDIS_OP_KV_SET:
         return local_bus_kv_set(lb, op->key, op->value, op->len, op->ttl_ms, op->done, op->userdata);
