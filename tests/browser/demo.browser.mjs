@@ -173,7 +173,13 @@ try {
 } finally {
   if (context) await context.close().catch(() => {});
   fs.rmSync(profile, { recursive: true, force: true });
-  if (daemon) await daemon.stop().catch((err) => { failed = true; console.error(err.message); });
+  if (daemon) {
+    const exit = await daemon.stop().catch((err) => ({ error: err.message }));
+    if (exit.code !== 0) {
+      failed = true;
+      console.error(`not ok - the daemon did not exit cleanly: ${JSON.stringify(exit)}\n${daemon.log}`);
+    }
+  }
   clearTimeout(watchdog);
 }
 console.log(failed ? 'FAIL' : `PASS (${step} checks; screenshots in ${SHOTS})`);
