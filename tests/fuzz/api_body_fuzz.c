@@ -10,6 +10,7 @@
  * Input: one selector byte, then "<path parameter>\n<body>" (the
  * parameter is optional).  Every request must be answered with a status
  * between 200 and 599 and a JSON body; a 5xx is a failure. */
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    /* Keep the plugins mapped across fake_reset's dlclose: libFuzzer reads
+     * their coverage counters after every input. */
+    static const char *const names[] = {"channels", "slowmode", "presence"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/plugins/%s.so", SBR_TEST_BUILD_DIR, names[i]);
+        if (!dlopen(path, RTLD_NOW | RTLD_NODELETE)) {
+            fprintf(stderr, "api_body_fuzz: %s\n", dlerror());
+            abort();
+        }
+    }
     setup();
     return 0;
 }
