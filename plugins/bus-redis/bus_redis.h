@@ -59,6 +59,9 @@ struct bus_redis {
     unsigned attempts;            /* failed attempts since the last success */
     int ever_connected;
 
+    uint64_t errors_unlogged;     /* error answers since the last log line */
+    uint64_t error_logged_ms;
+
     uint64_t inflight;            /* commands sent, not yet answered */
     uint64_t last_progress_ms;    /* monotonic: last answer, or first send */
 

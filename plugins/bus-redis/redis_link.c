@@ -1,5 +1,5 @@
 /* The two Redis links (commands, subscriptions): connect on the core's
- * loop, handshake (AUTH, SELECT, script loading), notice failures (refused,
+ * loop, handshake (AUTH, SELECT, ROLE, script loading), notice failures (refused,
  * closed, handshake error, no answer in time), fall back to in-process and
  * retry with capped exponential backoff.  Every change of state is reported
  * once through api->bus_set_state. */
@@ -152,6 +152,22 @@ static void redis_link_select_reply(redisAsyncContext *ac, void *r, void *privda
         redis_link_handshake_step(br, ac);
 }
 
+/* A replica (say, the old master after a failover) would refuse every
+ * write: not usable.  A ROLE we may not run tells nothing: go on. */
+static void redis_link_role_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct bus_redis *br = ac->data;
+    redisReply *reply = r;
+    if (!reply || (ac != br->cmd && ac != br->sub))
+        return;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 && reply->element[0]->type == REDIS_REPLY_STRING &&
+        (strcmp(reply->element[0]->str, "slave") == 0 || strcmp(reply->element[0]->str, "replica") == 0)) {
+        redis_link_fail(br, "it is a read-only replica");
+        return;
+    }
+    redis_link_handshake_step(br, ac);
+}
+
 static void redis_link_script_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct bus_redis *br = ac->data;
@@ -242,7 +258,8 @@ static int redis_link_open(struct bus_redis *br, redisAsyncContext **slot, int c
         return steps + 1;
     }
     redisAsyncCommand(ac, redis_link_select_reply, NULL, "SELECT %ld", br->url.db);
-    steps++;
+    redisAsyncCommand(ac, redis_link_role_reply, NULL, "ROLE");
+    steps += 2;
     for (int i = 0; i < REDIS_SCRIPT_COUNT_; i++) {
         redisAsyncCommand(ac, redis_link_script_reply, br->script_sha[i], "SCRIPT LOAD %s",
                           redis_script_source((enum redis_script)i));

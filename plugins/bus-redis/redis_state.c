@@ -29,6 +29,9 @@
     "end\n"                                                                      \
     "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end\n"
 
+/* At most one log line about refused commands per this many ms. */
+#define REDIS_ERROR_LOG_EVERY_MS 10000
+
 static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
     /* The value and its time left, for the mirror. */
     [REDIS_SCRIPT_KV_GET] =
@@ -322,6 +325,32 @@ static void redis_op_mirror(struct redis_op *op, const sbr_state_reply *r)
     }
 }
 
+/* Redis answered with an error.  A server that cannot serve us any more (a
+ * replica after a failover, loading, lost its master, forgot our AUTH)
+ * counts as down: reconnecting finds the new master.  Other errors (out of
+ * memory, disk trouble) are logged at most every few seconds. */
+static void redis_op_refused(struct redis_op *op, const char *error)
+{
+    static const char *const fatal[] = {"READONLY", "LOADING", "MASTERDOWN", "NOAUTH", "NOPERM"};
+    struct bus_redis *br = op->br;
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+        if (strncmp(error, fatal[i], strlen(fatal[i])) == 0) {
+            char reason[300];
+            snprintf(reason, sizeof(reason), "it answered: %s", error);
+            redis_link_fail(br, reason);
+            return;
+        }
+    }
+    uint64_t now = br->api->now_ms();
+    br->errors_unlogged++;
+    if (now < br->error_logged_ms + REDIS_ERROR_LOG_EVERY_MS && br->error_logged_ms)
+        return;
+    br->api->log(br->self, SBR_LOG_WARN, "Redis refused %llu command(s), answered in-process; last error: %s",
+                 (unsigned long long)br->errors_unlogged, error);
+    br->errors_unlogged = 0;
+    br->error_logged_ms = now;
+}
+
 static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct redis_op *op = privdata;
@@ -352,9 +381,9 @@ static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
     sbr_state_reply out = {.status = SBR_OK};
     const char **arrays = NULL;
     if (reply->type == REDIS_REPLY_ERROR || redis_op_decode(op, reply, &out, &arrays) != 0) {
-        br->api->log(br->self, SBR_LOG_WARN, "unexpected answer from Redis: %s",
-                     reply->type == REDIS_REPLY_ERROR ? reply->str : "(wrong type)");
-        redis_op_fail(op);
+        redis_op_refused(op, reply->type == REDIS_REPLY_ERROR ? reply->str : "an answer of the wrong type");
+        if (redis_op_local(op) != SBR_OK)
+            redis_op_fail(op);
     } else {
         redis_op_mirror(op, &out);
         if (op->kind == REDIS_OP_KV_GET)

@@ -216,6 +216,58 @@ START_TEST(no_answer_counts_as_down)
 }
 END_TEST
 
+static void sync_command(const char *command)
+{
+    redisContext *c = sync_client();
+    redisReply *r = redisCommand(c, command);
+    ck_assert_msg(r && r->type != REDIS_REPLY_ERROR, "%s: %s", command, r ? r->str : "no reply");
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+START_TEST(replica_after_failover_counts_as_down)
+{
+    ck_assert_int_eq(load(server.url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    /* Our Redis becomes a read-only replica (of a master that is not there). */
+    sync_command("REPLICAOF 127.0.0.1 1");
+    struct bus_result r = {0};
+    P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
+    BUS_WAIT(&r);
+    ck_assert_int_eq(r.status, SBR_OK);
+    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_DOWN);
+    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "READONLY"));
+    /* Reconnecting to a replica is refused, not flapping up and down. */
+    fake_host_run_for(700);
+    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_DOWN);
+    ck_assert_int_eq(fake_host_bus_reports(), 2);
+    ck_assert_ptr_nonnull(strstr(fake_host_log(), "read-only replica"));
+    sync_command("REPLICAOF NO ONE");
+    WAIT_STATE(SBR_BUS_CONNECTED, 5000);
+}
+END_TEST
+
+START_TEST(refused_commands_are_answered_and_logged_once)
+{
+    ck_assert_int_eq(load(server.url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    sync_command("CONFIG SET maxmemory-policy noeviction");
+    sync_command("CONFIG SET maxmemory 1");
+    struct bus_result r[5];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 5; i++)
+        P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r[i]);
+    BUS_WAIT(&r[4]);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(r[i].status, SBR_OK);
+    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_CONNECTED);
+    const char *first = strstr(fake_host_log(), "Redis refused");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_null(strstr(first + 1, "Redis refused"));
+    sync_command("CONFIG SET maxmemory 0");
+}
+END_TEST
+
 START_TEST(auth_password)
 {
     redis_server_cleanup(&server);
@@ -513,6 +565,8 @@ int main(void)
     tcase_add_test(tc, lost_and_recovered);
     tcase_add_test(tc, outage_keeps_what_the_worker_knew);
     tcase_add_test(tc, no_answer_counts_as_down);
+    tcase_add_test(tc, replica_after_failover_counts_as_down);
+    tcase_add_test(tc, refused_commands_are_answered_and_logged_once);
     tcase_add_test(tc, auth_password);
     tcase_add_test(tc, unix_socket);
     tcase_add_test(tc, select_db_and_key_prefix);
