@@ -155,6 +155,28 @@ async function main() {
   await alice.waitForSelector('#online li[data-user="bob"]', { state: 'detached' });
   ok('presence: bob closing his page goes offline for alice');
 
+  // As shipped (identity route off), and built without npm: the page says why it cannot work.
+  const pageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-demo-page-'));
+  for (const f of ['index.html', 'demo.js', 'demo.css']) {
+    fs.copyFileSync(path.join(BUILD_DIR, 'plugins', 'demo', f), path.join(pageDir, f));
+  }
+  const plain = await startDaemon({
+    files: { '80-demo.conf': example.replace(/^assets_dir =.*$/m, `assets_dir = ${pageDir}`) },
+  });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${plain.url}/demo/`);
+    await page.waitForSelector('#notice:has-text("socket.io.min.js is missing")');
+    await page.waitForSelector('#notice:has-text("set identity_route = true")');
+    assert.ok(await page.isDisabled('#signin-button'));
+    await shot(page, '06-as-shipped-without-the-bundle');
+    await page.close();
+  } finally {
+    await plain.stop();
+    fs.rmSync(pageDir, { recursive: true, force: true });
+  }
+  ok('as shipped and without the bundle, the page says why it cannot sign in');
+
   assert.deepEqual(pageErrors, [], 'no script errors on the pages');
   ok('no script errors on the pages');
 }

@@ -36,8 +36,10 @@ function showText(id, text) {
   $(id).hidden = !text;
 }
 
+// A line in the banner above the page (several may add up).
 function notice(text) {
-  showText('notice', text);
+  $('notice').append(el('span', {}, text), el('br'));
+  $('notice').hidden = false;
 }
 
 function el(tag, props = {}, text) {
@@ -63,6 +65,7 @@ async function postJson(path, body) {
 async function start() {
   if (typeof io === 'undefined') {
     notice('socket.io.min.js is missing: the gateway was built without npm, so this page cannot connect.');
+    $('signin-button').disabled = true;
   }
   const params = new URLSearchParams(location.search);
   if (params.get('user')) $('user').value = params.get('user');
