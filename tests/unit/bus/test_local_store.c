@@ -6,7 +6,7 @@
 #include <string.h>
 #include <superbot-realtime/plugin.h>
 
-#include "../../../plugins/bus-local/local_store.h"
+#include "local_store.h"
 
 static local_store *st;
 
