@@ -92,6 +92,11 @@ static void table_remove(struct sio_conn *c)
     }
 }
 
+struct event_base *sio_event_base(void)
+{
+    return sio.base;
+}
+
 /* A live connection for a service call (closed ones are gone for plugins). */
 static struct sio_conn *live_conn(sbr_conn_id id)
 {
@@ -155,6 +160,7 @@ static void identity_free(sbr_identity *id)
 
 static void conn_free(struct sio_conn *c)
 {
+    sio_acks_discard(c);
     connect_state_free(c);
     identity_free(c->identity);
     free(c->rooms);
@@ -271,6 +277,7 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     c->state = SIO_CONN_CLOSED;
     sio_rooms_leave_all(c);
     table_remove(c);
+    sio_acks_cancel(c);
     if (c->offered) {
         sbr_event_disconnect ev;
         memset(&ev, 0, sizeof(ev));
@@ -548,9 +555,10 @@ static void client_dispatch(struct sio_client *cl, struct sio_packet *pk, struct
         return; /* attachments were handed over */
     case SIO_ACK:
     case SIO_BINARY_ACK:
-        /* The server asks no acknowledgements of clients: nothing to match. */
         if (!c)
             protocol_error(cl, "ACK on a namespace not joined");
+        else if (c->state == SIO_CONN_CONNECTED)
+            sio_ack_received(c, pk->id, pk->data); /* unknown ids are ignored */
         break;
     default:
         protocol_error(cl, "unexpected packet type from a client");

@@ -52,6 +52,8 @@ int sio_api_room_leave(sbr_conn_id conn, const char *room);
 int sio_api_room_contains(sbr_conn_id conn, const char *room);
 size_t sio_api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), void *userdata);
 int sio_api_emit(sbr_conn_id conn, const char *event, const char *data_json, unsigned flags);
+int sio_api_emit_with_ack(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
+                          void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
 int sio_api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags);
 
 #endif

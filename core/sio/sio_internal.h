@@ -62,6 +62,8 @@ struct sio_conn {
     sbr_identity *identity;
     struct sio_conn_room *rooms;
     size_t n_rooms, cap_rooms;
+    struct sio_ack *acks;         /* acknowledgements the server asked for */
+    uint64_t next_ack_id;
     uint64_t rate_window_start;
     uint64_t rate_count;
     struct sio_conn *reap_next;
@@ -80,6 +82,7 @@ struct sio_room {
 };
 
 /* --- sio.c ------------------------------------------------------------- */
+struct event_base *sio_event_base(void);
 struct sio_conn *sio_conn_find(sbr_conn_id id);
 /* Mark a connection closed now (rooms left, disconnect hooks run), free later. */
 void sio_conn_close(struct sio_conn *c, const char *reason);
@@ -111,6 +114,14 @@ int sio_conn_send_text(struct sio_conn *c, const char *sio_packet, size_t len);
 /* --- sio_room.c -------------------------------------------------------- */
 void sio_rooms_leave_all(struct sio_conn *c);
 void sio_rooms_free(void);
+
+/* --- sio_ack.c --------------------------------------------------------- */
+/* The client acknowledged packet id: call its callback (args: JSON array). */
+void sio_ack_received(struct sio_conn *c, uint64_t id, json_t *args);
+/* The connection is gone: every waiting callback gets NULL. */
+void sio_acks_cancel(struct sio_conn *c);
+/* Shutdown: free them without callbacks (plugins are unloaded). */
+void sio_acks_discard(struct sio_conn *c);
 
 /* --- sio_message.c ----------------------------------------------------- */
 /* A client EVENT (or a BINARY_EVENT with its attachments, taken over). */

@@ -86,6 +86,22 @@ test('acks: answered later (pending chain), and both ways over one socket', asyn
   s.close();
 });
 
+test('acks: the client acknowledges server events; timeouts and unanswered ones end in null', async () => {
+  for (const transports of [['websocket'], ['polling']]) {
+    const s = await open({ transports });
+    s.once('question', (q, ack) => ack({ got: q.q }, 'two'));
+    const answer = once(s, 'answer');
+    assert.deepEqual(await s.timeout(3000).emitWithAck('ask', { timeout: 2000 }), { ok: true, status: 0 });
+    assert.deepEqual(await answer, [{ got: 42 }, 'two']);
+    // A client that never answers: the callback gets null after the timeout.
+    s.once('question', () => {});
+    const silent = once(s, 'answer');
+    await s.timeout(3000).emitWithAck('ask', { timeout: 50 });
+    assert.equal(await silent, null);
+    s.close();
+  }
+});
+
 test('handshake query and headers reach plugins', async () => {
   const s = await open({ transports: ['polling'], query: { token: 'q-tok' }, extraHeaders: { 'X-Test': 'hdr' } });
   const who = await s.timeout(3000).emitWithAck('whoami', {});

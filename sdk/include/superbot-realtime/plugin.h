@@ -530,6 +530,16 @@ typedef struct sbr_api {
      * stays open.  Dropped silently if the connection is gone.
      */
     int (*message_emit_args)(sbr_message *msg, const char *event, const char *args_json);
+    /**
+     * Emit an event with one JSON argument (NULL: none) to one connection
+     * and ask the client to acknowledge it.  fn is called exactly once, from
+     * the event loop: with the client's ack arguments as a JSON array, or
+     * with args_json NULL when timeout_ms passed (0: wait as long as the
+     * connection lives) or the connection went away first.  args_json lives
+     * during the call.  When this returns an error, fn is never called.
+     */
+    int (*emit_with_ack)(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
+                         void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */
