@@ -53,9 +53,6 @@ void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data,
 void eio_session_terminate(struct eio_session *s, const char *reason);
 /* Start or restart the heartbeat. */
 void eio_session_heartbeat_start(struct eio_session *s);
-/* The WebSocket transport's callbacks (the session is the userdata). */
-extern const struct ws_callbacks eio_ws_callbacks;
-extern const struct ws_callbacks eio_probe_callbacks;
 /* 1 if a polling GET is pending, here or on another worker. */
 #define eio_poll_pending(s) ((s)->poll != NULL || (s)->remote_poll != NULL)
 /* Answer the pending GET with the queued packets (or a noop if none). */

@@ -180,7 +180,7 @@ static void ws_on_close(void *userdata, unsigned code, const char *why)
     eio_session_terminate(s, "transport close");
 }
 
-const struct ws_callbacks eio_ws_callbacks = {ws_on_message, ws_on_close};
+static const struct ws_callbacks eio_ws_callbacks = {ws_on_message, ws_on_close};
 
 static void upgrade_complete(struct eio_session *s)
 {
@@ -230,7 +230,10 @@ static void probe_on_close(void *userdata, unsigned code, const char *why)
     s->probe_ready = 0;
 }
 
-const struct ws_callbacks eio_probe_callbacks = {probe_on_message, probe_on_close};
+static const struct ws_callbacks eio_probe_callbacks = {probe_on_message, probe_on_close};
+
+/* A WebSocket that is only answered, then closed. */
+static const struct ws_callbacks ignore_callbacks = {NULL, NULL};
 
 /* --- requests ------------------------------------------------------------ */
 
@@ -425,7 +428,7 @@ void eio_http_handle(struct evhttp_request *req)
                  * complete the WebSocket handshake, then close it. */
                 char keycopy[32];
                 snprintf(keycopy, sizeof(keycopy), "%s", key);
-                struct ws_conn *extra = ws_conn_takeover(req, keycopy, 125, &eio_probe_callbacks, NULL);
+                struct ws_conn *extra = ws_conn_takeover(req, keycopy, 125, &ignore_callbacks, NULL);
                 if (extra)
                     ws_conn_close(extra, WS_CLOSE_NORMAL, NULL);
                 else

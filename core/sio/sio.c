@@ -290,7 +290,6 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     if (!c->client->closed) {
         c->reap_next = sio.reap_conns;
         sio.reap_conns = c;
-        c->reaped = 1;
         sio_schedule_reap();
     }
 }

@@ -54,7 +54,6 @@ struct sio_conn {
     unsigned in_chain : 1;
     unsigned resume_set : 1;      /* connect_resume called from inside the chain */
     unsigned disconnect_requested : 1;
-    unsigned reaped : 1;
     int resume_verdict;
     char *resume_reason;
     char *disconnect_reason;
