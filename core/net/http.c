@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -219,9 +220,99 @@ static size_t http_header_bytes(struct evhttp_request *req)
     return n;
 }
 
+/* --- header deadline --------------------------------------------------------- */
+
+/* evhttp's timeout is an inactivity timeout, so a client trickling its
+ * headers a byte at a time (slowloris) would hold its connection forever.
+ * Each new connection gets an absolute deadline of header_timeout_ms for its
+ * first request to reach http_dispatch; past it, the connection fails as if
+ * evhttp's own read timeout had fired.  We hold a reference on the
+ * bufferevent so the record stays valid whoever frees the connection. */
+struct http_deadline {
+    struct bufferevent *bev;
+    struct event *timer;
+    struct http_deadline *prev, *next;
+};
+
+static struct http_deadline *http_deadlines;
+
+static void http_deadline_free(struct http_deadline *dl)
+{
+    if (dl->prev)
+        dl->prev->next = dl->next;
+    else
+        http_deadlines = dl->next;
+    if (dl->next)
+        dl->next->prev = dl->prev;
+    event_free(dl->timer);
+    bufferevent_decref(dl->bev);
+    free(dl);
+}
+
+static void http_deadline_expired(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_deadline *dl = arg;
+    struct bufferevent *bev = dl->bev;
+    bufferevent_data_cb readcb, writecb;
+    bufferevent_event_cb eventcb;
+    void *cbarg;
+    (void)fd;
+    (void)what;
+    bufferevent_incref(bev);
+    http_deadline_free(dl);
+    bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
+    /* NULL callbacks: evhttp already freed the connection. */
+    if (eventcb) {
+        log_debug("core", "request headers not complete within header_timeout_ms: closing");
+        eventcb(bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, cbarg);
+    }
+    bufferevent_decref(bev);
+}
+
+static struct bufferevent *http_new_bufferevent(struct event_base *base, void *arg)
+{
+    (void)arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    uint64_t ms = settings_get()->header_timeout_ms;
+    if (!bev || !ms)
+        return bev;
+    struct http_deadline *dl = calloc(1, sizeof(*dl));
+    struct event *timer = dl ? evtimer_new(base, http_deadline_expired, dl) : NULL;
+    if (!timer) {
+        free(dl);
+        return bev;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(timer, &tv);
+    bufferevent_incref(bev);
+    dl->bev = bev;
+    dl->timer = timer;
+    dl->next = http_deadlines;
+    if (http_deadlines)
+        http_deadlines->prev = dl;
+    http_deadlines = dl;
+    return bev;
+}
+
+/* The connection's first request arrived whole: its deadline is met. */
+static void http_deadline_met(struct evhttp_request *req)
+{
+    if (!http_deadlines)
+        return;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    for (struct http_deadline *dl = http_deadlines; bev && dl; dl = dl->next) {
+        if (dl->bev == bev) {
+            http_deadline_free(dl);
+            return;
+        }
+    }
+}
+
 static void http_dispatch(struct evhttp_request *req, void *arg)
 {
     const struct core_settings *st = settings_get();
+    http_deadline_met(req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -341,6 +432,7 @@ int http_server_start(struct event_base *base)
                                                 EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_default_content_type(http_server, "application/json");
     evhttp_set_gencb(http_server, http_dispatch, NULL);
+    evhttp_set_bevcb(http_server, http_new_bufferevent, NULL);
     http_apply_limits();
     for (size_t i = 0; i < st->n_listen; i++)
         if (http_listen_one(st->listen[i], st->reuse_port) < 0)
@@ -361,5 +453,7 @@ void http_server_free(void)
     if (http_server)
         evhttp_free(http_server);
     http_server = NULL;
+    while (http_deadlines)
+        http_deadline_free(http_deadlines);
     routes_free();
 }
