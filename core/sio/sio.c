@@ -769,6 +769,10 @@ void sio_server_drain(void (*done)(void))
 
 void sio_server_free(void)
 {
+    /* Sessions still open (the drain timed out, or polling clients never
+     * came back) close now, so that their clients are reaped below. */
+    if (sio.buckets)
+        eio_server_close_all("server shutting down");
     sio_reap(-1, 0, NULL);
     sio_messages_free();
     /* Sessions go without callbacks; their clients and connections here. */
