@@ -1,0 +1,401 @@
+// Hostile clients against the real daemon with the default conf.d (limits
+// lowered through its core file so that each case runs in seconds): every
+// case checks that the server still serves a normal client afterwards and
+// that its memory (VmRSS) and open file descriptors return near their
+// baseline.  HOSTILE_CYCLES sets the connect/disconnect count (10000).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { startDaemon, http, apiKeyHeader, SOURCE_DIR } from './lib/daemon.mjs';
+import { client, connected, once, request } from './lib/client.mjs';
+import { realtimeToken } from './lib/jwt.mjs';
+
+const LIMITS = {
+  header_timeout_ms: 1000,
+  outbound_buffer_max: 262144,
+  max_header_size: 8192,
+  max_body_size: 65536,
+  max_payload: 100000,
+  inbound_rate: 50,
+  inbound_rate_window_ms: 10000,
+};
+
+// The repo's core file with some keys replaced.
+function coreConf(over) {
+  let text = fs.readFileSync(path.join(SOURCE_DIR, 'conf.d', '10-core.conf'), 'utf8');
+  for (const [k, v] of Object.entries(over)) {
+    const re = new RegExp(`^${k} = .*$`, 'm');
+    assert.match(text, re, `10-core.conf has no ${k}`);
+    text = text.replace(re, `${k} = ${v}`);
+  }
+  return text;
+}
+
+const PING = { REALTIME_PING_INTERVAL_MS: 300, REALTIME_PING_TIMEOUT_MS: 300 };
+let d;
+
+before(async () => {
+  d = await startDaemon({ env: PING, files: { '10-core.conf': coreConf(LIMITS) } });
+});
+
+after(async () => {
+  if (d) assert.equal((await d.stop()).code, 0, d.log);
+});
+
+function stats(pid = d.proc.pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    rssKb: Number(status.match(/^VmRSS:\s+(\d+)/m)[1]),
+    fds: fs.readdirSync(`/proc/${pid}/fd`).length,
+  };
+}
+
+// Wait (bounded) until fds are back to the baseline and RSS within slackKb.
+async function backToBaseline(base, { slackKb = 8192, timeoutMs = 8000, daemon = d } = {}) {
+  const end = Date.now() + timeoutMs;
+  let now;
+  for (;;) {
+    now = stats(daemon.proc.pid);
+    if (now.fds <= base.fds && now.rssKb <= base.rssKb + slackKb) return now;
+    if (Date.now() > end) break;
+    await delay(50);
+  }
+  assert.fail(`not back to baseline: before ${JSON.stringify(base)}, now ${JSON.stringify(now)}`);
+}
+
+async function waitFor(cond, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await delay(25);
+  }
+  assert.fail(`timed out: ${what}`);
+}
+
+let nextUser = 1;
+const token = (claims = {}) => realtimeToken({ sub: `hostile-${nextUser++}`, servers: ['7'], ...claims });
+
+// A normal client still gets through: token, connect, ready, an ack.
+async function healthy(daemon = d) {
+  const h = await http(daemon, 'GET', '/healthz');
+  assert.equal(h.status, 200);
+  const s = client(daemon, { token: token() });
+  try {
+    const ready = once(s, 'ready');
+    await connected(s);
+    await ready;
+    const ack = await request(s, 'presence_snapshot', { server_id: '7' });
+    assert.equal(ack.ok, true);
+  } finally {
+    s.close();
+  }
+}
+
+function metric(text, name) {
+  const m = text.match(new RegExp(`^superbot_${name}(?:_total)? (\\d+)`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+async function metrics() { return (await fetch(`${d.url}/metrics`)).text(); }
+
+function rawConnect(port = d.port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => resolve(sock));
+    sock.once('error', reject);
+  });
+}
+function closed(sock) {
+  return new Promise((resolve) => {
+    if (sock.destroyed) resolve();
+    sock.once('close', resolve);
+    sock.on('error', () => {});
+  });
+}
+
+// A raw Engine.IO WebSocket client ('ws' only does RFC 6455).
+async function rawSocketIO(tok, { connect = true } = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/socket.io/?EIO=4&transport=websocket&token=${tok}`);
+  const msgs = [];
+  const waiters = [];
+  ws.on('message', (m) => {
+    const s = String(m);
+    if (s === '2') { ws.send('3'); return; }
+    msgs.push(s);
+    while (waiters.length) waiters.shift()();
+  });
+  ws.on('error', () => {});
+  const next = async (pred, timeoutMs = 5000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = msgs.findIndex(pred);
+      if (i >= 0) return msgs.splice(i, 1)[0];
+      if (Date.now() > end) throw new Error(`raw client: nothing matched in ${timeoutMs} ms: ${msgs.join(' | ')}`);
+      await Promise.race([new Promise((r) => waiters.push(r)), delay(50)]);
+    }
+  };
+  await next((m) => m.startsWith('0'));
+  if (connect) {
+    ws.send('40');
+    await next((m) => m.startsWith('40'));
+    await next((m) => m.startsWith('42["ready"'));
+  }
+  ws.next = next;
+  ws.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  return ws;
+}
+
+test('slowloris: headers trickled byte by byte are cut off by header_timeout_ms', async () => {
+  await healthy();
+  const base = stats();
+  const request = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(4000);
+  const socks = await Promise.all(Array.from({ length: 20 }, () => rawConnect()));
+  const started = Date.now();
+  const timers = socks.map((sock) => {
+    let i = 0;
+    const t = setInterval(() => {
+      if (sock.destroyed || i >= request.length) return;
+      sock.write(request[i++]);
+    }, 50);
+    return t;
+  });
+  try {
+    // Others are served while the trickle goes on.
+    await healthy();
+    const bound = LIMITS.header_timeout_ms + 3000;
+    const all = Promise.all(socks.map(closed));
+    const res = await Promise.race([all.then(() => 'closed'), delay(bound, 'open', { ref: false })]);
+    const still = socks.filter((s) => !s.destroyed).length;
+    assert.equal(res, 'closed',
+      `${still} of 20 trickling connections still open ${Date.now() - started} ms after the first byte (header_timeout_ms ${LIMITS.header_timeout_ms})`);
+  } finally {
+    timers.forEach(clearInterval);
+    socks.forEach((s) => s.destroy());
+  }
+  await healthy();
+  await backToBaseline(base);
+});
+
+test('a client that never reads is disconnected at the outbound cap', async () => {
+  const base = stats();
+  const sub = `hostile-reader-${Date.now()}`;
+  const ws = await rawSocketIO(token({ sub }));
+  ws._socket.pause(); // stop reading: the kernel buffers fill, then ours
+  const before = metric(await metrics(), 'slow_consumer_disconnects');
+  const data = { blob: 'x'.repeat(60000) };
+  let published = 0;
+  const end = Date.now() + 20000;
+  while (Date.now() < end) {
+    const r = await http(d, 'POST', '/api/realtime/publish', {
+      headers: apiKeyHeader(), body: { room: `user:${sub}`, event: 'flood', data },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    published++;
+    if (published % 10 === 0 && metric(await metrics(), 'slow_consumer_disconnects') > before) break;
+  }
+  assert.ok(metric(await metrics(), 'slow_consumer_disconnects') > before,
+    `still connected after ${published} publishes of 60 kB`);
+  await d.waitLog(/slow consumer/);
+  ws.terminate();
+  await healthy();
+  await backToBaseline(base, { slackKb: 16384 });
+});
+
+test('half-open connections are reaped by the heartbeat', async () => {
+  await healthy();
+  const base = stats();
+  // Engine.IO over raw TCP: the WebSocket handshake, the open packet, then
+  // silence (no pong, no close, and no FIN).
+  const key = Buffer.from('0123456789abcdef').toString('base64');
+  const socks = [];
+  for (let i = 0; i < 10; i++) {
+    const sock = await rawConnect();
+    let got = '';
+    const opened = new Promise((resolve) => sock.on('data', (b) => {
+      got += b.toString('latin1');
+      if (got.includes('"sid"')) resolve();
+    }));
+    sock.on('error', () => {});
+    sock.write(`GET /socket.io/?EIO=4&transport=websocket&token=${token()} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+      `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await opened;
+    socks.push(sock);
+  }
+  // Half of them also joined the main namespace before going silent.
+  const mask = Buffer.from([1, 2, 3, 4]);
+  for (const sock of socks.slice(0, 5)) {
+    const payload = Buffer.from('40');
+    sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask,
+      Buffer.from(payload.map((b, j) => b ^ mask[j % 4]))]));
+  }
+  const interval = PING.REALTIME_PING_INTERVAL_MS + PING.REALTIME_PING_TIMEOUT_MS;
+  const res = await Promise.race([Promise.all(socks.map(closed)).then(() => 'closed'),
+    delay(interval + 3000, 'open', { ref: false })]);
+  assert.equal(res, 'closed', `${socks.filter((s) => !s.destroyed).length} of 10 silent connections not reaped`);
+  await healthy();
+  await backToBaseline(base);
+});
+
+const CYCLES = Number(process.env.HOSTILE_CYCLES || 10000);
+
+test(`${CYCLES} connect/disconnect cycles leave RSS and fds at their baseline`, { timeout: 240000 }, async () => {
+  const tok = token();
+  const cycle = async (i) => {
+    const transports = i % 10 === 9 ? ['polling'] : ['websocket'];
+    const s = client(d, { token: tok, transports });
+    try { await connected(s, 10000); } finally { s.close(); }
+  };
+  const run = async (n, parallel = 16) => {
+    let i = 0;
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      while (i < n) await cycle(i++);
+    }));
+  };
+  await run(500); // warm the allocator up
+  await waitFor(async () => (await http(d, 'GET', '/healthz')).body.connections === 0, 5000, 'connections drained');
+  const base = stats();
+  const started = Date.now();
+  await run(CYCLES);
+  const elapsed = Date.now() - started;
+  await waitFor(async () => (await http(d, 'GET', '/healthz')).body.connections === 0, 10000, 'connections drained');
+  const now = await backToBaseline(base, { slackKb: 4096 });
+  console.log(`# ${CYCLES} cycles in ${elapsed} ms; RSS ${base.rssKb} -> ${now.rssKb} kB, fds ${base.fds} -> ${now.fds}`);
+  await healthy();
+});
+
+test('an event flood from one socket is disconnected past the inbound rate, with a reason', async () => {
+  const base = stats();
+  const bystander = client(d, { token: token() });
+  await connected(bystander);
+  const flooder = client(d, { token: token(), transports: ['websocket'] });
+  await connected(flooder);
+  const gone = once(flooder, 'disconnect', 10000);
+  for (let i = 0; i < 1000 && flooder.connected; i++) flooder.emit('typing_start', { channel_id: 'nope' });
+  const why = await gone;
+  assert.equal(Array.isArray(why) ? why[0] : why, 'io server disconnect');
+  await d.waitLog(/inbound rate exceeded/);
+  assert.equal((await request(bystander, 'presence_snapshot', { server_id: '7' })).ok, true);
+  bystander.close();
+  flooder.close();
+  await healthy();
+  await backToBaseline(base);
+});
+
+test('oversize everything: headers, bodies, frames, event names, JSON depth', async () => {
+  await healthy();
+  const base = stats();
+  // Headers past max_header_size: JSON 431; far past it, evhttp's own 4xx
+  // and a closed connection.  Never a hang.
+  for (const [size, want] of [[LIMITS.max_header_size * 1.5, /^HTTP\/1\.1 431/], [LIMITS.max_header_size * 8, /^HTTP\/1\.1 4\d\d/]]) {
+    const sock = await rawConnect();
+    let answer = '';
+    sock.on('data', (b) => { answer += b; });
+    sock.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(size)}\r\n\r\n`);
+    await Promise.race([closed(sock), waitFor(() => answer.includes('\r\n\r\n'), 5000, 'an answer')]);
+    assert.match(answer, want, `${size} bytes of headers: ${answer.slice(0, 60)}`);
+    sock.destroy();
+  }
+  // Many headers, each small.
+  {
+    const many = {};
+    for (let i = 0; i < 2000; i++) many[`x-h${i}`] = 'v';
+    const r = await fetch(`${d.url}/healthz`, { headers: many }).then((x) => x.status, () => 'closed');
+    assert.ok(r === 'closed' || (r >= 400 && r < 500), `status ${r}`);
+  }
+  // Bodies past max_body_size on the server API: 413, JSON.
+  {
+    const r = await http(d, 'POST', '/api/realtime/publish', {
+      headers: apiKeyHeader(), raw: JSON.stringify({ room: 'user:x', event: 'e', data: 'y'.repeat(LIMITS.max_body_size * 2) }),
+    });
+    assert.equal(r.status, 413);
+    assert.equal(typeof r.body.error, 'string');
+    const huge = await http(d, 'POST', '/api/realtime/token', { raw: 'z'.repeat(LIMITS.max_body_size * 4) })
+      .then((x) => x.status, () => 'closed');
+    assert.ok(huge === 413 || huge === 'closed', `status ${huge}`);
+  }
+  // A polling POST past max_payload: 413 (the session ends).
+  {
+    const open = await fetch(`${d.url}/socket.io/?EIO=4&transport=polling&token=${token()}`);
+    const sid = JSON.parse((await open.text()).slice(1)).sid;
+    const r = await fetch(`${d.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: 'POST', body: '4' + 'p'.repeat(LIMITS.max_payload + 10),
+    });
+    assert.equal(r.status, 413);
+    await r.arrayBuffer();
+  }
+  // A WebSocket frame past max_payload: close 1009.
+  {
+    const ws = await rawSocketIO(token());
+    ws.send('42["send_message",' + JSON.stringify({ channel_id: '1', content: 'c'.repeat(LIMITS.max_payload) }) + ']');
+    const { code } = await ws.closed;
+    assert.equal(code, 1009);
+  }
+  // A huge event name, and a deeply nested argument: refused, not crashed.
+  {
+    const ws = await rawSocketIO(token());
+    ws.send(`421["${'n'.repeat(90000)}",{}]`);
+    const reply = await Promise.race([ws.next((m) => m.startsWith('431')).then(() => 'ack'), ws.closed.then(() => 'closed')]);
+    assert.ok(reply === 'ack' || reply === 'closed');
+    ws.terminate();
+  }
+  for (const depth of [5000, 45000]) {
+    const ws = await rawSocketIO(token());
+    ws.send(`422["typing_start",${'['.repeat(depth)}${']'.repeat(depth)}]`);
+    const reply = await Promise.race([ws.next((m) => m.startsWith('432')).then(() => 'ack'), ws.closed.then(() => 'closed')]);
+    assert.ok(reply === 'ack' || reply === 'closed');
+    ws.terminate();
+  }
+  // Deep JSON in a server API body.
+  {
+    const r = await http(d, 'POST', '/api/realtime/publish', {
+      headers: apiKeyHeader(), raw: `{"room":"user:x","event":"e","data":${'['.repeat(30000)}${']'.repeat(30000)}}`,
+    });
+    assert.ok(r.status >= 400 && r.status < 500 || r.status === 200, `status ${r.status}`);
+  }
+  // A long URL.
+  {
+    const r = await fetch(`${d.url}/api/realtime/presence/${'p'.repeat(20000)}`, { headers: apiKeyHeader() })
+      .then((x) => x.status, () => 'closed');
+    assert.ok(r === 'closed' || (r >= 400 && r < 500), `status ${r}`);
+  }
+  await healthy();
+  await backToBaseline(base, { slackKb: 16384 });
+});
+
+test('max_connections: a clean refusal at the limit, recovery after', async () => {
+  const max = 20;
+  const l = await startDaemon({ env: PING, files: { '10-core.conf': coreConf({ ...LIMITS, max_connections: max }) } });
+  try {
+    await healthy(l);
+    const base = stats(l.proc.pid);
+    const tok = token();
+    const socks = [];
+    for (let i = 0; i < max; i++) {
+      const s = client(l, { token: tok, transports: i % 2 ? ['websocket'] : ['polling'] });
+      await connected(s);
+      socks.push(s);
+    }
+    const r = await fetch(`${l.url}/socket.io/?EIO=4&transport=polling&token=${tok}`);
+    assert.equal(r.status, 503);
+    assert.equal(typeof (await r.json()).message, 'string');
+    const refused = client(l, { token: tok, transports: ['websocket'] });
+    await assert.rejects(connected(refused));
+    refused.close();
+    assert.equal((await http(l, 'GET', '/healthz')).status, 200);
+    for (const s of socks.splice(0, 5)) s.close();
+    await waitFor(async () => (await http(l, 'GET', '/healthz')).body.connections <= max - 5, 5000, 'closed ones released');
+    for (let i = 0; i < 5; i++) {
+      const s = client(l, { token: tok });
+      await connected(s);
+      socks.push(s);
+    }
+    for (const s of socks) s.close();
+    await waitFor(async () => (await http(l, 'GET', '/healthz')).body.connections === 0, 5000, 'all released');
+    await healthy(l);
+    await backToBaseline(base, { daemon: l });
+  } finally {
+    assert.equal((await l.stop()).code, 0, l.log);
+  }
+});
