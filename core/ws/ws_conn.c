@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <event2/keyvalq_struct.h>
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
@@ -26,11 +27,19 @@ struct ws_conn {
     unsigned finishing : 1;  /* free once the output is written */
     unsigned in_read : 1;
     unsigned free_pending : 1;
+    unsigned lingering : 1;  /* our side is shut down; waiting for the peer's */
+    size_t lingered;         /* bytes read and dropped while closing */
     struct ws_conn *prev, *next;
 };
 
 /* Past this much unsent output, a closing connection is dropped at once. */
 #define WS_CLOSE_FLUSH_MAX (64 * 1024)
+/* Closing, we keep reading (and dropping) what the peer still sends, so
+ * that closing the socket with unread input does not send a RST that makes
+ * the peer discard our last packets and close frame; at most this much, for
+ * at most WS_LINGER_SECONDS of silence. */
+#define WS_LINGER_MAX (1024 * 1024)
+#define WS_LINGER_SECONDS 2
 
 static struct ws_conn *ws_all;
 static size_t ws_live;
@@ -92,7 +101,23 @@ static void ws_write_frame(struct ws_conn *ws, int opcode, const void *data, siz
         evbuffer_add(out, data, len);
 }
 
-/* Stop reading, send our close frame if not yet sent, and free once written. */
+/* Our output is written: half-close, and free when the peer closes too. */
+static void ws_linger(struct ws_conn *ws)
+{
+    if (ws->lingering)
+        return;
+    ws->lingering = 1;
+    evutil_socket_t fd = bufferevent_getfd(ws->bev);
+    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+        ws_destroy(ws);
+        return;
+    }
+    struct timeval tv = {WS_LINGER_SECONDS, 0};
+    bufferevent_set_timeouts(ws->bev, &tv, NULL);
+}
+
+/* Send our close frame if not yet sent, drop further input, and free once
+ * written and the peer closed (or went quiet). */
 static void ws_finish(struct ws_conn *ws, unsigned code, const char *reason)
 {
     if (!ws->bev) {
@@ -112,15 +137,14 @@ static void ws_finish(struct ws_conn *ws, unsigned code, const char *reason)
         ws->close_sent = 1;
     }
     ws->finishing = 1;
-    bufferevent_disable(ws->bev, EV_READ);
     struct evbuffer *out = bufferevent_get_output(ws->bev);
     /* A peer that let this much pile up will not read it: drop it now
      * rather than hold the memory until TCP gives up. */
     if (evbuffer_get_length(out) > WS_CLOSE_FLUSH_MAX)
         evbuffer_drain(out, evbuffer_get_length(out));
     if (evbuffer_get_length(out) == 0)
-        ws_destroy(ws);
-    /* Otherwise ws_on_write frees it when the output drains. */
+        ws_linger(ws);
+    /* Otherwise ws_on_write lingers when the output drains. */
 }
 
 static void ws_fail(struct ws_conn *ws, unsigned code, const char *why)
@@ -224,6 +248,13 @@ static void ws_on_read(struct bufferevent *bev, void *arg)
 {
     struct ws_conn *ws = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    if (ws->finishing) {
+        ws->lingered += evbuffer_get_length(in);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        if (ws->lingered > WS_LINGER_MAX)
+            ws_destroy(ws);
+        return;
+    }
     ws->in_read = 1;
     while (!ws->finishing) {
         size_t avail = evbuffer_get_length(in);
@@ -267,7 +298,7 @@ static void ws_on_write(struct bufferevent *bev, void *arg)
 {
     struct ws_conn *ws = arg;
     if (ws->finishing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        ws_destroy(ws);
+        ws_linger(ws);
 }
 
 static void ws_on_event(struct bufferevent *bev, short what, void *arg)
