@@ -40,9 +40,8 @@ async function worker(opts) {
 const healthRedis = async (d) => (await http(d, 'GET', '/healthz')).body.redis;
 const waitRedis = (d, want, ms = 5000) => until(`redis ${want}`, async () => (await healthRedis(d)) === want, ms);
 
-// WebSocket from the start: these cases are about Redis, not the transport upgrade.
 async function connect(d, claims) {
-  const s = client(d, { token: realtimeToken(claims), transports: ['websocket'] });
+  const s = client(d, { token: realtimeToken(claims) });
   sockets.push(s);
   await connected(s);
   return s;

@@ -48,10 +48,8 @@ after(async () => {
   if (redis) await redis.cleanup();
 });
 
-// WebSocket from the start: these cases are about crossing workers, not
-// about the polling-to-WebSocket upgrade, which the single-worker tests cover.
 async function connect(w, claims) {
-  const s = client(w, { token: realtimeToken(claims), transports: ['websocket'] });
+  const s = client(w, { token: realtimeToken(claims) });
   sockets.push(s);
   await connected(s);
   return s;
@@ -166,7 +164,7 @@ test('revoking a session on one worker disconnects its socket on another', { ski
   await gone;
   assert.equal(bystander.connected, true);
   // Its token is refused on every worker from now on.
-  const again = client(c, { token: realtimeToken({ sub: 'r-u', sid: 'sess-mw' }), transports: ['websocket'] });
+  const again = client(c, { token: realtimeToken({ sub: 'r-u', sid: 'sess-mw' }) });
   sockets.push(again);
   await assert.rejects(connected(again), /invalid_token/);
 });
