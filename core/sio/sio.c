@@ -543,6 +543,8 @@ static void client_dispatch(struct sio_client *cl, struct sio_packet *pk, struct
         if (c->state != SIO_CONN_CONNECTED)
             break; /* its CONNECT is still being decided */
         core_metrics.events_in++;
+        if (c->disconnect_requested)
+            break; /* the rest of a flood already being disconnected */
         if (rate_exceeded(c)) {
             core_metrics.rate_limited_disconnects++;
             log_info("sio", "connection %llu: inbound rate exceeded, disconnecting",
