@@ -97,7 +97,8 @@ async function healthy(daemon = d) {
 
 function metric(text, name) {
   const m = text.match(new RegExp(`^superbot_${name}(?:_total)? (\\d+)`, 'm'));
-  return m ? Number(m[1]) : NaN;
+  assert.ok(m, `no metric ${name}`);
+  return Number(m[1]);
 }
 async function metrics() { return (await fetch(`${d.url}/metrics`)).text(); }
 
@@ -272,10 +273,17 @@ test('an event flood from one socket is disconnected past the inbound rate, with
   const flooder = client(d, { token: token(), transports: ['websocket'] });
   await connected(flooder);
   const gone = once(flooder, 'disconnect', 10000);
-  for (let i = 0; i < 1000 && flooder.connected; i++) flooder.emit('typing_start', { channel_id: 'nope' });
+  const logged = (d.log.match(/inbound rate exceeded/g) || []).length;
+  const disconnects = metric(await metrics(), 'rate_limited_disconnects');
+  // Far past the limit, in one burst: the DISCONNECT must still reach the
+  // client ahead of the close (no RST over unread input).
+  for (let i = 0; i < 3000 && flooder.connected; i++) flooder.emit('typing_start', { channel_id: 'nope' });
   const why = await gone;
   assert.equal(Array.isArray(why) ? why[0] : why, 'io server disconnect');
   await d.waitLog(/inbound rate exceeded/);
+  // One disconnect, logged once, not one line per excess event.
+  assert.equal((d.log.match(/inbound rate exceeded/g) || []).length, logged + 1);
+  assert.equal(metric(await metrics(), 'rate_limited_disconnects'), disconnects + 1);
   assert.equal((await request(bystander, 'presence_snapshot', { server_id: '7' })).ok, true);
   bystander.close();
   flooder.close();
