@@ -351,6 +351,10 @@ void redis_link_init(struct bus_redis *br)
 
 void redis_link_stop(struct bus_redis *br)
 {
+    /* Send what other plugins queued while unloading (their last presence
+     * removals, say) as far as the socket takes it without blocking. */
+    if (br->usable && br->cmd)
+        redisAsyncHandleWrite(br->cmd);
     br->unloading = 1;
     redis_link_stop_timer(br, &br->retry_timer);
     redis_link_close(br);

@@ -283,10 +283,9 @@ void fake_host_unload(void)
     memset(&fh, 0, sizeof(fh));
 }
 
-void fake_host_after_fork(void)
+void fake_host_abandon(void)
 {
-    if (fh.base)
-        event_reinit(fh.base);
+    memset(&fh, 0, sizeof(fh));
 }
 
 const sbr_bus_provider *fake_host_provider(void) { return fh.provider; }

@@ -16,9 +16,10 @@ const char *fake_host_plugin_path(const char *name);
  * keys read as their declared default).  Returns on_load's result. */
 int fake_host_load(const char *path, const char *const *config);
 void fake_host_unload(void);
-/* In a forked child: give the loop its own kernel state (epoll is shared
- * across fork), so unloading here leaves the parent's events alone. */
-void fake_host_after_fork(void);
+/* In a forked child: forget the parent's plugin and loop without touching
+ * them (their sockets and epoll set are shared with the parent), so the
+ * child can load a plugin of its own. */
+void fake_host_abandon(void);
 
 /* What the plugin registered with bus_provide. */
 const sbr_bus_provider *fake_host_provider(void);

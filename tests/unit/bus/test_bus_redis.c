@@ -385,8 +385,7 @@ static pid_t worker_publish(const char *topic, const char *data)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        fake_host_after_fork();
-        fake_host_unload();
+        fake_host_abandon();
         if (load(server.url, NULL, NULL) != 0 || !fake_host_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
             _exit(2);
         int rc = P()->publish(CTX(), topic, data, strlen(data));
