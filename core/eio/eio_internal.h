@@ -28,6 +28,7 @@ struct eio_session {
     struct eio_buf **queue;     /* polling: packets waiting for a GET */
     size_t queue_len, queue_cap, queue_bytes;
     struct event *timer;        /* heartbeat, or the polling close grace */
+    uint64_t pong_deadline;     /* monotonic ms: no pong by then is a ping timeout */
     void *owner;
     char *meta;                 /* address, then query pairs, then header pairs */
     unsigned n_query, n_headers;
@@ -51,6 +52,9 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
 void eio_session_on_packet(struct eio_session *s, int type, const uint8_t *data, size_t len, int binary);
 /* Close with a reason: on_close now, transports and memory later. */
 void eio_session_terminate(struct eio_session *s, const char *reason);
+/* 1 (after closing the session) if its ping timeout has passed, even if
+ * the timer has not run yet on a busy loop. */
+int eio_session_expired(struct eio_session *s);
 /* Start or restart the heartbeat. */
 void eio_session_heartbeat_start(struct eio_session *s);
 /* 1 if a polling GET is pending, here or on another worker. */

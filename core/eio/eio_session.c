@@ -213,7 +213,17 @@ static void session_on_timer(evutil_socket_t fd, short what, void *arg)
     }
     s->awaiting_pong = 1;
     send_control(s, "2");
+    s->pong_deadline = clock_monotonic_ms() + settings_get()->ping_timeout_ms;
     timer_arm(s, settings_get()->ping_timeout_ms);
+}
+
+int eio_session_expired(struct eio_session *s)
+{
+    if (s->closed || !s->awaiting_pong || clock_monotonic_ms() < s->pong_deadline)
+        return 0;
+    core_metrics.ping_timeouts++;
+    eio_session_terminate(s, "ping timeout");
+    return 1;
 }
 
 static void release_frame(const void *data, size_t len, void *arg)

@@ -415,6 +415,8 @@ void eio_http_handle(struct evhttp_request *req)
         handshake(req, websocket);
     } else {
         struct eio_session *s = eio_session_find(sid);
+        if (s && eio_session_expired(s))
+            s = NULL;
         if (!s) {
             if (websocket || !eio_forward_request(req, sid))
                 eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
