@@ -283,6 +283,23 @@ START_TEST(auth_password)
     WAIT_STATE(SBR_BUS_CONNECTED, 3000);
     fake_host_unload();
 
+    /* An ACL user of its own, on its key prefix only. */
+    redisContext *c = sync_client();
+    freeReplyObject(redisCommand(c, "AUTH s3cret"));
+    redisReply *r = redisCommand(c, "ACL SETUSER gateway on >gw-pass ~superbot-realtime:* &superbot-realtime:* +@all");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    redisFree(c);
+    snprintf(url, sizeof(url), "redis://gateway:gw-pass@127.0.0.1:%d/0", server.port);
+    ck_assert_int_eq(load(url, NULL, NULL), 0);
+    WAIT_STATE(SBR_BUS_CONNECTED, 3000);
+    struct bus_result res = {0};
+    P()->map_set(CTX(), "m", "f", "v", 1000, bus_test_record, &res);
+    BUS_WAIT(&res);
+    ck_assert_int_eq(res.status, SBR_OK);
+    ck_assert_int_eq(res.count, 1);
+    fake_host_unload();
+
     snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d/0", server.port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
