@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+import { Socket as EngineSocket } from 'engine.io-client';
 import { startDaemon, BUILD_DIR, SOURCE_DIR } from './lib/daemon.mjs';
 import { once, connected } from './lib/client.mjs';
 
@@ -71,6 +72,27 @@ for (const [name, transports] of [['default (polling, then upgrade)', undefined]
     s.close();
   });
 }
+
+test('engine.io-client: open, upgrade, Socket.IO packets as Engine.IO messages, close', async () => {
+  const e = new EngineSocket(d.url, { path: '/socket.io/' });
+  const messages = [];
+  const upgraded = new Promise((resolve) => e.once('upgrade', resolve));
+  await new Promise((resolve, reject) => { e.once('open', resolve); e.once('error', reject); });
+  assert.equal(e.transport.name, 'polling');
+  assert.equal(typeof e.id, 'string');
+  const three = new Promise((resolve) => e.on('message', (m) => { messages.push(m); if (messages.length === 3) resolve(); }));
+  e.send('0');
+  e.send('21["message-with-ack","eio"]');
+  await three;
+  assert.match(messages[0], /^0\{"sid":"/);
+  assert.ok(messages.includes('2["auth",{}]'));
+  assert.ok(messages.includes('31["eio"]'));
+  await upgraded;
+  assert.equal(e.transport.name, 'websocket');
+  const closed = new Promise((resolve) => e.once('close', (reason) => resolve(reason)));
+  e.close();
+  assert.equal(await closed, 'forced close');
+});
 
 test('acks: answered later (pending chain), and both ways over one socket', async () => {
   const s = await open({ transports: ['websocket'] });
@@ -349,4 +371,35 @@ test('SIGTERM drains: every client gets a DISCONNECT, the daemon exits 0', async
   }
   assert.equal((await exit).code, 0, l.log);
   for (const c of clients) c.close();
+});
+
+test('idle WebSocket clients cost under 4 KB each', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const { BINARY } = await import('./lib/daemon.mjs');
+  if (/libasan/.test(spawnSync('ldd', [BINARY]).stdout?.toString() || '')) {
+    t.skip('sanitizer builds have their own allocator overhead');
+    return;
+  }
+  const core = ['plugin = core', 'listen = ${REALTIME_LISTEN}', 'log_level = warn', 'inbound_rate = 0', ''].join('\n');
+  const m = await startDaemon({ confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d'), files: { '10-core.conf': core } });
+  const rss = () => Number(fs.readFileSync(`/proc/${m.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
+  const open = () => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${m.port}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+    let n = 0;
+    ws.on('message', () => { if (++n === 1) ws.send('40'); if (n === 3) resolve(ws); });
+    ws.on('error', reject);
+  });
+  const socks = [];
+  try {
+    for (let i = 0; i < 100; i++) socks.push(await open()); // warm the allocator up
+    const before = rss();
+    const N = 1000;
+    for (let i = 0; i < N; i += 100) socks.push(...await Promise.all(Array.from({ length: 100 }, open)));
+    const per = (rss() - before) / N;
+    assert.ok(per < 4096, `${Math.round(per)} bytes per idle connection`);
+  } finally {
+    for (const s of socks) s.terminate();
+    assert.equal((await m.stop()).code, 0, m.log);
+  }
 });
