@@ -287,11 +287,17 @@ static void redis_link_resolved(int result, struct evutil_addrinfo *res, void *a
     if (result == EVUTIL_EAI_CANCEL)
         return; /* redis_link_close gave up on it */
     br->resolving = NULL;
+    /* IPv4 first: "localhost" also names ::1, where Redis often does not
+     * listen, and hiredis tries only the one address it is given. */
+    struct evutil_addrinfo *pick = NULL;
+    for (struct evutil_addrinfo *a = result == 0 ? res : NULL; a; a = a->ai_next)
+        if (!pick || (a->ai_family == AF_INET && pick->ai_family != AF_INET))
+            pick = a;
     const void *addr = NULL;
-    if (result == 0 && res)
-        addr = res->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
-                                          : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
-    if (!addr || !inet_ntop(res->ai_family, addr, br->address, sizeof(br->address))) {
+    if (pick)
+        addr = pick->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr
+                                           : (const void *)&((struct sockaddr_in *)pick->ai_addr)->sin_addr;
+    if (!addr || !inet_ntop(pick->ai_family, addr, br->address, sizeof(br->address))) {
         if (res)
             evutil_freeaddrinfo(res);
         char reason[300];
