@@ -310,3 +310,40 @@ api = {
 for k, v in api.items():
     write("api_body", k, v)
 print("seeds written", file=sys.stderr)
+
+# --- the whole server: 0 raw frames, 1 messages split on 0xFF, 2 polling ----
+def msgs(*parts):
+    return b"\x01" + b"\xff".join(parts)
+
+
+server = {
+    "raw-connect-event": b"\x00" + frame(1, b"40") + frame(1, b'42["hello",1]') + frame(8, b"\x03\xe8"),
+    "raw-fragmented": b"\x00" + frame(1, b"40") + frame(1, b'42["a', fin=False) + frame(9, b"") + frame(0, b'",2]'),
+    "raw-binary-attachments": b"\x00" + frame(1, b"40") + frame(1, b'451-["up",{"_placeholder":true,"num":0}]') + frame(2, b"\x01\x02"),
+    "raw-ping-probe": b"\x00" + frame(1, b"2probe") + frame(1, b"5") + frame(1, b"3"),
+    "raw-unmasked": b"\x00" + frame(1, b"40", masked=False),
+    "raw-bad-utf8": b"\x00" + frame(1, b"4\xff"),
+    "raw-too-big": b"\x00" + bytes([0x81, 0xFF]) + struct.pack(">Q", 200000) + b"\0\0\0\0",
+    "raw-close-bad": b"\x00" + frame(8, b"\x00\x01"),
+    "msg-connect-event": msgs(b"\x0040", b'\x0042["hello",{"a":1}]', b'\x00421["ack me"]'),
+    "msg-binary": msgs(b"\x0040", b'\x00452-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
+                       b"\x02\x00\x01", b"\x02\x02"),
+    "msg-binary-missing": msgs(b"\x0040", b'\x00452-["up",{"_placeholder":true,"num":0}]', b"\x02a", b'\x0042["x"]'),
+    "msg-binary-alone": msgs(b"\x0040", b"\x02zz"),
+    "msg-nsp": msgs(b"\x0040/admin,", b"\x0040", b"\x0041", b'\x0042["after"]'),
+    "msg-ack": msgs(b"\x0040", b'\x00431["x"]', b"\x003"),
+    "msg-fragmented": msgs(b"\x0040", b'\x0342["split",{"k":"vvvvvvvv"}]'),
+    "msg-ping-close": msgs(b"\x04hi", b"\x05\x03\xe8bye"),
+    "msg-upgrade-probe": msgs(b"\x002probe", b"\x005", b"\x0040"),
+    "msg-double-connect": msgs(b"\x0040", b"\x0040"),
+    "msg-unknown": msgs(b"\x009", b"\x00"),
+    "poll-connect": b"\x0240",
+    "poll-connect-event": b"\x0240\x1e42[\"hello\"]",
+    "poll-binary": b"\x0240\x1e451-[\"up\",{\"_placeholder\":true,\"num\":0}]\x1ebAQID",
+    "poll-close": b"\x021",
+    "poll-bad": b"\x02x",
+    "poll-empty": b"\x02",
+    "poll-upgrade-noop": b"\x026\x1e2\x1e3",
+}
+for k, v in server.items():
+    write("server", k, v)
