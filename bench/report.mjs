@@ -137,7 +137,7 @@ const cpu = os.cpus();
 out.push('## Conditions');
 out.push('');
 out.push(`- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; load average before → after: ${env.BENCH_LOAD ?? '?'}.`);
-out.push('- Each server (and Redis) pinned to core 0 with `taskset -c 0`, the load tool to core 1; loopback only. The gateway and the peer run one after the other, never together.');
+out.push('- Each server (and Redis) pinned to core 0 with `taskset -c 0`, the load tool to core 1; loopback only. The gateway and the peer run one after the other, never together, and every case starts a fresh server (two workers and a flushed Redis for cross).');
 out.push('- Gateway: the default `conf.d` with `max_connections = 15000`, `inbound_rate = 0` (the default per-socket limit of 120 events/10 s would disconnect a publisher sending flat out), `log_level = warn`; build type ' + (sh('grep', ['-m1', '^CMAKE_BUILD_TYPE', path.join(path.dirname(env.BENCH_GATEWAY_BIN ?? ''), 'CMakeCache.txt')]).split('=')[1] ?? 'unknown') + `; libevent ${sh('pkg-config', ['--modversion', 'libevent'])}, hiredis ${sh('pkg-config', ['--modversion', 'hiredis'])}, libjwt ${sh('pkg-config', ['--modversion', 'libjwt'])}.`);
 out.push(`- Peer: Node ${process.version}, socket.io ${pkgVersion('socket.io')}, @socket.io/redis-adapter ${pkgVersion('@socket.io/redis-adapter')}, redis ${pkgVersion('redis')}, jsonwebtoken ${pkgVersion('jsonwebtoken')}; default server options (WebSocket and polling allowed, no per-message deflate).`);
 out.push(`- Redis: ${sh('redis-server', ['--version']).replace(/ sha=.*$/, '')}, no persistence.`);
