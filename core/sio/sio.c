@@ -27,7 +27,7 @@ static struct {
     struct event *reap_event;
     struct sio_conn *reap_conns;
     struct sio_client *reap_clients;
-    struct sio_conn *disconnects;   /* linked by reap_next until the reap */
+    struct sio_conn *disconnects;   /* linked by disconnect_next until the reap */
     struct sio_client *drops;       /* clients to close, linked by reap_next */
     struct event *drain_timer;
     void (*drain_done)(void);
@@ -160,6 +160,14 @@ static void identity_free(sbr_identity *id)
 
 static void conn_free(struct sio_conn *c)
 {
+    if (c->disconnect_requested) {
+        for (struct sio_conn **p = &sio.disconnects; *p; p = &(*p)->disconnect_next) {
+            if (*p == c) {
+                *p = c->disconnect_next;
+                break;
+            }
+        }
+    }
     sio_acks_discard(c);
     connect_state_free(c);
     identity_free(c->identity);
@@ -219,8 +227,8 @@ static void sio_reap(evutil_socket_t fd, short what, void *arg)
     /* Requested disconnects first: they may close clients. */
     while (sio.disconnects) {
         struct sio_conn *c = sio.disconnects;
-        sio.disconnects = c->reap_next;
-        c->reap_next = NULL;
+        sio.disconnects = c->disconnect_next;
+        c->disconnect_next = NULL;
         c->disconnect_requested = 0;
         if (c->state == SIO_CONN_CLOSED)
             continue;
@@ -301,7 +309,7 @@ void sio_conn_request_disconnect(struct sio_conn *c, const char *reason)
     c->disconnect_requested = 1;
     free(c->disconnect_reason);
     c->disconnect_reason = reason ? strdup(reason) : NULL;
-    c->reap_next = sio.disconnects;
+    c->disconnect_next = sio.disconnects;
     sio.disconnects = c;
     sio_schedule_reap();
 }
@@ -684,9 +692,9 @@ static void client_on_close(void *owner, const char *reason)
     struct sio_conn **d = &sio.disconnects;
     while (*d) {
         if ((*d)->client == cl)
-            *d = (*d)->reap_next;
+            *d = (*d)->disconnect_next;
         else
-            d = &(*d)->reap_next;
+            d = &(*d)->disconnect_next;
     }
     struct sio_client **x = &sio.drops;
     while (*x) {

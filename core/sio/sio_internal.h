@@ -65,7 +65,8 @@ struct sio_conn {
     uint64_t next_ack_id;
     uint64_t rate_window_start;
     uint64_t rate_count;
-    struct sio_conn *reap_next;
+    struct sio_conn *reap_next;       /* on the list of closed connections to free */
+    struct sio_conn *disconnect_next; /* on the list of requested disconnects */
 };
 
 struct sio_member {

@@ -312,6 +312,26 @@ test('volatile events are skipped for a backed-up socket, which stays connected'
   ws.close();
 });
 
+test('a plugin disconnect and a client DISCONNECT in the same batch', async () => {
+  // One POST: leave /custom, have the plugin disconnect "/", then leave "/"
+  // too: both closes and the requested disconnect meet in one loop turn
+  // (the sanitizer builds check that nothing leaks at exit).
+  const base = `${d.url}/socket.io/?EIO=4&transport=polling`;
+  const sid = JSON.parse((await (await fetch(base)).text()).slice(1)).sid;
+  const post = async (body) => { const r = await fetch(`${base}&sid=${sid}`, { method: 'POST', body }); assert.equal(r.status, 200); await r.text(); };
+  const get = async () => (await (await fetch(`${base}&sid=${sid}`)).text()).split('\x1e');
+  await post('40\x1e40/custom,');
+  const seen = [];
+  while (seen.filter((p) => p.startsWith('40')).length < 2) seen.push(...await get());
+  await post('41/custom,\x1e42["kick",{"reason":"batch"}]\x1e41');
+  // The client left every namespace itself: the session stays, idle.
+  const r = await fetch(`${base}&sid=${sid}`);
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), '2');
+  await post('1');
+  await healthy();
+});
+
 test('a slow consumer is dropped past the outbound cap, with a logged reason', async () => {
   const before = metric(await (await fetch(`${d.url}/metrics`)).text(), 'slow_consumer_disconnects');
   const ws = await rawPausedClient();
