@@ -225,11 +225,17 @@ static size_t http_header_bytes(struct evhttp_request *req)
 /* evhttp's timeout is an inactivity timeout, so a client trickling its
  * headers a byte at a time (slowloris) would hold its connection forever.
  * Each new connection gets an absolute deadline of header_timeout_ms for its
- * first request to reach http_dispatch; past it, the connection fails as if
- * evhttp's own read timeout had fired.  We hold a reference on the
- * bufferevent so the record stays valid whoever frees the connection. */
+ * first request to reach http_dispatch; past it, the connection is freed.
+ *
+ * libevent 2.1 has no callback for a new connection, only one that makes
+ * its bufferevent (evhttp_set_bevcb).  evhttp sets its callbacks on that
+ * bufferevent, with the connection as their argument, before the loop runs
+ * again; so a deferred callback picks the connection up from there and
+ * watches it through its close callback.  Until then a reference on the
+ * bufferevent keeps the record valid whoever frees the connection. */
 struct http_deadline {
-    struct bufferevent *bev;
+    struct bufferevent *bev;           /* until the connection is known */
+    struct evhttp_connection *evcon;   /* then this, until it closes */
     struct event *timer;
     struct http_deadline *prev, *next;
 };
@@ -245,52 +251,82 @@ static void http_deadline_free(struct http_deadline *dl)
     if (dl->next)
         dl->next->prev = dl->prev;
     event_free(dl->timer);
-    bufferevent_decref(dl->bev);
+    if (dl->bev)
+        bufferevent_decref(dl->bev);
+    else if (dl->evcon)
+        evhttp_connection_set_closecb(dl->evcon, NULL, NULL);
     free(dl);
+}
+
+/* evhttp closes the connection first (the peer left, an error, shutdown). */
+static void http_deadline_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_deadline *dl = arg;
+    (void)evcon;
+    dl->evcon = NULL;
+    http_deadline_free(dl);
 }
 
 static void http_deadline_expired(evutil_socket_t fd, short what, void *arg)
 {
     struct http_deadline *dl = arg;
-    struct bufferevent *bev = dl->bev;
-    bufferevent_data_cb readcb, writecb;
-    bufferevent_event_cb eventcb;
-    void *cbarg;
+    struct evhttp_connection *evcon = dl->evcon;
     (void)fd;
     (void)what;
-    bufferevent_incref(bev);
     http_deadline_free(dl);
-    bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
-    /* NULL callbacks: evhttp already freed the connection. */
-    if (eventcb) {
-        log_debug("core", "request headers not complete within header_timeout_ms: closing");
-        eventcb(bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, cbarg);
+    log_debug("core", "request headers not complete within header_timeout_ms: closing");
+    evhttp_connection_free(evcon);
+}
+
+/* The loop turn that accepted the connection: find it, start the clock. */
+static void http_deadline_start(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_deadline *dl = arg;
+    bufferevent_data_cb readcb, writecb;
+    bufferevent_event_cb eventcb;
+    void *cbarg = NULL;
+    (void)fd;
+    (void)what;
+    bufferevent_getcb(dl->bev, &readcb, &writecb, &eventcb, &cbarg);
+    if (!eventcb || !cbarg) { /* evhttp already let it go */
+        http_deadline_free(dl);
+        return;
     }
-    bufferevent_decref(bev);
+    bufferevent_decref(dl->bev);
+    dl->bev = NULL;
+    dl->evcon = cbarg;
+    evhttp_connection_set_closecb(dl->evcon, http_deadline_closed, dl);
+    struct event_base *base = event_get_base(dl->timer);
+    event_free(dl->timer);
+    uint64_t ms = settings_get()->header_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    dl->timer = evtimer_new(base, http_deadline_expired, dl);
+    if (!dl->timer || evtimer_add(dl->timer, &tv) != 0) {
+        http_deadline_free(dl);
+        return;
+    }
 }
 
 static struct bufferevent *http_new_bufferevent(struct event_base *base, void *arg)
 {
     (void)arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    uint64_t ms = settings_get()->header_timeout_ms;
-    if (!bev || !ms)
+    if (!bev || !settings_get()->header_timeout_ms)
         return bev;
     struct http_deadline *dl = calloc(1, sizeof(*dl));
-    struct event *timer = dl ? evtimer_new(base, http_deadline_expired, dl) : NULL;
-    if (!timer) {
+    struct event *start = dl ? event_new(base, -1, 0, http_deadline_start, dl) : NULL;
+    if (!start) {
         free(dl);
         return bev;
     }
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    evtimer_add(timer, &tv);
     bufferevent_incref(bev);
     dl->bev = bev;
-    dl->timer = timer;
+    dl->timer = start;
     dl->next = http_deadlines;
     if (http_deadlines)
         http_deadlines->prev = dl;
     http_deadlines = dl;
+    event_active(start, 0, 0);
     return bev;
 }
 
@@ -301,8 +337,8 @@ static void http_deadline_met(struct evhttp_request *req)
         return;
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    for (struct http_deadline *dl = http_deadlines; bev && dl; dl = dl->next) {
-        if (dl->bev == bev) {
+    for (struct http_deadline *dl = http_deadlines; evcon && dl; dl = dl->next) {
+        if (dl->evcon == evcon || (dl->bev && dl->bev == bev)) {
             http_deadline_free(dl);
             return;
         }
