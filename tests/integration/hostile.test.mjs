@@ -209,6 +209,20 @@ test('slowloris: headers trickled byte by byte are cut off by header_timeout_ms'
   await backToBaseline(base);
 });
 
+test('connections closed before any request release their socket at once', async () => {
+  await healthy();
+  const base = stats();
+  for (let round = 0; round < 10; round++) {
+    const socks = await Promise.all(Array.from({ length: 200 }, () => rawConnect()));
+    // Half send a partial request line first.
+    socks.forEach((s, i) => { if (i % 2) s.write('GET /hea'); });
+    await Promise.all(socks.map((s) => { const c = closed(s); s.destroy(); return c; }));
+  }
+  // Well within header_timeout_ms: nothing waits for a deadline to pass.
+  await backToBaseline(base, { timeoutMs: LIMITS.header_timeout_ms / 2 });
+  await healthy();
+});
+
 test('a client that never reads is disconnected at the outbound cap', async () => {
   // The default heartbeat here: a paused client cannot answer pings, and the
   // cap, not the heartbeat, must be what drops it.
