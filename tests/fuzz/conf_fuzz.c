@@ -9,6 +9,7 @@
  * env_expand directly. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,11 @@ static void check_typed_err(const struct conf_file *file, const char *err, size_
 {
     check_err(err, errlen);
     const struct conf_entry *e = conf_file_find(file, "secret");
-    if (e && strlen(e->value) >= 8 && strstr(err, "key 'secret'") && strstr(err, e->value))
+    if (!e || strlen(e->value) < 8)
+        return;
+    char prefix[128];
+    int n = snprintf(prefix, sizeof(prefix), "%s:%d: key 'secret'", file->path, e->line);
+    if (n > 0 && strncmp(err, prefix, (size_t)n) == 0 && strstr(err + n, e->value))
         fail();
 }
 
