@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -144,12 +145,28 @@ static int client_open(struct client *c)
     struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F000000u | n)};
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-        connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&src, sizeof(src)) != 0)
+        die("cannot bind a client socket");
+    /* Non-blocking: libFuzzer's SIGALRM would interrupt a blocking connect. */
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS && errno != EINTR) {
         perror("server_fuzz: connect");
         die("cannot connect");
     }
-    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+    for (int i = 0; i < 100; i++) {
+        int r = poll(&pfd, 1, 10);
+        if (r > 0)
+            break;
+        if (r < 0 && errno != EINTR)
+            die("poll");
+    }
+    int soerr = 0;
+    socklen_t slen = sizeof(soerr);
+    if (!(pfd.revents & POLLOUT) || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) || soerr) {
+        fprintf(stderr, "server_fuzz: connect: %s\n", strerror(soerr));
+        die("cannot connect");
+    }
     return 0;
 }
 
