@@ -11,7 +11,18 @@
 #include "fake_host.h"
 
 #define TOKEN_ROUTE "/api/realtime/token"
-#define REVOKE_ROUTE "/api/realtime/sessions/{sid}/revoke"
+#define REVOKE_ROUTE(sid) "/api/realtime/sessions/" sid "/revoke"
+#define API_KEY_BEARER "Bearer " FAKE_API_KEY
+#define FAKE_REALTIME_SECRET "fake-realtime-secret-0123456789abcdef"
+#define FAKE_SESSION_SECRET "fake-session-secret-0123456789abcdef"
+#define FAKE_NOW_S 1700000000
+
+/* Load auth-jwt with these secrets on a clock fixed at FAKE_NOW_S. */
+static int load(const char *secret, const char *session_secret)
+{
+    fake_set_clock((uint64_t)FAKE_NOW_S * 1000u + 250u);
+    return fake_load("auth-jwt", (const char *const[]){"secret", secret, "session_secret", session_secret, NULL});
+}
 
 static char *mint(const char *payload, const char *secret)
 {
@@ -27,14 +38,12 @@ static char *mint(const char *payload, const char *secret)
 /* Issue a token through the route with the API key; the caller frees. */
 static char *issue(const char *body)
 {
-    struct sbr_http_request req = {.authorization = "Bearer " FAKE_API_KEY, .body = body};
-    fake_http("POST", TOKEN_ROUTE, &req);
-    ck_assert_int_eq(req.status, 200);
-    json_t *obj = json_loads(req.reply, 0, NULL);
+    sbr_http_request *req = fake_request("POST", TOKEN_ROUTE, API_KEY_BEARER, body);
+    ck_assert_int_eq(fake_reply_status(req), 200);
+    json_t *obj = json_loads(fake_reply_body(req), 0, NULL);
     ck_assert_int_eq(json_integer_value(json_object_get(obj, "expires_in")), 300);
     char *token = strdup(json_string_value(json_object_get(obj, "token")));
     json_decref(obj);
-    free(req.reply);
     return token;
 }
 
@@ -52,20 +61,20 @@ static json_t *claims_of(const char *token)
 
 static void setup(void)
 {
-    ck_assert_int_eq(fake_load(FAKE_REALTIME_SECRET, FAKE_SESSION_SECRET), 0);
+    ck_assert_int_eq(load(FAKE_REALTIME_SECRET, FAKE_SESSION_SECRET), 0);
 }
 
 static void teardown(void)
 {
-    fake_unload();
+    fake_reset();
 }
 
 START_TEST(test_refuses_to_start_without_secret)
 {
-    ck_assert_int_ne(fake_load("", ""), 0);
-    ck_assert_ptr_nonnull(strstr(fake_error, "REALTIME_JWT_SECRET"));
-    ck_assert_ptr_nonnull(strstr(fake_error, "SECRET_KEY"));
-    fake_unload();
+    ck_assert_int_ne(load("", ""), 0);
+    ck_assert_ptr_nonnull(strstr(fake_error(), "REALTIME_JWT_SECRET"));
+    ck_assert_ptr_nonnull(strstr(fake_error(), "SECRET_KEY"));
+    fake_reset();
 }
 END_TEST
 
@@ -89,16 +98,12 @@ END_TEST
 
 START_TEST(test_issue_bad_bodies)
 {
-    struct sbr_http_request bad_json = {.authorization = "Bearer " FAKE_API_KEY, .body = "{nope"};
-    fake_http("POST", TOKEN_ROUTE, &bad_json);
-    ck_assert_int_eq(bad_json.status, 400);
-    ck_assert_str_eq(bad_json.reply, "{\"error\":\"invalid_json\"}");
-    struct sbr_http_request bad_type = {.authorization = "Bearer " FAKE_API_KEY, .body = "{\"user_id\":[1]}"};
-    fake_http("POST", TOKEN_ROUTE, &bad_type);
-    ck_assert_int_eq(bad_type.status, 400);
-    ck_assert_str_eq(bad_type.reply, "{\"error\":\"invalid_body\"}");
-    free(bad_json.reply);
-    free(bad_type.reply);
+    sbr_http_request *bad_json = fake_request("POST", TOKEN_ROUTE, API_KEY_BEARER, "{nope");
+    ck_assert_int_eq(fake_reply_status(bad_json), 400);
+    ck_assert_str_eq(fake_reply_body(bad_json), "{\"error\":\"invalid_json\"}");
+    sbr_http_request *bad_type = fake_request("POST", TOKEN_ROUTE, API_KEY_BEARER, "{\"user_id\":[1]}");
+    ck_assert_int_eq(fake_reply_status(bad_type), 400);
+    ck_assert_str_eq(fake_reply_body(bad_type), "{\"error\":\"invalid_body\"}");
 }
 END_TEST
 
@@ -108,10 +113,9 @@ START_TEST(test_issue_session_bearer)
                          FAKE_SESSION_SECRET);
     char header[1024];
     snprintf(header, sizeof(header), "Bearer %s", session);
-    struct sbr_http_request req = {.authorization = header};
-    fake_http("POST", TOKEN_ROUTE, &req);
-    ck_assert_int_eq(req.status, 200);
-    json_t *obj = json_loads(req.reply, 0, NULL);
+    sbr_http_request *req = fake_request("POST", TOKEN_ROUTE, header, NULL);
+    ck_assert_int_eq(fake_reply_status(req), 200);
+    json_t *obj = json_loads(fake_reply_body(req), 0, NULL);
     json_t *c = claims_of(json_string_value(json_object_get(obj, "token")));
     ck_assert_str_eq(json_string_value(json_object_get(c, "sub")), "u2");
     ck_assert_str_eq(json_string_value(json_object_get(c, "sid")), "sess2");
@@ -119,7 +123,6 @@ START_TEST(test_issue_session_bearer)
     ck_assert_ptr_null(json_object_get(c, "moderates"));
     json_decref(c);
     json_decref(obj);
-    free(req.reply);
     free(session);
     ck_assert(fake_metric("superbot_auth_tokens_issued_total", "source=\"session\"") == 1);
 }
@@ -134,11 +137,9 @@ START_TEST(test_issue_refused)
     snprintf(h2, sizeof(h2), "Bearer %s", expired);
     const char *headers[] = {NULL, "", "Bearer", "Bearer nope", "Basic Zm9vOmJhcg==", "Bearer wrong-api-key", h1, h2};
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-        struct sbr_http_request req = {.authorization = headers[i], .body = "{\"user_id\":\"u1\"}"};
-        fake_http("POST", TOKEN_ROUTE, &req);
-        ck_assert_int_eq(req.status, 401);
-        ck_assert_str_eq(req.reply, "{\"error\":\"authentication_required\"}");
-        free(req.reply);
+        sbr_http_request *req = fake_request("POST", TOKEN_ROUTE, headers[i], "{\"user_id\":\"u1\"}");
+        ck_assert_int_eq(fake_reply_status(req), 401);
+        ck_assert_str_eq(fake_reply_body(req), "{\"error\":\"authentication_required\"}");
     }
     free(wrong);
     free(expired);
@@ -149,19 +150,19 @@ START_TEST(test_connect_refusals)
 {
     int verdict;
     const char *reason;
-    fake_connect(NULL, NULL, NULL, &verdict, &reason);
+    fake_open(NULL, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_REFUSE);
     ck_assert_str_eq(reason, "authentication_required");
-    fake_connect("", NULL, "{\"token\":\"\"}", &verdict, &reason);
+    fake_open("", NULL, "{\"token\":\"\"}", &verdict, &reason);
     ck_assert_str_eq(reason, "authentication_required");
-    fake_connect(NULL, NULL, "{\"token\":42}", &verdict, &reason);
+    fake_open(NULL, NULL, "{\"token\":42}", &verdict, &reason);
     ck_assert_str_eq(reason, "invalid_token");
-    fake_connect("garbage", NULL, NULL, &verdict, &reason);
+    fake_open("garbage", NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_REFUSE);
     ck_assert_str_eq(reason, "invalid_token");
     /* A session bearer is no realtime token. */
     char *session = mint("{\"sub\":\"u1\",\"exp\":1700003600}", FAKE_SESSION_SECRET);
-    fake_connect(session, NULL, NULL, &verdict, &reason);
+    fake_open(session, NULL, NULL, &verdict, &reason);
     ck_assert_str_eq(reason, "invalid_token");
     free(session);
     ck_assert(fake_metric("superbot_auth_connects_refused_total", "reason=\"missing_token\"") == 2);
@@ -177,7 +178,7 @@ START_TEST(test_connect_without_session)
     const char *reason;
     char auth[1024];
     snprintf(auth, sizeof(auth), "{\"token\":\"%s\"}", token);
-    sbr_conn_id conn = fake_connect(NULL, NULL, auth, &verdict, &reason);
+    sbr_conn_id conn = fake_open(NULL, NULL, auth, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PASS);
     const sbr_identity *who = fake_identity(conn);
     ck_assert_str_eq(who->user_id, "u1");
@@ -187,7 +188,7 @@ START_TEST(test_connect_without_session)
     ck_assert(fake_in_room(conn, "user:u1"));
     ck_assert(fake_in_room(conn, "server:s1"));
     ck_assert(fake_in_room(conn, "server:s2"));
-    ck_assert_str_eq(fake_connected(conn), "{\"user_id\":\"u1\",\"servers\":[\"s1\",\"s2\"],\"session_id\":null}");
+    ck_assert_str_eq(fake_last(conn, "ready"), "{\"user_id\":\"u1\",\"servers\":[\"s1\",\"s2\"],\"session_id\":null}");
     free(token);
 }
 END_TEST
@@ -204,23 +205,23 @@ START_TEST(test_connect_session_bearer_header)
     const char *reason;
 
     snprintf(h, sizeof(h), "Bearer %s", same);
-    sbr_conn_id conn = fake_connect(token, h, NULL, &verdict, &reason);
+    sbr_conn_id conn = fake_open(token, h, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PENDING);
-    fake_flush();
+    fake_run();
     ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
 
     const char *bad[] = {other_user, other_session, forged};
     for (size_t i = 0; i < 3; i++) {
         snprintf(h, sizeof(h), "Bearer %s", bad[i]);
-        fake_connect(token, h, NULL, &verdict, &reason);
+        fake_open(token, h, NULL, &verdict, &reason);
         ck_assert_int_eq(verdict, SBR_REFUSE);
         ck_assert_str_eq(reason, "invalid_token");
     }
     /* The realtime token itself in the header is no mismatch. */
     snprintf(h, sizeof(h), "Bearer %s", token);
-    fake_connect(token, h, NULL, &verdict, &reason);
+    fake_open(token, h, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PENDING);
-    fake_flush();
+    fake_run();
     free(token);
     free(same);
     free(other_user);
@@ -234,37 +235,31 @@ START_TEST(test_revocation)
     char *token = issue("{\"user_id\":\"u1\",\"session_id\":\"sess1\"}");
     int verdict;
     const char *reason;
-    sbr_conn_id live = fake_connect(token, NULL, NULL, &verdict, &reason);
+    sbr_conn_id live = fake_open(token, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PENDING);
-    fake_flush();
+    fake_run();
     ck_assert_int_eq(fake_resumed(live, &reason), SBR_PASS);
     ck_assert(fake_in_room(live, "session:sess1"));
-    ck_assert_str_eq(fake_connected(live), "{\"user_id\":\"u1\",\"servers\":[],\"session_id\":\"sess1\"}");
+    ck_assert_str_eq(fake_last(live, "ready"), "{\"user_id\":\"u1\",\"servers\":[],\"session_id\":\"sess1\"}");
 
-    struct sbr_http_request unauthorized = {.authorization = "Bearer nope", .sid = "sess1"};
-    fake_http("POST", REVOKE_ROUTE, &unauthorized);
-    ck_assert_int_eq(unauthorized.status, 401);
-    ck_assert_str_eq(unauthorized.reply, "{\"error\":\"unauthorized\"}");
-    free(unauthorized.reply);
-    struct sbr_http_request bad_sid = {.authorization = "Bearer " FAKE_API_KEY, .sid = "a\nb"};
-    fake_http("POST", REVOKE_ROUTE, &bad_sid);
-    ck_assert_int_eq(bad_sid.status, 400);
-    free(bad_sid.reply);
+    sbr_http_request *unauthorized = fake_request("POST", REVOKE_ROUTE("sess1"), "Bearer nope", NULL);
+    ck_assert_int_eq(fake_reply_status(unauthorized), 401);
+    ck_assert_str_eq(fake_reply_body(unauthorized), "{\"error\":\"unauthorized\"}");
+    sbr_http_request *bad_sid = fake_request("POST", REVOKE_ROUTE("a\nb"), API_KEY_BEARER, NULL);
+    ck_assert_int_eq(fake_reply_status(bad_sid), 400);
 
-    struct sbr_http_request req = {.authorization = "Bearer " FAKE_API_KEY, .sid = "sess1"};
-    fake_http("POST", REVOKE_ROUTE, &req);
-    ck_assert_int_eq(req.status, 0); /* answered once the denylist holds */
-    fake_flush();
-    ck_assert_int_eq(req.status, 200);
-    ck_assert_str_eq(req.reply, "{\"ok\":true,\"revoked\":\"sess1\"}");
-    free(req.reply);
+    sbr_http_request *req = fake_request("POST", REVOKE_ROUTE("sess1"), API_KEY_BEARER, NULL);
+    ck_assert_int_eq(fake_reply_status(req), 0); /* answered once the denylist holds */
+    fake_run();
+    ck_assert_int_eq(fake_reply_status(req), 200);
+    ck_assert_str_eq(fake_reply_body(req), "{\"ok\":true,\"revoked\":\"sess1\"}");
     ck_assert_uint_eq(fake_kv_ttl("auth:revoked:sess1"), (300 + 5) * 1000);
     ck_assert_str_eq(fake_disconnected(live), "session revoked");
     ck_assert(fake_metric("superbot_auth_revocations_total", NULL) == 1);
 
-    sbr_conn_id again = fake_connect(token, NULL, NULL, &verdict, &reason);
+    sbr_conn_id again = fake_open(token, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PENDING);
-    fake_flush();
+    fake_run();
     ck_assert_int_eq(fake_resumed(again, &reason), SBR_REFUSE);
     ck_assert_str_eq(reason, "invalid_token");
     ck_assert(fake_metric("superbot_auth_connects_refused_total", "reason=\"revoked\"") == 1);
@@ -278,17 +273,15 @@ START_TEST(test_denylist_unavailable_fails_open)
     fake_bus_fail(1);
     int verdict;
     const char *reason;
-    sbr_conn_id conn = fake_connect(token, NULL, NULL, &verdict, &reason);
+    sbr_conn_id conn = fake_open(token, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PENDING);
-    fake_flush();
+    fake_run();
     ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
     /* A revocation that cannot be stored says so, and still closes sockets. */
-    struct sbr_http_request req = {.authorization = "Bearer " FAKE_API_KEY, .sid = "sess1"};
-    fake_http("POST", REVOKE_ROUTE, &req);
-    fake_flush();
-    ck_assert_int_eq(req.status, 503);
+    sbr_http_request *req = fake_request("POST", REVOKE_ROUTE("sess1"), API_KEY_BEARER, NULL);
+    fake_run();
+    ck_assert_int_eq(fake_reply_status(req), 503);
     ck_assert_str_eq(fake_disconnected(conn), "session revoked");
-    free(req.reply);
     free(token);
 }
 END_TEST
@@ -297,24 +290,22 @@ START_TEST(test_reload)
 {
     char *before = issue("{\"user_id\":\"u1\"}");
     /* An empty secret on reload is refused: the old one stays. */
-    fake_reload("");
+    fake_reload((const char *const[]){"secret", "", NULL});
     int verdict;
     const char *reason;
-    fake_connect(before, NULL, NULL, &verdict, &reason);
+    fake_open(before, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PASS);
     /* A new secret takes over: old tokens no longer verify. */
-    fake_reload("rotated-realtime-secret-0123456789abcdef");
-    fake_connect(before, NULL, NULL, &verdict, &reason);
+    fake_reload((const char *const[]){"secret", "rotated-realtime-secret-0123456789abcdef", NULL});
+    fake_open(before, NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_REFUSE);
     ck_assert_str_eq(reason, "invalid_token");
-    struct sbr_http_request req = {.authorization = "Bearer " FAKE_API_KEY, .body = "{\"user_id\":\"u1\"}"};
-    fake_http("POST", TOKEN_ROUTE, &req);
-    ck_assert_int_eq(req.status, 200);
-    json_t *obj = json_loads(req.reply, 0, NULL);
-    fake_connect(json_string_value(json_object_get(obj, "token")), NULL, NULL, &verdict, &reason);
+    sbr_http_request *req = fake_request("POST", TOKEN_ROUTE, API_KEY_BEARER, "{\"user_id\":\"u1\"}");
+    ck_assert_int_eq(fake_reply_status(req), 200);
+    json_t *obj = json_loads(fake_reply_body(req), 0, NULL);
+    fake_open(json_string_value(json_object_get(obj, "token")), NULL, NULL, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PASS);
     json_decref(obj);
-    free(req.reply);
     free(before);
 }
 END_TEST

@@ -50,7 +50,7 @@ static inline void bus_test_record(const sbr_state_reply *r, void *ud)
 
 /* Run the loop until the reply came; fail the test otherwise. */
 #define BUS_WAIT(res)                                                                   \
-    ck_assert_msg(fake_host_run_until(&(res)->done, 3000), "no reply within 3 s")
+    ck_assert_msg(fake_run_until(&(res)->done, 3000), "no reply within 3 s")
 
 /* The value of a field in a map_get_all result, or NULL. */
 static inline const char *bus_test_field(const struct bus_result *res, const char *field)

@@ -14,8 +14,8 @@
 static struct redis_server server;
 static const char *config[16];
 
-#define P() fake_host_provider()
-#define CTX() fake_host_ctx()
+#define P() fake_provider()
+#define CTX() fake_provider_ctx()
 
 static void setup(void)
 {
@@ -25,7 +25,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    fake_host_unload();
+    fake_reset();
     redis_server_cleanup(&server);
 }
 
@@ -44,17 +44,18 @@ static int load(const char *url, const char *extra_key, const char *extra_value)
         config[n++] = extra_value;
     }
     config[n] = NULL;
-    return fake_host_load(fake_host_plugin_path("bus-redis"), config);
+    fake_real_clock(); /* the timers wait for Redis in real time */
+    return fake_load("bus-redis", config);
 }
 
 static int state_is(void *ud)
 {
-    return fake_host_bus_state() == (int)(intptr_t)ud;
+    return fake_bus_state() == (int)(intptr_t)ud;
 }
 
 #define WAIT_STATE(s, ms)                                                                           \
-    ck_assert_msg(fake_host_run_until_fn(state_is, (void *)(intptr_t)(s), (ms)), "state %d, not %d: %s", \
-                  fake_host_bus_state(), (s), fake_host_log())
+    ck_assert_msg(fake_run_until_fn(state_is, (void *)(intptr_t)(s), (ms)), "state %d, not %d: %s", \
+                  fake_bus_state(), (s), fake_log())
 
 static redisContext *sync_client(void)
 {
@@ -66,23 +67,23 @@ static redisContext *sync_client(void)
 START_TEST(disabled_without_url)
 {
     ck_assert_int_eq(load("", NULL, NULL), 0);
-    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_LOCAL);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "Redis disabled: REALTIME_REDIS_URL is not set"));
+    ck_assert_int_eq(fake_bus_state(), SBR_BUS_LOCAL);
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "Redis disabled: REALTIME_REDIS_URL is not set"));
     struct bus_result r = {0};
     ck_assert_int_eq(P()->reserve(CTX(), "k", 1000, bus_test_record, &r), SBR_OK);
     ck_assert_int_eq(r.done, 0);
     BUS_WAIT(&r);
     ck_assert_int_eq(r.acquired, 1);
     ck_assert_int_eq(P()->publish(CTX(), "t", "x", 1), SBR_OK);
-    ck_assert_int_eq(fake_host_bus_reports(), 1);
+    ck_assert_int_eq(fake_bus_reports(), 1);
 }
 END_TEST
 
 START_TEST(bad_url_refuses_start)
 {
     ck_assert_int_ne(load("redis://localhost:notaport", NULL, NULL), 0);
-    ck_assert_ptr_nonnull(strstr(fake_host_error(), "bad url"));
-    ck_assert_ptr_nonnull(strstr(fake_host_error(), "port"));
+    ck_assert_ptr_nonnull(strstr(fake_error(), "bad url"));
+    ck_assert_ptr_nonnull(strstr(fake_error(), "port"));
     ck_assert_ptr_null(P());
 }
 END_TEST
@@ -95,7 +96,7 @@ START_TEST(unreachable_at_start_serves_locally)
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "refused"));
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "refused"));
     ck_assert_int_eq(P()->publish(CTX(), "t", "x", 1), SBR_ERR_UNAVAILABLE);
     struct bus_result set = {0}, get = {0};
     P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &set);
@@ -103,8 +104,8 @@ START_TEST(unreachable_at_start_serves_locally)
     BUS_WAIT(&get);
     ck_assert_int_eq(get.found, 1);
     /* Retrying does not report (nor log at info) again and again. */
-    fake_host_run_for(600);
-    ck_assert_int_eq(fake_host_bus_reports(), 1);
+    fake_run_for(600);
+    ck_assert_int_eq(fake_bus_reports(), 1);
 }
 END_TEST
 
@@ -114,10 +115,10 @@ START_TEST(host_names_resolve_without_blocking)
     snprintf(url, sizeof(url), "redis://localhost:%d/0", server.port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_CONNECTED, 3000);
-    fake_host_unload();
+    fake_reset();
     ck_assert_int_eq(load("redis://no-such-host.invalid:6379/0", NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "no-such-host.invalid"));
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "no-such-host.invalid"));
     struct bus_result r = {0};
     P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
     BUS_WAIT(&r);
@@ -129,7 +130,7 @@ START_TEST(lost_and_recovered)
 {
     ck_assert_int_eq(load(server.url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_CONNECTED, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "connected"));
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "connected"));
     struct bus_result shared = {0};
     P()->kv_set(CTX(), "k", "in-redis", 8, 0, bus_test_record, &shared);
     BUS_WAIT(&shared);
@@ -137,7 +138,7 @@ START_TEST(lost_and_recovered)
     int port = server.port;
     redis_server_stop(&server);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "connection lost"));
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "connection lost"));
     /* Still answering, from in-process state. */
     struct bus_result local = {0}, get = {0};
     P()->kv_set(CTX(), "k", "local", 5, 0, bus_test_record, &local);
@@ -148,8 +149,8 @@ START_TEST(lost_and_recovered)
 
     ck_assert_int_eq(redis_server_start(&server, port, NULL), 0);
     WAIT_STATE(SBR_BUS_CONNECTED, 5000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "reconnected"));
-    ck_assert_int_eq(fake_host_bus_reports(), 3);
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "reconnected"));
+    ck_assert_int_eq(fake_bus_reports(), 3);
     struct bus_result set = {0}, again = {0};
     P()->kv_set(CTX(), "k", "redis-again", 11, 0, bus_test_record, &set);
     BUS_WAIT(&set);
@@ -207,10 +208,10 @@ START_TEST(no_answer_counts_as_down)
     struct bus_result r = {0};
     P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
     /* connect_timeout_ms is 500: the command is answered locally after it. */
-    ck_assert_msg(fake_host_run_until(&r.done, 3000), "no reply while Redis hangs");
+    ck_assert_msg(fake_run_until(&r.done, 3000), "no reply while Redis hangs");
     ck_assert_int_eq(r.status, SBR_OK);
-    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_DOWN);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "no answer"));
+    ck_assert_int_eq(fake_bus_state(), SBR_BUS_DOWN);
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "no answer"));
     kill(server.pid, SIGCONT);
     WAIT_STATE(SBR_BUS_CONNECTED, 5000);
 }
@@ -235,13 +236,13 @@ START_TEST(replica_after_failover_counts_as_down)
     P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &r);
     BUS_WAIT(&r);
     ck_assert_int_eq(r.status, SBR_OK);
-    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_DOWN);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "READONLY"));
+    ck_assert_int_eq(fake_bus_state(), SBR_BUS_DOWN);
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "READONLY"));
     /* Reconnecting to a replica is refused, not flapping up and down. */
-    fake_host_run_for(700);
-    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_DOWN);
-    ck_assert_int_eq(fake_host_bus_reports(), 2);
-    ck_assert_ptr_nonnull(strstr(fake_host_log(), "read-only replica"));
+    fake_run_for(700);
+    ck_assert_int_eq(fake_bus_state(), SBR_BUS_DOWN);
+    ck_assert_int_eq(fake_bus_reports(), 2);
+    ck_assert_ptr_nonnull(strstr(fake_log(), "read-only replica"));
     sync_command("REPLICAOF NO ONE");
     WAIT_STATE(SBR_BUS_CONNECTED, 5000);
 }
@@ -260,8 +261,8 @@ START_TEST(refused_commands_are_answered_and_logged_once)
     BUS_WAIT(&r[4]);
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(r[i].status, SBR_OK);
-    ck_assert_int_eq(fake_host_bus_state(), SBR_BUS_CONNECTED);
-    const char *first = strstr(fake_host_log(), "Redis refused");
+    ck_assert_int_eq(fake_bus_state(), SBR_BUS_CONNECTED);
+    const char *first = strstr(fake_log(), "Redis refused");
     ck_assert_ptr_nonnull(first);
     ck_assert_ptr_null(strstr(first + 1, "Redis refused"));
     sync_command("CONFIG SET maxmemory 0");
@@ -274,14 +275,14 @@ START_TEST(auth_password)
     ck_assert_int_eq(redis_server_start(&server, 0, "s3cret"), 0);
     ck_assert_int_eq(load(server.url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_CONNECTED, 3000);
-    ck_assert_ptr_null(strstr(fake_host_log(), "s3cret"));
-    fake_host_unload();
+    ck_assert_ptr_null(strstr(fake_log(), "s3cret"));
+    fake_reset();
 
     char url[128];
     snprintf(url, sizeof(url), "redis://default:s3cret@127.0.0.1:%d/0", server.port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_CONNECTED, 3000);
-    fake_host_unload();
+    fake_reset();
 
     /* An ACL user of its own, on its key prefix only. */
     redisContext *c = sync_client();
@@ -298,13 +299,13 @@ START_TEST(auth_password)
     BUS_WAIT(&res);
     ck_assert_int_eq(res.status, SBR_OK);
     ck_assert_int_eq(res.count, 1);
-    fake_host_unload();
+    fake_reset();
 
     snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d/0", server.port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_host_bus_detail(), "AUTH failed"));
-    ck_assert_ptr_null(strstr(fake_host_log(), "wrong@"));
+    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "AUTH failed"));
+    ck_assert_ptr_null(strstr(fake_log(), "wrong@"));
 }
 END_TEST
 
@@ -369,7 +370,7 @@ START_TEST(map_keys_leave_with_their_last_field)
         left = r->integer;
         freeReplyObject(r);
         if (left)
-            fake_host_run_for(50);
+            fake_run_for(50);
     }
     redisFree(c);
     ck_assert_int_eq(left, 0);
@@ -392,7 +393,7 @@ static void wait_numsub(const char *channel, long long want)
     for (int i = 0; i < 100 && n != want; i++) {
         n = numsub(channel);
         if (n != want)
-            fake_host_run_for(20);
+            fake_run_for(20);
     }
     ck_assert_int_eq(n, want);
 }
@@ -402,14 +403,14 @@ static pid_t worker_publish(const char *topic, const char *data)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        fake_host_abandon();
-        if (load(server.url, NULL, NULL) != 0 || !fake_host_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
+        fake_abandon();
+        if (load(server.url, NULL, NULL) != 0 || !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
             _exit(2);
         int rc = P()->publish(CTX(), topic, data, strlen(data));
         struct bus_result sync = {0};
         P()->kv_get(CTX(), "flush", bus_test_record, &sync);
-        fake_host_run_until(&sync.done, 3000);
-        fake_host_unload();
+        fake_run_until(&sync.done, 3000);
+        fake_reset();
         _exit(rc == SBR_OK ? 0 : 1);
     }
     return pid;
@@ -422,8 +423,8 @@ static int child_status(pid_t pid)
     for (int i = 0; i < 1000; i++) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (fake_host_provider())
-            fake_host_run_for(10);
+        if (fake_provider())
+            fake_run_for(10);
         else
             usleep(10000);
     }
@@ -434,7 +435,7 @@ static int child_status(pid_t pid)
 
 static int delivered_at_least(void *ud)
 {
-    return fake_host_delivered() >= (size_t)(intptr_t)ud;
+    return fake_delivered() >= (size_t)(intptr_t)ud;
 }
 
 START_TEST(fan_out_between_workers)
@@ -453,15 +454,15 @@ START_TEST(fan_out_between_workers)
     ck_assert_int_eq(child_status(child), 0);
     child = worker_publish("room:b", "");
     ck_assert_int_eq(child_status(child), 0);
-    ck_assert(fake_host_run_until_fn(delivered_at_least, (void *)2, 3000));
-    fake_host_run_for(100);
-    ck_assert_uint_eq(fake_host_delivered(), 2);
+    ck_assert(fake_run_until_fn(delivered_at_least, (void *)2, 3000));
+    fake_run_for(100);
+    ck_assert_uint_eq(fake_delivered(), 2);
     size_t len;
-    ck_assert_str_eq(fake_host_delivered_topic(0), "room:a");
-    ck_assert_str_eq(fake_host_delivered_data(0, &len), "{\"hello\":1}");
+    ck_assert_str_eq(fake_delivered_topic(0), "room:a");
+    ck_assert_str_eq(fake_delivered_data(0, &len), "{\"hello\":1}");
     ck_assert_uint_eq(len, 11);
-    ck_assert_str_eq(fake_host_delivered_topic(1), "room:b");
-    ck_assert_str_eq(fake_host_delivered_data(1, &len), "");
+    ck_assert_str_eq(fake_delivered_topic(1), "room:b");
+    ck_assert_str_eq(fake_delivered_data(1, &len), "");
     ck_assert_uint_eq(len, 0);
 }
 END_TEST
@@ -481,13 +482,13 @@ START_TEST(unsubscribe_and_back_in_flight)
         P()->unsubscribe(CTX(), "room:x");
     }
     P()->subscribe(CTX(), "room:x");
-    fake_host_run_for(100);
+    fake_run_for(100);
     wait_numsub(ch, 1);
     pid_t child = worker_publish("room:x", "still here");
     ck_assert_int_eq(child_status(child), 0);
-    ck_assert(fake_host_run_until_fn(delivered_at_least, (void *)1, 3000));
+    ck_assert(fake_run_until_fn(delivered_at_least, (void *)1, 3000));
     size_t len;
-    ck_assert_str_eq(fake_host_delivered_data(0, &len), "still here");
+    ck_assert_str_eq(fake_delivered_data(0, &len), "still here");
 }
 END_TEST
 
@@ -520,7 +521,7 @@ START_TEST(reserve_across_workers)
         if (kids[w] == 0) {
             close(go[1]);
             if (load(server.url, NULL, NULL) != 0 ||
-                !fake_host_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
+                !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
                 _exit(100);
             char b;
             /* Everyone fires at once when the parent closes the pipe. */
@@ -530,12 +531,12 @@ START_TEST(reserve_across_workers)
             memset(r, 0, sizeof(r));
             for (int i = 0; i < RESERVE_TRIES; i++)
                 P()->reserve(CTX(), "slowmode:c1:u1", 10000, bus_test_record, &r[i]);
-            if (!fake_host_run_until(&r[RESERVE_TRIES - 1].done, 3000))
+            if (!fake_run_until(&r[RESERVE_TRIES - 1].done, 3000))
                 _exit(102);
             int acquired = 0;
             for (int i = 0; i < RESERVE_TRIES; i++)
                 acquired += r[i].acquired;
-            fake_host_unload();
+            fake_reset();
             _exit(acquired);
         }
     }

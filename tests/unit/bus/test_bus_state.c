@@ -13,14 +13,13 @@ static struct redis_server server;
 static int on_redis;
 static char prefix[64];
 
-#define P() fake_host_provider()
-#define CTX() fake_host_ctx()
+#define P() fake_provider()
+#define CTX() fake_provider_ctx()
 
 static void setup_local(void)
 {
     on_redis = 0;
-    ck_assert_int_eq(fake_host_load(fake_host_plugin_path("bus-local"), NULL), 0);
-    fake_host_freeze_clock();
+    ck_assert_int_eq(fake_load("bus-local", NULL), 0);
     ck_assert_ptr_nonnull(P());
 }
 
@@ -28,40 +27,40 @@ static void setup_redis(void)
 {
     on_redis = 1;
     snprintf(prefix, sizeof(prefix), "test%d:", (int)getpid());
-    /* The host keeps the pointer: static storage. */
     static const char *config[5];
     config[0] = "url";
     config[1] = server.url;
     config[2] = "key_prefix";
     config[3] = prefix;
     config[4] = NULL;
-    ck_assert_int_eq(fake_host_load(fake_host_plugin_path("bus-redis"), config), 0);
+    fake_real_clock(); /* Redis keeps its own */
+    ck_assert_int_eq(fake_load("bus-redis", config), 0);
     ck_assert_ptr_nonnull(P());
 }
 
 static int connected(void *ud)
 {
-    return fake_host_bus_state() == SBR_BUS_CONNECTED;
+    return fake_bus_state() == SBR_BUS_CONNECTED;
 }
 
 static void setup_redis_connected(void)
 {
     setup_redis();
-    ck_assert_msg(fake_host_run_until_fn(connected, NULL, 5000), "never connected: %s", fake_host_log());
+    ck_assert_msg(fake_run_until_fn(connected, NULL, 5000), "never connected: %s", fake_log());
 }
 
 static void teardown(void)
 {
-    fake_host_unload();
+    fake_reset();
 }
 
 /* Let TTL time pass: the fake clock for bus-local, real time for Redis. */
 static void elapse(int ms)
 {
     if (on_redis)
-        fake_host_run_for(ms);
+        fake_run_for(ms);
     else
-        fake_host_advance(ms);
+        fake_advance(ms);
 }
 
 /* TTLs short enough to wait for on Redis, long enough to be exact locally. */
@@ -112,12 +111,12 @@ START_TEST(kv_ttl)
     BUS_WAIT(&get);
     ck_assert_int_eq(get.found, 1);
     if (!on_redis) {
-        fake_host_advance(999);
+        fake_advance(999);
         struct bus_result still = {0};
         P()->kv_get(CTX(), "k", bus_test_record, &still);
         BUS_WAIT(&still);
         ck_assert_int_eq(still.found, 1);
-        fake_host_advance(1);
+        fake_advance(1);
     }
     /* Gone once the TTL passed (polled on Redis, bounded). */
     int gone = 0;
@@ -127,7 +126,7 @@ START_TEST(kv_ttl)
         BUS_WAIT(&later);
         gone = !later.found;
         if (!gone)
-            fake_host_run_for(50);
+            fake_run_for(50);
     }
     ck_assert_msg(gone, "key outlived its TTL");
 }
@@ -172,7 +171,7 @@ START_TEST(callbacks_never_synchronous)
     /* Exactly once each, in the order asked. */
     for (int i = 0; i < 8; i++)
         ck_assert_int_eq(r[i].done, 1);
-    fake_host_run_for(20);
+    fake_run_for(20);
     for (int i = 0; i < 8; i++)
         ck_assert_int_eq(r[i].done, 1);
 }
@@ -200,7 +199,7 @@ START_TEST(bad_arguments_refused_without_callback)
     ck_assert_int_eq(P()->map_set(CTX(), "m", "f", NULL, 10, bus_test_record, &r), SBR_ERR_INVALID);
     ck_assert_int_eq(P()->map_del(CTX(), "m", NULL, bus_test_record, &r), SBR_ERR_INVALID);
     ck_assert_int_eq(P()->map_get_all(CTX(), NULL, bus_test_record, &r), SBR_ERR_INVALID);
-    fake_host_run_for(20);
+    fake_run_for(20);
     ck_assert_int_eq(r.done, 0);
 }
 END_TEST
@@ -246,13 +245,13 @@ START_TEST(reserve_remaining_ms)
         ck_assert_int_le(second.remaining_ms, 200);
     } else {
         ck_assert_int_eq(second.remaining_ms, 600);
-        fake_host_advance(599);
+        fake_advance(599);
         struct bus_result held = {0};
         P()->reserve(CTX(), "slot", t, bus_test_record, &held);
         BUS_WAIT(&held);
         ck_assert_int_eq(held.acquired, 0);
         ck_assert_int_eq(held.remaining_ms, 1);
-        fake_host_advance(1);
+        fake_advance(1);
     }
     int acquired = 0;
     for (int i = 0; i < 40 && !acquired; i++) {
@@ -261,7 +260,7 @@ START_TEST(reserve_remaining_ms)
         BUS_WAIT(&again);
         acquired = again.acquired;
         if (!acquired)
-            fake_host_run_for(25);
+            fake_run_for(25);
     }
     ck_assert_msg(acquired, "reservation outlived its TTL");
 }
@@ -321,15 +320,15 @@ START_TEST(map_per_field_expiry)
     BUS_WAIT(&b);
     ck_assert_int_eq(b.count, 2);
     if (!on_redis) {
-        fake_host_advance(999);
+        fake_advance(999);
         ck_assert_int_eq(map_count("m"), 2);
-        fake_host_advance(1);
+        fake_advance(1);
     }
     int64_t n = 2;
     for (int i = 0; i < 40 && n != 1; i++) {
         n = map_count("m");
         if (n != 1)
-            fake_host_run_for(50);
+            fake_run_for(50);
     }
     ck_assert_int_eq(n, 1);
     struct bus_result all = {0};
@@ -407,7 +406,7 @@ START_TEST(map_get_all_live_fields)
     for (int i = 0; i < 40 && n != 10; i++) {
         n = map_count("presence");
         if (n != 10)
-            fake_host_run_for(50);
+            fake_run_for(50);
     }
     ck_assert_int_eq(n, 10);
     struct bus_result live = {0};
@@ -451,7 +450,7 @@ END_TEST
 
 static int store_empty(void *ud)
 {
-    return fake_host_gauge("superbot_bus_local_entries") == 0;
+    return fake_metric("superbot_bus_local_entries", NULL) == 0;
 }
 
 /* Expired data goes away with nobody reading it, and then nothing is left
@@ -462,11 +461,11 @@ START_TEST(idle_expiry_frees_and_sleeps)
     P()->kv_set(CTX(), "k", "v", 1, 30, bus_test_record, &a);
     P()->map_set(CTX(), "m", "f", "v", 40, bus_test_record, &b);
     BUS_WAIT(&b);
-    ck_assert(fake_host_gauge("superbot_bus_local_entries") == 2);
-    ck_assert_int_eq(fake_host_active_timers(), 1);
-    fake_host_advance(40);
-    ck_assert_msg(fake_host_run_until_fn(store_empty, NULL, 2000), "expired entries were never dropped");
-    ck_assert_int_eq(fake_host_active_timers(), 0);
+    ck_assert(fake_metric("superbot_bus_local_entries", NULL) == 2);
+    ck_assert_int_eq(fake_active_timers(), 1);
+    fake_advance(40);
+    ck_assert_msg(fake_run_until_fn(store_empty, NULL, 2000), "expired entries were never dropped");
+    ck_assert_int_eq(fake_active_timers(), 0);
 }
 END_TEST
 
@@ -500,7 +499,7 @@ int main(void)
     tcase_add_test(local, idle_expiry_frees_and_sleeps);
     suite_add_tcase(s, local);
 
-    int have_redis = redis_server_available() && access(fake_host_plugin_path("bus-redis"), R_OK) == 0;
+    int have_redis = redis_server_available() && access(SBR_TEST_BUILD_DIR "/plugins/bus-redis.so", R_OK) == 0;
     if (have_redis) {
         if (redis_server_start(&server, 0, NULL) != 0) {
             fprintf(stderr, "cannot start redis-server\n");

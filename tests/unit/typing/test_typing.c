@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channels/fake_host.h"
+#include "fake_host.h"
 
 static const char *const S7[] = {"7", NULL};
 #define CH "[{\"channel_id\":\"42\"}]"

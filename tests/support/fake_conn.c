@@ -1,0 +1,467 @@
+/* The fake host's connections: the connect chain, identities, rooms,
+ * emits and client events (see fake_host.h). */
+#define _GNU_SOURCE
+#include "fake_host_private.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct sbr_message {
+    char *event;
+    char *args;
+    sbr_event_message ev;
+    size_t next; /* the next hook of the chain */
+    int done;
+    char *ack;
+};
+
+struct fake_emit { sbr_conn_id conn; char *event; char *data; };
+
+struct fake_conn {
+    sbr_conn_id id;
+    int alive;
+    int connected;
+    char *query_token;
+    char *authorization;
+    char *auth_json;
+    int has_identity;
+    sbr_identity identity;
+    char **rooms;
+    size_t n_rooms;
+    sbr_event_connect connect_ev;
+    size_t connect_next;
+    int connect_done;
+    int resumed; /* the verdict of connect_resume, -1 before */
+    const char *resumed_reason;
+    char *disconnected; /* the reason of conn_disconnect */
+};
+
+static FAKE_ARRAY(struct fake_conn *, conns);
+static FAKE_ARRAY(struct fake_emit, emits);
+static FAKE_ARRAY(struct sbr_message *, messages);
+static sbr_conn_id next_conn = 1;
+
+static struct fake_conn *conn_find(sbr_conn_id id)
+{
+    return id >= 1 && id <= n_conns ? conns[id - 1] : NULL;
+}
+static struct fake_conn *conn_live(sbr_conn_id id)
+{
+    struct fake_conn *c = conn_find(id);
+    return c && c->alive ? c : NULL;
+}
+
+static int api_conn_alive(sbr_conn_id conn) { return conn_live(conn) != NULL; }
+static const char *api_conn_query(sbr_conn_id conn, const char *name)
+{
+    struct fake_conn *c = conn_live(conn);
+    return c && strcmp(name, "token") == 0 ? c->query_token : NULL;
+}
+static const char *api_conn_header(sbr_conn_id conn, const char *name)
+{
+    struct fake_conn *c = conn_live(conn);
+    return c && strcasecmp(name, "authorization") == 0 ? c->authorization : NULL;
+}
+static const char *api_conn_remote_addr(sbr_conn_id conn) { return conn_live(conn) ? "127.0.0.1" : NULL; }
+static const char *api_conn_namespace(sbr_conn_id conn) { return conn_live(conn) ? "/" : NULL; }
+static int api_namespace_add(sbr_plugin *self, const char *nsp) { return SBR_ERR_STATE; }
+
+static char **list_copy(const char *const *list, size_t n)
+{
+    char **copy = calloc(n + 1, sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        copy[i] = strdup(list[i]);
+    return copy;
+}
+static void list_free(const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)list[i]);
+    free((void *)list);
+}
+
+static void identity_free(sbr_identity *who)
+{
+    free((char *)who->user_id);
+    free((char *)who->session_id);
+    list_free(who->servers, who->n_servers);
+    list_free(who->moderates, who->n_moderates);
+}
+
+/* A deep copy, as the core keeps it. */
+static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    if (!who || !who->user_id)
+        return SBR_ERR_INVALID;
+    fake_check(!c->has_identity, "connection %llu got a second identity", (unsigned long long)conn);
+    c->identity = *who;
+    c->identity.user_id = strdup(who->user_id);
+    c->identity.session_id = fake_strdup(who->session_id);
+    c->identity.servers = (const char *const *)list_copy(who->servers, who->n_servers);
+    c->identity.moderates = (const char *const *)list_copy(who->moderates, who->n_moderates);
+    c->has_identity = 1;
+    return SBR_OK;
+}
+static const sbr_identity *api_conn_identity(sbr_conn_id conn)
+{
+    struct fake_conn *c = conn_live(conn);
+    return c && c->has_identity ? &c->identity : NULL;
+}
+
+/* As the core: the close happens later, from the loop. */
+static int api_conn_disconnect(sbr_conn_id conn, const char *reason)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c || c->disconnected)
+        return SBR_ERR_GONE;
+    c->disconnected = strdup(reason ? reason : "");
+    struct fake_call *call = fake_queue(NULL, NULL);
+    call->close = conn;
+    call->data = strdup(c->disconnected);
+    return SBR_OK;
+}
+
+/* --- the connect chain ------------------------------------------------------------ */
+
+static void connect_continue(struct fake_conn *c)
+{
+    while (c->connect_next < n_fake_hooks) {
+        struct fake_hook h = fake_hooks[c->connect_next++];
+        if (h.id != SBR_EVENT_CONNECT)
+            continue;
+        int verdict = h.fn(SBR_EVENT_CONNECT, &c->connect_ev, h.ud);
+        if (verdict == SBR_PASS)
+            continue;
+        if (verdict == SBR_REFUSE)
+            c->connect_done = 1;
+        return;
+    }
+    c->connect_done = 1;
+    c->connected = 1;
+    sbr_event_connected ev = {.struct_size = sizeof ev, .conn = c->id};
+    fake_notify(SBR_EVENT_CONNECTED, &ev);
+}
+
+static int api_connect_resume(sbr_conn_id conn, enum sbr_verdict verdict, const char *reason)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    fake_check(!c->connect_done, "connect_resume on connection %llu, whose chain is over", (unsigned long long)conn);
+    c->resumed = (int)verdict;
+    c->resumed_reason = reason;
+    if (verdict == SBR_REFUSE)
+        c->connect_done = 1;
+    else
+        connect_continue(c);
+    return SBR_OK;
+}
+
+static struct fake_conn *conn_new(void)
+{
+    struct fake_conn *c = calloc(1, sizeof *c);
+    c->id = next_conn++;
+    c->alive = 1;
+    c->resumed = -1;
+    c->connect_ev.struct_size = sizeof c->connect_ev;
+    c->connect_ev.conn = c->id;
+    c->connect_ev.nsp = "/";
+    FAKE_PUSH(conns, c);
+    return c;
+}
+
+sbr_conn_id fake_open(const char *query_token, const char *authorization, const char *auth_json, int *verdict,
+                      const char **reason)
+{
+    struct fake_conn *c = conn_new();
+    c->query_token = fake_strdup(query_token);
+    c->authorization = fake_strdup(authorization);
+    c->auth_json = fake_strdup(auth_json);
+    c->connect_ev.auth_json = c->auth_json;
+    connect_continue(c);
+    *verdict = c->connected ? SBR_PASS : c->connect_done ? SBR_REFUSE : SBR_PENDING;
+    *reason = c->connect_ev.reason;
+    return c->id;
+}
+
+static int api_room_join(sbr_conn_id conn, const char *room);
+
+static size_t list_len(const char *const *list)
+{
+    size_t n = 0;
+    while (list && list[n])
+        n++;
+    return n;
+}
+
+sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const char *const *moderates)
+{
+    struct fake_conn *c = conn_new();
+    sbr_identity who = {.struct_size = sizeof who, .user_id = user_id, .servers = servers,
+                        .n_servers = list_len(servers), .moderates = moderates, .n_moderates = list_len(moderates)};
+    api_conn_set_identity(c->id, &who);
+    char room[300];
+    snprintf(room, sizeof room, "user:%s", user_id);
+    api_room_join(c->id, room);
+    for (size_t i = 0; i < who.n_servers; i++) {
+        snprintf(room, sizeof room, "server:%s", servers[i]);
+        api_room_join(c->id, room);
+    }
+    connect_continue(c);
+    fake_run();
+    return c->connected ? c->id : 0;
+}
+
+int fake_resumed(sbr_conn_id conn, const char **reason)
+{
+    struct fake_conn *c = conn_find(conn);
+    *reason = c ? c->resumed_reason : NULL;
+    return c ? c->resumed : -1;
+}
+
+const sbr_identity *fake_identity(sbr_conn_id conn) { return api_conn_identity(conn); }
+
+const char *fake_disconnected(sbr_conn_id conn)
+{
+    struct fake_conn *c = conn_find(conn);
+    return c ? c->disconnected : NULL;
+}
+
+/* --- rooms and emits ------------------------------------------------------------------ */
+
+static int api_room_join(sbr_conn_id conn, const char *room)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    fake_check(room && *room && strlen(room) <= 255, "joined an invalid room");
+    for (size_t i = 0; i < c->n_rooms; i++)
+        if (strcmp(c->rooms[i], room) == 0)
+            return SBR_OK;
+    c->rooms = realloc(c->rooms, (c->n_rooms + 1) * sizeof *c->rooms);
+    c->rooms[c->n_rooms++] = strdup(room);
+    return SBR_OK;
+}
+
+static int api_room_leave(sbr_conn_id conn, const char *room)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    for (size_t i = 0; i < c->n_rooms; i++) {
+        if (strcmp(c->rooms[i], room) == 0) {
+            free(c->rooms[i]);
+            c->rooms[i] = c->rooms[--c->n_rooms];
+            break;
+        }
+    }
+    return SBR_OK;
+}
+
+static int api_room_contains(sbr_conn_id conn, const char *room)
+{
+    struct fake_conn *c = conn_live(conn);
+    for (size_t i = 0; c && i < c->n_rooms; i++)
+        if (strcmp(c->rooms[i], room) == 0)
+            return 1;
+    return 0;
+}
+
+int fake_in_room(sbr_conn_id conn, const char *room) { return api_room_contains(conn, room); }
+
+static size_t api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), void *ud)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_conns; i++)
+        if (api_room_contains(conns[i]->id, room)) {
+            fn(conns[i]->id, ud);
+            n++;
+        }
+    return n;
+}
+
+static int api_emit(sbr_conn_id conn, const char *event, const char *data_json, unsigned flags)
+{
+    if (!conn_live(conn))
+        return SBR_ERR_GONE;
+    FAKE_PUSH(emits, ((struct fake_emit){conn, strdup(event), fake_strdup(data_json)}));
+    return SBR_OK;
+}
+
+static int api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except,
+                         unsigned flags)
+{
+    if (!room || !*room || !event || !*event)
+        return SBR_ERR_INVALID;
+    for (size_t i = 0; i < n_conns; i++)
+        if (conns[i]->id != except && api_room_contains(conns[i]->id, room))
+            api_emit(conns[i]->id, event, data_json, flags);
+    return SBR_OK;
+}
+
+size_t fake_received(sbr_conn_id conn, const char *event)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_emits; i++)
+        if (emits[i].conn == conn && strcmp(emits[i].event, event) == 0)
+            n++;
+    return n;
+}
+
+const char *fake_last(sbr_conn_id conn, const char *event)
+{
+    for (size_t i = n_emits; i > 0; i--)
+        if (emits[i - 1].conn == conn && strcmp(emits[i - 1].event, event) == 0)
+            return emits[i - 1].data ? emits[i - 1].data : "";
+    return NULL;
+}
+
+void fake_clear_received(void)
+{
+    for (size_t i = 0; i < n_emits; i++) {
+        free(emits[i].event);
+        free(emits[i].data);
+    }
+    n_emits = 0;
+}
+
+/* --- closing ------------------------------------------------------------------------ */
+
+void fake_conn_close(sbr_conn_id conn, const char *reason)
+{
+    struct fake_conn *c = conn_live(conn);
+    if (!c)
+        return;
+    while (c->n_rooms)
+        api_room_leave(conn, c->rooms[0]);
+    c->alive = 0;
+    sbr_event_disconnect ev = {.struct_size = sizeof ev, .conn = conn, .was_connected = c->connected,
+                               .reason = reason};
+    fake_notify(SBR_EVENT_DISCONNECT, &ev);
+}
+
+void fake_disconnect(sbr_conn_id conn)
+{
+    fake_conn_close(conn, "client namespace disconnect");
+    fake_run();
+}
+
+/* --- client events -------------------------------------------------------------------- */
+
+static void message_refuse(struct sbr_message *m, const char *reason)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "{\"ok\":false,\"error\":\"%s\"}", reason ? reason : "refused");
+    m->done = 1;
+    m->ack = strdup(buf);
+}
+
+static void message_continue(struct sbr_message *m)
+{
+    while (m->next < n_fake_hooks) {
+        struct fake_hook h = fake_hooks[m->next++];
+        if (h.id != SBR_EVENT_MESSAGE)
+            continue;
+        int verdict = h.fn(SBR_EVENT_MESSAGE, &m->ev, h.ud);
+        if (verdict == SBR_PASS)
+            continue;
+        if (verdict == SBR_REFUSE && !m->done)
+            message_refuse(m, m->ev.reason);
+        return;
+    }
+    if (!m->done)
+        message_refuse(m, "unknown_event");
+}
+
+static int api_message_reply(sbr_message *msg, const char *data_json)
+{
+    if (msg->done)
+        return SBR_ERR_GONE;
+    msg->done = 1;
+    msg->ack = strdup(data_json);
+    return SBR_OK;
+}
+
+static int api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason)
+{
+    if (msg->done)
+        return SBR_ERR_GONE;
+    if (verdict == SBR_REFUSE)
+        message_refuse(msg, reason);
+    else
+        message_continue(msg);
+    return SBR_OK;
+}
+
+const char *fake_send(sbr_conn_id conn, const char *event, const char *args_json)
+{
+    struct sbr_message *m = calloc(1, sizeof *m);
+    m->event = strdup(event);
+    m->args = strdup(args_json);
+    m->ev.struct_size = sizeof m->ev;
+    m->ev.conn = conn;
+    m->ev.msg = m;
+    m->ev.event = m->event;
+    m->ev.args_json = m->args;
+    m->ev.args_len = strlen(m->args);
+    m->ev.wants_ack = 1;
+    FAKE_PUSH(messages, m);
+    message_continue(m);
+    fake_run();
+    return m->ack;
+}
+
+/* --- the table and the reset -------------------------------------------------------------- */
+
+void fake_conn_api(sbr_api *api)
+{
+    api->conn_alive = api_conn_alive;
+    api->conn_query = api_conn_query;
+    api->conn_header = api_conn_header;
+    api->conn_remote_addr = api_conn_remote_addr;
+    api->conn_set_identity = api_conn_set_identity;
+    api->conn_identity = api_conn_identity;
+    api->conn_disconnect = api_conn_disconnect;
+    api->connect_resume = api_connect_resume;
+    api->message_reply = api_message_reply;
+    api->message_resume = api_message_resume;
+    api->namespace_add = api_namespace_add;
+    api->conn_namespace = api_conn_namespace;
+    api->room_join = api_room_join;
+    api->room_leave = api_room_leave;
+    api->room_contains = api_room_contains;
+    api->room_foreach = api_room_foreach;
+    api->emit = api_emit;
+    api->emit_room = api_emit_room;
+}
+
+void fake_conn_reset(void)
+{
+    fake_clear_received();
+    for (size_t i = 0; i < n_conns; i++) {
+        struct fake_conn *c = conns[i];
+        for (size_t k = 0; k < c->n_rooms; k++)
+            free(c->rooms[k]);
+        free(c->rooms);
+        if (c->has_identity)
+            identity_free(&c->identity);
+        free(c->query_token);
+        free(c->authorization);
+        free(c->auth_json);
+        free(c->disconnected);
+        free(c);
+    }
+    n_conns = 0;
+    next_conn = 1;
+    for (size_t i = 0; i < n_messages; i++) {
+        free(messages[i]->event);
+        free(messages[i]->args);
+        free(messages[i]->ack);
+        free(messages[i]);
+    }
+    n_messages = 0;
+}
