@@ -180,6 +180,9 @@ char *metrics_render(void)
         M(protocol_errors, "Malformed packets or frames that closed a session"),
         M(ping_timeouts, "Sessions closed by a ping timeout"),
         M(bus_undelivered, "Bus messages that could not be published"),
+        M(eio_forwarded_polls, "Polling requests relayed to the worker that owns the session"),
+        M(eio_forwarded_upgrades, "WebSocket upgrades relayed to the worker that owns the session"),
+        M(eio_forward_failures, "Relayed requests the owning worker did not answer"),
 #undef M
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {

@@ -22,6 +22,9 @@ struct core_metrics {
     uint64_t protocol_errors;         /* malformed packets/frames that closed a session */
     uint64_t ping_timeouts;
     uint64_t bus_undelivered;         /* bus messages that could not be published */
+    uint64_t eio_forwarded_polls;     /* polling requests relayed to the session's worker */
+    uint64_t eio_forwarded_upgrades;  /* WebSocket upgrades relayed to the session's worker */
+    uint64_t eio_forward_failures;    /* relays the session's worker did not answer */
 };
 
 extern struct core_metrics core_metrics;

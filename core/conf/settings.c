@@ -31,6 +31,8 @@ static const sbr_config_key settings_table[] = {
     {"inbound_rate", SBR_CONF_INT, "120", 0, 1000000, R, "client events per window; 0 disables"},
     {"inbound_rate_window_ms", SBR_CONF_INT, "10000", 100, 3600000, R, "window of inbound_rate"},
     {"shutdown_timeout_ms", SBR_CONF_INT, "10000", 100, 600000, R, "SIGTERM: hard exit after this"},
+    {"worker_listen", SBR_CONF_STRING, "127.0.0.1:0", 0, 0, 0, "ip:port where other workers reach this one's sessions"},
+    {"worker_advertise", SBR_CONF_STRING, "", 0, 0, 0, "ip:port other workers use for worker_listen; empty: as bound"},
     SBR_CONF_END,
 };
 #undef R

@@ -74,10 +74,11 @@ int eio_polling_process(struct eio_session *s, const char *body, size_t len, int
 /* --- eio_forward.c: polling requests for sessions of other workers ------- */
 int eio_forward_init(void);
 void eio_forward_free(void);
-/* A request names a sid of another worker: forward it over the bus.
- * Returns 1 if it was taken care of, 0 if it cannot be forwarded. */
-int eio_forward_request(struct evhttp_request *req, const char *sid);
-/* The owner answers a forwarded GET. */
+/* A polling request or a WebSocket upgrade names a sid of another worker:
+ * relay it to that worker.  Returns 1 if it was taken care of (answered
+ * now or later), 0 if it cannot be forwarded (the sid is unknown here). */
+int eio_forward_request(struct evhttp_request *req, const char *sid, int websocket);
+/* The owner answers a GET relayed over the bus (previous release). */
 void eio_forward_answer(const char *remote, int status, const char *body, size_t len);
 
 #endif

@@ -418,7 +418,7 @@ void eio_http_handle(struct evhttp_request *req)
         if (s && eio_session_expired(s))
             s = NULL;
         if (!s) {
-            if (websocket || !eio_forward_request(req, sid))
+            if (!eio_forward_request(req, sid, websocket))
                 eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
         } else if (websocket) {
             const char *why = NULL;

@@ -1,5 +1,5 @@
 // Two workers on one Redis: long-polling needs no sticky sessions (a request
-// for a session of the other worker is carried to it over the bus), and a
+// for a session of the other worker is relayed to that worker), and a
 // room broadcast reaches the members on the other worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +45,9 @@ before(async () => {
     const channels = await redis.command('PUBSUB', 'CHANNELS', `${PREFIX}bus:room:#eio:*`);
     return channels.length === 2;
   });
+  // And have advertised where the other one relays requests to.
+  await until('worker addresses advertised', async () =>
+    (await redis.command('KEYS', `${PREFIX}*eio:worker:*`)).length === 2);
 });
 
 after(async () => {
