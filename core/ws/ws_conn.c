@@ -351,10 +351,15 @@ struct ws_conn *ws_conn_takeover(struct evhttp_request *req, const char *key, si
      * the request itself stays parked on the evhttp connection. */
     evhttp_clear_headers(evhttp_request_get_input_headers(req));
     evhttp_connection_set_closecb(evcon, ws_on_evcon_closed, ws);
-    bufferevent_set_timeouts(bev, NULL, NULL);
     bufferevent_setwatermark(bev, EV_READ, 0, 0);
     bufferevent_setcb(bev, ws_on_read, ws_on_write, ws_on_event, ws);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    /* Clear evhttp's request timeout only now that the events are pending:
+     * libevent forgets an event's timeout only when the timer is removed
+     * from a pending event; otherwise the next read re-arms it, and the
+     * WebSocket would be dropped header_timeout_ms after any quiet spell.
+     * The Engine.IO heartbeat is what bounds an idle WebSocket. */
+    bufferevent_set_timeouts(bev, NULL, NULL);
     /* Frames the client pipelined after its handshake may already sit in
      * the input buffer: read them from the loop, not from this call. */
     if (evbuffer_get_length(bufferevent_get_input(bev)))
