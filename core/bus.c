@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "hashtab.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin/hooks.h"
@@ -20,8 +21,12 @@ struct bus_sub {
     void *userdata;
 };
 
+/* Topics are listed for iteration and indexed by name: every room a
+ * connection joins looks its topic up, so the lookup must not grow with the
+ * number of rooms. */
 struct bus_topic {
-    struct bus_topic *next;
+    struct bus_topic *next, *prev;
+    struct hashtab_node node; /* keyed by name */
     char *name;
     struct bus_sub *subs;
     size_t n_subs;
@@ -37,6 +42,7 @@ struct bus_pending {
 };
 
 static struct bus_topic *bus_topics;
+static struct hashtab bus_topic_index;
 static const sbr_bus_provider *bus_provider;
 static void *bus_provider_ctx;
 static sbr_plugin *bus_provider_owner;
@@ -63,10 +69,8 @@ const char *bus_state_name(void)
 
 static struct bus_topic *bus_topic_find(const char *name)
 {
-    for (struct bus_topic *t = bus_topics; t; t = t->next)
-        if (strcmp(t->name, name) == 0)
-            return t;
-    return NULL;
+    struct hashtab_node *n = hashtab_find(&bus_topic_index, name);
+    return n ? HASHTAB_ENTRY(n, struct bus_topic, node) : NULL;
 }
 
 static int bus_topic_live(const struct bus_topic *t)
@@ -84,7 +88,15 @@ static struct bus_topic *bus_topic_get(const char *name)
         free(t);
         return NULL;
     }
+    t->node.key = t->name;
+    if (hashtab_insert(&bus_topic_index, &t->node) != 0) {
+        free(t->name);
+        free(t);
+        return NULL;
+    }
     t->next = bus_topics;
+    if (bus_topics)
+        bus_topics->prev = t;
     bus_topics = t;
     return t;
 }
@@ -101,12 +113,13 @@ static void bus_topic_changed(struct bus_topic *t, int was_live)
     }
     if (live)
         return;
-    for (struct bus_topic **pp = &bus_topics; *pp; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            break;
-        }
-    }
+    hashtab_remove(&bus_topic_index, &t->node);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        bus_topics = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
     free(t->subs);
     free(t->name);
     free(t);
@@ -386,4 +399,5 @@ void bus_free(void)
         free(t->name);
         free(t);
     }
+    hashtab_free(&bus_topic_index);
 }
