@@ -23,5 +23,5 @@ deps_install() {
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     echo "installing Debian packages:$missing" >&2
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 }
