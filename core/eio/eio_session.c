@@ -20,6 +20,8 @@
 
 struct eio_server eio_server;
 char eio_worker_id[EIO_WORKER_ID_LEN + 1];
+/* Drain: queue for polling sessions without answering their GETs. */
+static int eio_polls_held;
 
 static size_t sid_hash(const char *sid)
 {
@@ -258,7 +260,7 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
     }
     s->queue[s->queue_len++] = eio_buf_ref(b);
     s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
-    if (eio_poll_pending(s) && !s->probe_ready)
+    if (eio_poll_pending(s) && !s->probe_ready && !eio_polls_held)
         eio_polling_flush(s, 0);
     return 0;
 }
@@ -332,8 +334,12 @@ void eio_session_close(struct eio_session *s, const char *reason)
         timer_arm(s, settings_get()->ping_timeout_ms);
         return;
     }
-    if (s->transport == EIO_TRANSPORT_POLLING)
+    if (s->transport == EIO_TRANSPORT_POLLING) {
+        /* The pending GET gets the queue and the close packet together
+         * (sending alone does not answer it while polls are held). */
         send_control(s, "1");
+        eio_polling_flush(s, 0);
+    }
     eio_session_terminate(s, reason);
 }
 
@@ -448,22 +454,41 @@ size_t eio_session_count(void)
     return eio_server.n_sessions;
 }
 
-void eio_server_close_all(const char *reason)
+void eio_server_hold_polls(void)
+{
+    eio_polls_held = 1;
+}
+
+void eio_server_drain(const char *reason, uint64_t polling_grace_ms)
 {
     for (size_t i = 0; eio_server.buckets && i < eio_server.n_buckets; i++) {
         struct eio_session *s = eio_server.buckets[i];
         while (s) {
             /* Closing removes s from this chain: read the next one first. */
             struct eio_session *next = s->hash_next;
-            /* A polling client without a GET in flight may never come back
-             * for its close packet: do not let it hold the drain. */
-            if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s))
-                eio_session_terminate(s, reason);
-            else
+            if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s)) {
+                /* A polling client between two GETs comes back within a
+                 * round trip for its queue and close packet; one that does
+                 * not may never come: it may hold the drain for the grace
+                 * only, not for a ping timeout. */
+                if (!polling_grace_ms) {
+                    eio_session_terminate(s, reason);
+                } else {
+                    eio_session_close(s, reason);
+                    timer_arm(s, polling_grace_ms);
+                }
+            } else {
                 eio_session_close(s, reason);
+            }
             s = next;
         }
     }
+    eio_polls_held = 0;
+}
+
+void eio_server_close_all(const char *reason)
+{
+    eio_server_drain(reason, 0);
 }
 
 void eio_server_free(void)

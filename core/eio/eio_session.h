@@ -23,8 +23,18 @@ struct eio_handler {
 };
 
 int eio_server_init(struct event_base *base, const struct eio_handler *handler);
-/* Close every session (drain): on_close follows for each. */
+/* Close every session now: on_close follows for each (a polling session
+ * with no GET in flight loses its queue). */
 void eio_server_close_all(const char *reason);
+/* Drain, first step: until eio_server_drain, packets queued for a polling
+ * session wait in its queue even when a GET is pending, so that the layer
+ * above's last packets and the close packet answer it at once. */
+void eio_server_hold_polls(void);
+/* Drain: close every session as eio_server_close_all does, except that a
+ * polling session with no GET in flight keeps its queue, the close packet
+ * last, for the client's next GET, and is closed after polling_grace_ms if
+ * none comes. */
+void eio_server_drain(const char *reason, uint64_t polling_grace_ms);
 /* Free every session (after the loop stopped), without callbacks. */
 void eio_server_free(void);
 

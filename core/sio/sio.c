@@ -169,6 +169,7 @@ static void conn_free(struct sio_conn *c)
         }
     }
     sio_acks_discard(c);
+    sio_conn_drop_held(c);
     connect_state_free(c);
     identity_free(c->identity);
     free(c->rooms);
@@ -283,6 +284,8 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
         return;
     int was_connected = c->state == SIO_CONN_CONNECTED;
     c->state = SIO_CONN_CLOSED;
+    /* A refused CONNECT gets its CONNECT_ERROR only. */
+    sio_conn_drop_held(c);
     sio_rooms_leave_all(c);
     table_remove(c);
     sio_acks_cancel(c);
@@ -367,6 +370,10 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
+    /* What plugins emitted during the chain (the user's own presence, say)
+     * goes first: the client buffers it and replays it on connect, before
+     * anything sent after the CONNECT answer. */
+    sio_conn_release_held(c);
     sio_conn_send_text(c, pk, len);
     free(pk);
     if (c->client->eio)
@@ -755,17 +762,25 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* How long a drain waits for a polling client with no GET in flight to
+ * come back for its DISCONNECT: it re-polls as soon as its previous GET
+ * was answered, so a second is many round trips. */
+#define SIO_DRAIN_POLL_GRACE_MS 1000
+
 void sio_server_drain(void (*done)(void))
 {
-    /* Every connected socket gets a DISCONNECT, then its session closes. */
+    /* Every connected socket gets a DISCONNECT, then its session closes;
+     * a polling GET held now is answered with both at once. */
+    eio_server_hold_polls();
     for (size_t i = 0; i < sio.n_buckets; i++)
         for (struct sio_conn *c = sio.buckets[i]; c; c = c->hash_next)
             sio_conn_request_disconnect(c, "server shutting down");
     sio_reap(-1, 0, NULL);
     /* Sessions that never joined a namespace go too. */
-    eio_server_close_all("server shutting down");
+    uint64_t timeout = settings_get()->shutdown_timeout_ms;
+    eio_server_drain("server shutting down", timeout < SIO_DRAIN_POLL_GRACE_MS ? timeout : SIO_DRAIN_POLL_GRACE_MS);
     sio.drain_done = done;
-    sio.drain_deadline = clock_monotonic_ms() + settings_get()->shutdown_timeout_ms;
+    sio.drain_deadline = clock_monotonic_ms() + timeout;
     if (!sio.drain_timer)
         sio.drain_timer = event_new(sio.base, -1, EV_PERSIST, drain_check, NULL);
     if (!sio.drain_timer) {

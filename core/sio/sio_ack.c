@@ -73,8 +73,6 @@ int sio_api_emit_with_ack(sbr_conn_id conn, const char *event, const char *data_
     struct sio_conn *c = sio_conn_find(conn);
     if (!c || c->state == SIO_CONN_CLOSED)
         return SBR_ERR_GONE;
-    if (c->state != SIO_CONN_CONNECTED)
-        return SBR_ERR_STATE;
     struct sio_ack *a = calloc(1, sizeof(*a));
     if (!a)
         return SBR_ERR_NOMEM;

@@ -59,7 +59,9 @@ struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *ns
 int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len, json_t **parsed)
 {
     json_error_t err;
-    json_t *v = json_loads(args_json, JSON_DECODE_ANY, &err);
+    /* \u0000 in a string is valid JSON: a plugin echoing a client's
+     * arguments back must not be refused. */
+    json_t *v = json_loads(args_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!json_is_array(v)) {
         json_decref(v);
         return -1;
@@ -91,30 +93,74 @@ int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len,
 int sio_json_valid(const char *json)
 {
     json_error_t err;
-    json_t *v = json_loads(json, JSON_DECODE_ANY, &err);
+    json_t *v = json_loads(json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!v)
         return 0;
     json_decref(v);
     return 1;
 }
 
+/* Hold a packet for a connection whose CONNECT is pending. */
+static int conn_hold(struct sio_conn *c, struct eio_buf *b)
+{
+    if (c->n_held == c->cap_held) {
+        size_t cap = c->cap_held ? c->cap_held * 2 : 4;
+        struct eio_buf **h = realloc(c->held, cap * sizeof(*h));
+        if (!h)
+            return -1;
+        c->held = h;
+        c->cap_held = cap;
+    }
+    c->held[c->n_held++] = eio_buf_ref(b);
+    c->held_bytes += b->len + 1;
+    return 0;
+}
+
+void sio_conn_release_held(struct sio_conn *c)
+{
+    struct eio_session *s = c->client->eio;
+    for (size_t i = 0; i < c->n_held; i++) {
+        if (s && eio_session_send(s, c->held[i]) == 0)
+            core_metrics.events_out++;
+        eio_buf_unref(c->held[i]);
+    }
+    free(c->held);
+    c->held = NULL;
+    c->n_held = c->cap_held = c->held_bytes = 0;
+}
+
+void sio_conn_drop_held(struct sio_conn *c)
+{
+    for (size_t i = 0; i < c->n_held; i++)
+        eio_buf_unref(c->held[i]);
+    free(c->held);
+    c->held = NULL;
+    c->n_held = c->cap_held = c->held_bytes = 0;
+}
+
 int sio_conn_send(struct sio_conn *c, struct eio_buf *b, unsigned flags)
 {
     struct eio_session *s = c->client->eio;
-    if (!s || c->state != SIO_CONN_CONNECTED)
+    if (!s || c->state == SIO_CONN_CLOSED)
         return SBR_ERR_GONE;
     if (c->client->dropping)
         return SBR_ERR_LIMIT;
     const struct core_settings *st = settings_get();
+    /* Held packets count against the cap: they are output already promised. */
     if ((flags & SBR_EMIT_VOLATILE) && st->outbound_buffer_max &&
-        eio_session_pending(s) > st->outbound_buffer_max / 2) {
+        eio_session_pending(s) + c->held_bytes > st->outbound_buffer_max / 2) {
         core_metrics.volatile_dropped++;
         return SBR_OK;
     }
-    if (eio_session_send(s, b) != 0)
-        return SBR_ERR_GONE;
-    core_metrics.events_out++;
-    size_t pending = eio_session_pending(s);
+    if (c->state == SIO_CONN_CONNECTING) {
+        if (conn_hold(c, b) != 0)
+            return SBR_ERR_NOMEM;
+    } else {
+        if (eio_session_send(s, b) != 0)
+            return SBR_ERR_GONE;
+        core_metrics.events_out++;
+    }
+    size_t pending = eio_session_pending(s) + c->held_bytes;
     if (st->outbound_buffer_max && pending > st->outbound_buffer_max) {
         core_metrics.slow_consumer_disconnects++;
         log_warn("sio", "session %s: slow consumer, %zu bytes queued past the cap of %llu: disconnecting",
@@ -145,8 +191,6 @@ int sio_api_emit(sbr_conn_id conn, const char *event, const char *data_json, uns
     struct sio_conn *c = sio_conn_find(conn);
     if (!c || c->state == SIO_CONN_CLOSED)
         return SBR_ERR_GONE;
-    if (c->state != SIO_CONN_CONNECTED)
-        return SBR_ERR_STATE;
     struct eio_buf *b = sio_encode_packet(SIO_EVENT, 0, c->nsp, 0, 0, event, data_json,
                                           data_json ? strlen(data_json) : 0);
     if (!b)

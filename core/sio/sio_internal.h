@@ -62,6 +62,11 @@ struct sio_conn {
     struct sio_conn_room *rooms;
     size_t n_rooms, cap_rooms;
     struct sio_ack *acks;         /* acknowledgements the server asked for */
+    /* Packets emitted while the CONNECT is pending: they go out just before
+     * the CONNECT answer (the client buffers events that precede it and
+     * replays them on connect), or are dropped if the CONNECT is refused. */
+    struct eio_buf **held;
+    size_t n_held, cap_held, held_bytes;
     uint64_t next_ack_id;
     uint64_t rate_window_start;
     uint64_t rate_count;
@@ -106,8 +111,13 @@ int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len,
 /* 1 if the text is one valid JSON value. */
 int sio_json_valid(const char *json);
 /* Queue a packet to a connection, honouring the volatile flag and the
- * outbound cap; the buffer is referenced, not copied. */
+ * outbound cap; the buffer is referenced, not copied.  While the CONNECT
+ * is pending the packet is held on the connection (see sio_conn.held). */
 int sio_conn_send(struct sio_conn *c, struct eio_buf *b, unsigned flags);
+/* The CONNECT was accepted: queue the held packets on the session, in order. */
+void sio_conn_release_held(struct sio_conn *c);
+/* The CONNECT was refused or the connection closed: drop the held packets. */
+void sio_conn_drop_held(struct sio_conn *c);
 /* Queue a Socket.IO packet given as text ("2[...]", "3/nsp,1[...]"). */
 int sio_conn_send_text(struct sio_conn *c, const char *sio_packet, size_t len);
 

@@ -163,6 +163,13 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     m->nsp = c->nsp;
     m->wants_ack = pk->has_id;
     m->ack_id = pk->id;
+    if (json_is_string(first) && strlen(m->name) != json_string_length(first)) {
+        /* Hooks get the name NUL-terminated: one with a NUL inside would
+         * reach them as another, shorter name.  No plugin handles it. */
+        message_ack_error(m, "unknown_event");
+        message_free(m);
+        return;
+    }
     m->event.struct_size = sizeof(m->event);
     m->event.conn = c->id;
     m->event.msg = m;

@@ -25,8 +25,10 @@ static int payload_valid(int type, json_t *data)
             return 1;
         if (!json_is_string(name))
             return 0;
+        /* By length: a name may hold a NUL ("connect\u0000x" is not reserved). */
+        size_t len = json_string_length(name);
         for (size_t i = 0; reserved_events[i]; i++)
-            if (strcmp(json_string_value(name), reserved_events[i]) == 0)
+            if (len == strlen(reserved_events[i]) && memcmp(json_string_value(name), reserved_events[i], len) == 0)
                 return 0;
         return 1;
     }
@@ -83,7 +85,9 @@ int sio_packet_decode(const char *p, size_t n, struct sio_packet *out)
     }
     if (i < n) {
         json_error_t err;
-        out->data = json_loadb(p + i, n - i, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+        /* JSON allows \u0000 in strings and the reference server takes it;
+         * it stays escaped in every text handed on (json_dumps). */
+        out->data = json_loadb(p + i, n - i, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
         if (!out->data)
             return -1;
     }

@@ -250,7 +250,9 @@ static size_t room_deliver_local(const char *room, struct eio_buf *b, sbr_conn_i
     /* Sending never changes membership here: closes are deferred. */
     for (size_t i = 0; i < r->n; i++) {
         struct sio_conn *c = r->members[i].conn;
-        if (c->id == except || c->state != SIO_CONN_CONNECTED)
+        /* A member whose CONNECT is pending gets it too: it is held until
+         * the verdict (sio_conn_send). */
+        if (c->id == except || c->state == SIO_CONN_CLOSED)
             continue;
         struct eio_buf *use = b;
         if (strcmp(c->nsp, "/") != 0) {

@@ -102,3 +102,23 @@ test('presence_snapshot and the server API: members only, api key', async () => 
   const empty = await http(d, 'GET', '/api/realtime/presence/nobody', { headers: apiKeyHeader() });
   assert.deepEqual(empty.body, { server_id: 'nobody', members: [] });
 });
+
+test('a fresh connection gets its own online presence_update before ready', async () => {
+  for (const transports of [['websocket'], ['polling']]) {
+    const user = `pu5-${transports[0]}`;
+    const s = client(d, { token: realtimeToken({ sub: user, servers: ['p7', 'p8'] }), transports });
+    sockets.push(s);
+    // Listening from the start: events the server sent before its CONNECT
+    // answer are replayed by the client when it connects.
+    const seen = [];
+    s.onAny((event, arg) => seen.push([event, arg]));
+    const ready = once(s, 'ready');
+    await connected(s);
+    await ready;
+    assert.deepEqual(seen, [
+      ['presence_update', { server_id: 'p7', user_id: user, status: 'online' }],
+      ['presence_update', { server_id: 'p8', user_id: user, status: 'online' }],
+      ['ready', { user_id: user, servers: ['p7', 'p8'], session_id: null }],
+    ]);
+  }
+});

@@ -164,7 +164,10 @@ typedef int (*sbr_hook_fn)(enum sbr_event_id id, void *event, void *userdata);
  * Hooks run in conf.d order; the first SBR_REFUSE wins and `reason`
  * becomes the CONNECT_ERROR message.  SBR_PENDING suspends the chain until
  * api->connect_resume.  When every hook passed, the client gets its
- * CONNECT answer and SBR_EVENT_CONNECTED follows.
+ * CONNECT answer and SBR_EVENT_CONNECTED follows.  Events emitted to the
+ * connection before the verdict (api->emit, api->emit_with_ack, or a room
+ * it already joined) are held and reach the client, in order, just before
+ * its CONNECT answer; a refusal drops them.
  */
 typedef struct sbr_event_connect {
     size_t struct_size;

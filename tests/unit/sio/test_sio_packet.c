@@ -51,6 +51,30 @@ START_TEST(event_packets)
 }
 END_TEST
 
+START_TEST(nul_in_strings)
+{
+    /* \u0000 is valid JSON: accepted as the reference server does, and
+     * kept whole (length, and escaped again when dumped). */
+    struct sio_packet pk;
+    ck_assert_int_eq(dec("2[\"message\",\"a\\u0000b\",{\"k\":[\"\\u0000\"]}]", &pk), 0);
+    json_t *s = json_array_get(pk.data, 1);
+    ck_assert_uint_eq(json_string_length(s), 3);
+    ck_assert_int_eq(memcmp(json_string_value(s), "a\0b", 3), 0);
+    char *text = json_dumps(pk.data, JSON_COMPACT);
+    ck_assert_str_eq(text, "[\"message\",\"a\\u0000b\",{\"k\":[\"\\u0000\"]}]");
+    free(text);
+    sio_packet_clear(&pk);
+    /* A name with a NUL is not the reserved name it starts with. */
+    ck_assert_int_eq(dec("2[\"connect\\u0000x\"]", &pk), 0);
+    sio_packet_clear(&pk);
+    ck_assert_int_eq(dec("2[\"connect\"]", &pk), -1);
+    ck_assert_int_eq(dec("35[\"\\u0000\"]", &pk), 0);
+    sio_packet_clear(&pk);
+    ck_assert_int_eq(dec("0{\"token\":\"a\\u0000\"}", &pk), 0);
+    sio_packet_clear(&pk);
+}
+END_TEST
+
 START_TEST(binary_packets)
 {
     struct sio_packet pk;
@@ -166,6 +190,7 @@ int main(void)
     TCase *tc = tcase_create("packet");
     tcase_add_test(tc, connect_packets);
     tcase_add_test(tc, event_packets);
+    tcase_add_test(tc, nul_in_strings);
     tcase_add_test(tc, binary_packets);
     tcase_add_test(tc, ack_and_disconnect);
     tcase_add_test(tc, malformed);
