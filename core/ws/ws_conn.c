@@ -1,35 +1,45 @@
-/* RFC 6455 sections 5 to 7 over a bufferevent taken from evhttp. */
+/* RFC 6455 sections 5 to 7 over a socket taken from evhttp after the 101. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/http.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
-#include <event2/keyvalq_struct.h>
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 #include "ws/ws_utf8.h"
 
+/* An idle WebSocket costs this struct and nothing else here: no bufferevent
+ * (its private part and two evbuffers are about 0.9 KB), and the input and
+ * output evbuffers exist only while they hold bytes. */
 struct ws_conn {
-    struct evhttp_connection *evcon;
-    struct bufferevent *bev;
+    struct event ev;          /* the socket: read, plus write while blocked */
+    evutil_socket_t fd;
+    struct evbuffer *in;      /* read and not yet parsed, or NULL */
+    struct evbuffer *out;     /* not yet written, or NULL */
+    struct evbuffer *fragments; /* a fragmented message being reassembled, or NULL */
     const struct ws_callbacks *cb;
     void *userdata;
     size_t max_message;
-    struct evbuffer *fragments; /* a fragmented message being reassembled, or NULL */
-    int fragments_binary;
+    size_t lingered;          /* bytes read and dropped while closing */
+    struct ws_conn *prev, *next;   /* all connections */
+    struct ws_conn *dprev, *dnext; /* connections with output to write this turn */
     struct ws_utf8 utf8;
+    unsigned fragments_binary : 1;
     unsigned owned : 1;      /* the owner still holds us: callbacks allowed */
     unsigned close_sent : 1;
     unsigned finishing : 1;  /* free once the output is written */
     unsigned in_read : 1;
     unsigned free_pending : 1;
     unsigned lingering : 1;  /* our side is shut down; waiting for the peer's */
-    size_t lingered;         /* bytes read and dropped while closing */
-    struct ws_conn *prev, *next;
+    unsigned dirty : 1;      /* on the dirty list */
+    unsigned blocked : 1;    /* the socket was full: waiting for EV_WRITE */
 };
 
 /* Past this much unsent output, a closing connection is dropped at once. */
@@ -43,6 +53,11 @@ struct ws_conn {
 
 static struct ws_conn *ws_all;
 static size_t ws_live;
+/* Output is written once per connection per loop turn, by one event run
+ * after the turn's other callbacks: what a turn queues goes out in one
+ * write, without waiting for the socket to be reported writable. */
+static struct ws_conn *ws_dirty, *ws_dirty_tail; /* in the order sends were queued */
+static struct event *ws_flush_ev;
 
 static void ws_link(struct ws_conn *ws)
 {
@@ -64,22 +79,119 @@ static void ws_unlink(struct ws_conn *ws)
     ws_live--;
 }
 
+static void ws_dirty_unlink(struct ws_conn *ws)
+{
+    if (!ws->dirty)
+        return;
+    if (ws->dprev)
+        ws->dprev->dnext = ws->dnext;
+    else
+        ws_dirty = ws->dnext;
+    if (ws->dnext)
+        ws->dnext->dprev = ws->dprev;
+    else
+        ws_dirty_tail = ws->dprev;
+    ws->dprev = ws->dnext = NULL;
+    ws->dirty = 0;
+}
+
+/* Output was queued: write it at the end of this loop turn. */
+static void ws_mark_dirty(struct ws_conn *ws)
+{
+    if (ws->dirty || ws->blocked)
+        return;
+    ws->dirty = 1;
+    ws->dnext = NULL;
+    ws->dprev = ws_dirty_tail;
+    if (ws_dirty_tail)
+        ws_dirty_tail->dnext = ws;
+    else
+        ws_dirty = ws;
+    ws_dirty_tail = ws;
+    event_active(ws_flush_ev, EV_TIMEOUT, 0);
+}
+
+/* evhttp connections whose socket was taken over, waiting to be freed from
+ * the loop: freeing one inside evhttp's own request callback would pull the
+ * request and connection out from under the evhttp code that called it. */
+static struct evhttp_connection **ws_parked;
+static size_t ws_n_parked, ws_cap_parked;
+static struct event *ws_release_ev;
+/* /dev/null, kept open: dup2()ed over the socket's old fd number so that
+ * what evhttp does to that number when it frees the connection (close, and
+ * shutdown(SHUT_WR) on the fd it recorded at accept) hits this instead of
+ * the client's socket, which lives on under a new number. */
+static int ws_placeholder_fd = -1;
+
+static void ws_release_parked(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    while (ws_n_parked) {
+        struct evhttp_connection *evcon = ws_parked[--ws_n_parked];
+        evhttp_connection_set_closecb(evcon, NULL, NULL);
+        evhttp_connection_free(evcon);
+    }
+}
+
+/* evhttp_free got to a parked connection first (shutdown): forget it. */
+static void ws_parked_freed(struct evhttp_connection *evcon, void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < ws_n_parked; i++) {
+        if (ws_parked[i] == evcon) {
+            ws_parked[i] = ws_parked[--ws_n_parked];
+            return;
+        }
+    }
+}
+
+static void ws_flush_all(evutil_socket_t fd, short what, void *arg);
+
+static int ws_park_reserve(struct event_base *base)
+{
+    if (ws_placeholder_fd < 0)
+        ws_placeholder_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (ws_placeholder_fd < 0)
+        return -1;
+    if (!ws_release_ev && !(ws_release_ev = event_new(base, -1, 0, ws_release_parked, NULL)))
+        return -1;
+    if (!ws_flush_ev && !(ws_flush_ev = event_new(base, -1, 0, ws_flush_all, NULL)))
+        return -1;
+    if (ws_n_parked < ws_cap_parked)
+        return 0;
+    size_t cap = ws_cap_parked ? ws_cap_parked * 2 : 64;
+    struct evhttp_connection **p = realloc(ws_parked, cap * sizeof(*p));
+    if (!p)
+        return -1;
+    ws_parked = p;
+    ws_cap_parked = cap;
+    return 0;
+}
+
 static void ws_destroy(struct ws_conn *ws)
 {
     if (ws->in_read) {
         ws->free_pending = 1;
         return;
     }
-    if (ws->evcon) {
-        evhttp_connection_set_closecb(ws->evcon, NULL, NULL);
-        /* Frees the pending request, the bufferevent and the socket. */
-        evhttp_connection_free(ws->evcon);
-    }
+    event_del(&ws->ev);
+    evutil_closesocket(ws->fd);
+    if (ws->in)
+        evbuffer_free(ws->in);
+    if (ws->out)
+        evbuffer_free(ws->out); /* releases what was sent by reference */
     if (ws->fragments)
         evbuffer_free(ws->fragments);
+    ws_dirty_unlink(ws);
     ws_unlink(ws);
     free(ws);
 }
+
+/* (Re)register the socket: read always, write only while blocked; while
+ * lingering, a timeout bounds the wait for the peer's close. */
+static int ws_arm(struct ws_conn *ws, int want_write);
 
 /* Tell the owner, once, that the connection is over. */
 static void ws_notify_close(struct ws_conn *ws, unsigned code, const char *why)
@@ -91,39 +203,78 @@ static void ws_notify_close(struct ws_conn *ws, unsigned code, const char *why)
         ws->cb->on_close(ws->userdata, code, why);
 }
 
-static void ws_write_frame(struct ws_conn *ws, int opcode, const void *data, size_t len)
+static struct evbuffer *ws_out(struct ws_conn *ws)
+{
+    if (!ws->out)
+        ws->out = evbuffer_new();
+    return ws->out;
+}
+
+static int ws_write_frame(struct ws_conn *ws, int opcode, const void *data, size_t len)
 {
     uint8_t hdr[WS_FRAME_HEADER_MAX];
     size_t hl = ws_frame_encode_header(hdr, opcode, len);
-    struct evbuffer *out = bufferevent_get_output(ws->bev);
-    evbuffer_add(out, hdr, hl);
-    if (len)
-        evbuffer_add(out, data, len);
+    struct evbuffer *out = ws_out(ws);
+    if (!out || evbuffer_add(out, hdr, hl) != 0 || (len && evbuffer_add(out, data, len) != 0))
+        return -1;
+    ws_mark_dirty(ws);
+    return 0;
+}
+
+static int ws_io_retriable(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
 /* Our output is written: half-close, and free when the peer closes too. */
-static void ws_linger(struct ws_conn *ws)
+static int ws_linger(struct ws_conn *ws)
 {
     if (ws->lingering)
-        return;
+        return 0;
     ws->lingering = 1;
-    evutil_socket_t fd = bufferevent_getfd(ws->bev);
-    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+    if (shutdown(ws->fd, SHUT_WR) != 0 || ws_arm(ws, 0) != 0) {
         ws_destroy(ws);
-        return;
+        return -1; /* ws is freed, or will be once the read loop unwinds */
     }
-    struct timeval tv = {WS_LINGER_SECONDS, 0};
-    bufferevent_set_timeouts(ws->bev, &tv, NULL);
+    return 0;
+}
+
+/* Write what is queued; on a full socket, wait for EV_WRITE.  -1: ws was
+ * freed. */
+static int ws_write_out(struct ws_conn *ws)
+{
+    if (ws->out && evbuffer_get_length(ws->out) && evbuffer_write(ws->out, ws->fd) < 0 && !ws_io_retriable()) {
+        ws_notify_close(ws, 1006, "connection error");
+        ws_destroy(ws);
+        return -1;
+    }
+    if (ws->out && evbuffer_get_length(ws->out)) {
+        if (!ws->blocked && ws_arm(ws, 1) != 0) {
+            ws_notify_close(ws, 1006, "connection error");
+            ws_destroy(ws);
+            return -1;
+        }
+        return 0;
+    }
+    /* Nothing left: an idle connection keeps no output buffer. */
+    if (ws->out) {
+        evbuffer_free(ws->out);
+        ws->out = NULL;
+    }
+    if (ws->blocked && ws_arm(ws, 0) != 0) {
+        ws_notify_close(ws, 1006, "connection error");
+        ws_destroy(ws);
+        return -1;
+    }
+    if (ws->finishing && ws_linger(ws) != 0)
+        return -1;
+    return 0;
 }
 
 /* Send our close frame if not yet sent, drop further input, and free once
  * written and the peer closed (or went quiet). */
 static void ws_finish(struct ws_conn *ws, unsigned code, const char *reason)
 {
-    if (!ws->bev) {
-        ws_destroy(ws);
-        return;
-    }
     if (!ws->close_sent && code) {
         uint8_t payload[125];
         size_t rlen = reason ? strlen(reason) : 0;
@@ -137,14 +288,13 @@ static void ws_finish(struct ws_conn *ws, unsigned code, const char *reason)
         ws->close_sent = 1;
     }
     ws->finishing = 1;
-    struct evbuffer *out = bufferevent_get_output(ws->bev);
     /* A peer that let this much pile up will not read it: drop it now
      * rather than hold the memory until TCP gives up. */
-    if (evbuffer_get_length(out) > WS_CLOSE_FLUSH_MAX)
-        evbuffer_drain(out, evbuffer_get_length(out));
-    if (evbuffer_get_length(out) == 0)
+    if (ws->out && evbuffer_get_length(ws->out) > WS_CLOSE_FLUSH_MAX)
+        evbuffer_drain(ws->out, evbuffer_get_length(ws->out));
+    if (!ws->out || evbuffer_get_length(ws->out) == 0)
         ws_linger(ws);
-    /* Otherwise ws_on_write lingers when the output drains. */
+    /* Otherwise ws_write_out lingers when the output is written. */
 }
 
 static void ws_fail(struct ws_conn *ws, unsigned code, const char *why)
@@ -244,16 +394,18 @@ static void ws_on_frame(struct ws_conn *ws, const struct ws_frame_header *h, uin
     evbuffer_free(msg);
 }
 
-static void ws_on_read(struct bufferevent *bev, void *arg)
+/* Parse and handle the complete frames in ws->in.  -1: ws was freed. */
+static int ws_process_input(struct ws_conn *ws)
 {
-    struct ws_conn *ws = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *in = ws->in;
     if (ws->finishing) {
         ws->lingered += evbuffer_get_length(in);
         evbuffer_drain(in, evbuffer_get_length(in));
-        if (ws->lingered > WS_LINGER_MAX)
+        if (ws->lingered > WS_LINGER_MAX) {
             ws_destroy(ws);
-        return;
+            return -1;
+        }
+        return 0;
     }
     ws->in_read = 1;
     while (!ws->finishing) {
@@ -290,81 +442,162 @@ static void ws_on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, len);
     }
     ws->in_read = 0;
-    if (ws->free_pending)
+    if (ws->free_pending) {
         ws_destroy(ws);
+        return -1;
+    }
+    return 0;
 }
 
-static void ws_on_write(struct bufferevent *bev, void *arg)
+/* Read what the socket has and handle it.  -1: ws was freed. */
+static int ws_read(struct ws_conn *ws)
 {
-    struct ws_conn *ws = arg;
-    if (ws->finishing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        ws_linger(ws);
+    if (!ws->in && !(ws->in = evbuffer_new())) {
+        ws_notify_close(ws, 1006, "out of memory");
+        ws_destroy(ws);
+        return -1;
+    }
+    int n = evbuffer_read(ws->in, ws->fd, -1);
+    if (n == 0 || (n < 0 && !ws_io_retriable())) {
+        ws_notify_close(ws, 1006, n == 0 ? "connection closed" : "connection error");
+        ws_destroy(ws);
+        return -1;
+    }
+    /* Even with nothing read: input moved from evhttp waits here. */
+    if (evbuffer_get_length(ws->in) && ws_process_input(ws) != 0)
+        return -1;
+    /* Nothing left: an idle connection keeps no input buffer. */
+    if (!evbuffer_get_length(ws->in)) {
+        evbuffer_free(ws->in);
+        ws->in = NULL;
+    }
+    return 0;
 }
 
-static void ws_on_event(struct bufferevent *bev, short what, void *arg)
+static void ws_on_io(evutil_socket_t fd, short what, void *arg)
 {
     struct ws_conn *ws = arg;
-    (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        ws_notify_close(ws, 1006, (what & BEV_EVENT_EOF) ? "connection closed" : "connection error");
+    (void)fd;
+    if (what & EV_TIMEOUT) { /* lingering, and the peer went quiet */
+        ws_notify_close(ws, 1006, "connection error");
         ws_destroy(ws);
+        return;
+    }
+    if ((what & EV_READ) && ws_read(ws) != 0)
+        return;
+    if (what & EV_WRITE)
+        ws_write_out(ws);
+}
+
+static int ws_arm(struct ws_conn *ws, int want_write)
+{
+    struct event_base *base = event_get_base(&ws->ev);
+    struct timeval tv = {WS_LINGER_SECONDS, 0};
+    event_del(&ws->ev);
+    ws->blocked = want_write ? 1 : 0;
+    if (want_write)
+        ws_dirty_unlink(ws); /* EV_WRITE takes it from here */
+    if (event_assign(&ws->ev, base, ws->fd, EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0), ws_on_io, ws) != 0 ||
+        event_add(&ws->ev, ws->lingering ? &tv : NULL) != 0)
+        return -1;
+    /* event_del() dropped a pending activation: input moved from evhttp
+     * and not yet parsed must still be read. */
+    if (ws->in && evbuffer_get_length(ws->in))
+        event_active(&ws->ev, EV_READ, 0);
+    return 0;
+}
+
+static void ws_flush_all(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    while (ws_dirty) {
+        struct ws_conn *ws = ws_dirty;
+        ws_dirty_unlink(ws);
+        ws_write_out(ws);
     }
 }
 
-/* evhttp frees the connection itself (evhttp_free at shutdown). */
-static void ws_on_evcon_closed(struct evhttp_connection *evcon, void *arg)
+/* Move the socket of evcon under a new fd number into ws, so that the
+ * evhttp connection and request (with evhttp's copies of the request line,
+ * URI and headers) can be freed now rather than kept for the WebSocket's
+ * whole life.  -1, with evcon untouched, on failure. */
+static int ws_steal_socket(struct evhttp_connection *evcon, struct ws_conn *ws)
 {
-    struct ws_conn *ws = arg;
-    (void)evcon;
-    ws->evcon = NULL;
-    ws->bev = NULL;
-    ws_notify_close(ws, 1001, "server shutting down");
-    ws_destroy(ws);
+    struct bufferevent *old = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = old ? bufferevent_getfd(old) : -1;
+    struct event_base *base = old ? bufferevent_get_base(old) : NULL;
+    if (fd < 0 || !base || ws_park_reserve(base) != 0)
+        return -1;
+    struct evbuffer *pending = bufferevent_get_input(old);
+    if (evbuffer_get_length(pending) && !(ws->in = evbuffer_new()))
+        return -1;
+    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    /* Take the old bufferevent's events out of epoll while its fd number
+     * still names the socket: epoll keys a registration on the file, and
+     * one left behind would outlive the dup2() below. */
+    bufferevent_disable(old, EV_READ | EV_WRITE);
+    int r = -1;
+    if (nfd >= 0 && event_assign(&ws->ev, base, nfd, EV_READ | EV_PERSIST, ws_on_io, ws) == 0 &&
+        event_add(&ws->ev, NULL) == 0) {
+        while ((r = dup2(ws_placeholder_fd, fd)) < 0 && errno == EINTR)
+            ;
+        if (r < 0)
+            event_del(&ws->ev);
+    }
+    if (r < 0) {
+        if (nfd >= 0)
+            close(nfd); /* fd still names the socket */
+        if (ws->in)
+            evbuffer_free(ws->in);
+        ws->in = NULL;
+        return -1;
+    }
+    ws->fd = nfd;
+    /* Frames the client pipelined after its handshake, already read. */
+    if (ws->in)
+        evbuffer_add_buffer(ws->in, pending);
+    ws_parked[ws_n_parked++] = evcon;
+    evhttp_connection_set_closecb(evcon, ws_parked_freed, NULL);
+    event_active(ws_release_ev, 0, 0);
+    return 0;
 }
 
 struct ws_conn *ws_conn_takeover(struct evhttp_request *req, const char *key, size_t max_message,
                                  const struct ws_callbacks *cb, void *userdata)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    if (!bev)
-        return NULL;
-    struct ws_conn *ws = calloc(1, sizeof(*ws));
+    struct ws_conn *ws = evcon ? calloc(1, sizeof(*ws)) : NULL;
     if (!ws)
         return NULL;
-    ws->evcon = evcon;
-    ws->bev = bev;
+    /* The 101 must not fail once the socket is ours. */
+    ws->out = evbuffer_new();
+    if (!ws->out || ws_steal_socket(evcon, ws) != 0) {
+        if (ws->out)
+            evbuffer_free(ws->out);
+        free(ws);
+        return NULL;
+    }
+    /* req and evcon are freed from the loop: not a word more to them. */
     ws->cb = cb;
     ws->userdata = userdata;
     ws->max_message = max_message;
     ws->owned = 1;
+    ws_link(ws);
     char accept[WS_ACCEPT_LEN + 1];
     ws_accept_key(key, accept);
-    struct evbuffer *out = bufferevent_get_output(bev);
-    evbuffer_add_printf(out,
+    evbuffer_add_printf(ws->out,
                         "HTTP/1.1 101 Switching Protocols\r\n"
                         "Upgrade: websocket\r\n"
                         "Connection: Upgrade\r\n"
                         "Sec-WebSocket-Accept: %s\r\n\r\n",
                         accept);
-    /* The handshake headers were copied by the caller: release them now,
-     * the request itself stays parked on the evhttp connection. */
-    evhttp_clear_headers(evhttp_request_get_input_headers(req));
-    evhttp_connection_set_closecb(evcon, ws_on_evcon_closed, ws);
-    bufferevent_setwatermark(bev, EV_READ, 0, 0);
-    bufferevent_setcb(bev, ws_on_read, ws_on_write, ws_on_event, ws);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
-    /* Clear evhttp's request timeout only now that the events are pending:
-     * libevent forgets an event's timeout only when the timer is removed
-     * from a pending event; otherwise the next read re-arms it, and the
-     * WebSocket would be dropped header_timeout_ms after any quiet spell.
-     * The Engine.IO heartbeat is what bounds an idle WebSocket. */
-    bufferevent_set_timeouts(bev, NULL, NULL);
+    ws_mark_dirty(ws);
     /* Frames the client pipelined after its handshake may already sit in
      * the input buffer: read them from the loop, not from this call. */
-    if (evbuffer_get_length(bufferevent_get_input(bev)))
-        bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-    ws_link(ws);
+    if (ws->in)
+        event_active(&ws->ev, EV_READ, 0);
     return ws;
 }
 
@@ -376,39 +609,33 @@ void ws_conn_set_callbacks(struct ws_conn *ws, const struct ws_callbacks *cb, vo
 
 int ws_conn_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 {
-    if (!ws->bev || ws->finishing)
+    if (ws->finishing)
         return -1;
-    ws_write_frame(ws, binary ? WS_OP_BINARY : WS_OP_TEXT, data, len);
-    return 0;
+    return ws_write_frame(ws, binary ? WS_OP_BINARY : WS_OP_TEXT, data, len);
 }
 
 int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
                      void (*release)(const void *data, size_t len, void *arg), void *arg)
 {
-    if (!ws->bev || ws->finishing)
+    struct evbuffer *out = ws->finishing ? NULL : ws_out(ws);
+    if (!out || evbuffer_add_reference(out, frame, len, release, arg) != 0)
         return -1;
-    return evbuffer_add_reference(bufferevent_get_output(ws->bev), frame, len, release, arg);
+    ws_mark_dirty(ws);
+    return 0;
 }
 
 void ws_conn_flush(struct ws_conn *ws)
 {
-    if (!ws->bev || ws->finishing)
+    if (ws->finishing || ws->blocked || !ws->out || evbuffer_get_length(ws->out) == 0)
         return;
-    evutil_socket_t fd = bufferevent_getfd(ws->bev);
-    struct evbuffer *out = bufferevent_get_output(ws->bev);
-    if (fd < 0 || evbuffer_get_length(out) == 0)
-        return;
-    /* A socket bufferevent keeps its output frozen at the front except
-     * while it writes itself.  Errors (EAGAIN included) are left to the
-     * bufferevent's next write. */
-    evbuffer_unfreeze(out, 1);
-    evbuffer_write(out, fd);
-    evbuffer_freeze(out, 1);
+    /* Errors (EAGAIN included) are left to the end-of-turn write, which
+     * still runs: the connection stays on the dirty list. */
+    evbuffer_write(ws->out, ws->fd);
 }
 
 size_t ws_conn_pending(const struct ws_conn *ws)
 {
-    return ws->bev ? evbuffer_get_length(bufferevent_get_output(ws->bev)) : 0;
+    return ws->out ? evbuffer_get_length(ws->out) : 0;
 }
 
 void ws_conn_close(struct ws_conn *ws, unsigned code, const char *reason)
@@ -431,4 +658,17 @@ void ws_conn_free_all(void)
         ws_notify_close(ws, WS_CLOSE_GOING_AWAY, "server shutting down");
         ws_destroy(ws);
     }
+    ws_release_parked(-1, 0, NULL);
+    free(ws_parked);
+    ws_parked = NULL;
+    ws_cap_parked = 0;
+    if (ws_release_ev)
+        event_free(ws_release_ev);
+    ws_release_ev = NULL;
+    if (ws_flush_ev)
+        event_free(ws_flush_ev);
+    ws_flush_ev = NULL;
+    if (ws_placeholder_fd >= 0)
+        close(ws_placeholder_fd);
+    ws_placeholder_fd = -1;
 }

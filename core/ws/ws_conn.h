@@ -1,14 +1,15 @@
 /* A WebSocket connection taken over from evhttp after the 101 (private).
  *
- * libevent 2.1's evhttp has no WebSocket support and its connection struct
- * is private.  evhttp_connection_free() shuts the socket down, so the fd
- * cannot be detached from it; instead the evhttp connection is kept, idle,
- * for the WebSocket's whole life, and its bufferevent is driven with our own
- * callbacks.  The 101 is written directly on that bufferevent (evhttp never
- * answers the request), and at the end evhttp_connection_free() releases
- * the request, the bufferevent and the socket in one go.  A close callback
- * on the evhttp connection tells us if evhttp frees it first (evhttp_free at
- * shutdown).
+ * libevent 2.1's evhttp has no WebSocket support, and
+ * evhttp_connection_free() closes and shuts down the socket it accepted, so
+ * the fd cannot simply be detached from it.  Instead the socket is moved to
+ * a new fd number (dup), the old number is pointed at /dev/null (dup2), and
+ * the evhttp connection and its request are freed from the loop right after
+ * the upgrade: what evhttp does to the old number then hits /dev/null.  The
+ * WebSocket runs on one event of its own, with input and output evbuffers
+ * that exist only while they hold bytes, so an idle connection costs little
+ * more than struct ws_conn.  Output queued during a loop turn is written once
+ * at the end of that turn.
  *
  * Ownership: the owner holds the ws_conn until it calls ws_conn_close() or
  * receives on_close(); either way the ws_conn then finishes and frees itself,
