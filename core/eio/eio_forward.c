@@ -17,13 +17,7 @@
  * local user could send to the public port anyway), and it never forwards
  * again, so a forwarded request cannot loop.  An unknown or forged worker id
  * has no address: the answer is "Session ID unknown", as it is when the
- * owner is gone.
- *
- * The bus room "#eio:<worker id>" still answers the polling relay of
- * workers of the previous release during a rolling restart:
- *     G <reply worker> <request id> <sid>    a GET, held by the requester
- *     P <sid>\n<body>                        a POST body
- *     R <request id> <status>\n<body>        the owner's answer to a GET */
+ * owner is gone. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +171,6 @@ static int registered;
 static int serving_peer;              /* inside a request of the worker address */
 static struct evhttp *peer_http;
 static char advertised[128];
-static char forward_room[sizeof(EIO_FORWARD_ROOM_PREFIX) + EIO_WORKER_ID_LEN];
 
 static void forward_unlink(struct forward *f)
 {
@@ -749,15 +742,8 @@ static int peer_listen(void)
     return 0;
 }
 
-const char *eio_forward_room(void)
-{
-    return forward_room;
-}
-
 int eio_forward_init(void)
 {
-    snprintf(forward_room, sizeof(forward_room), "%s%s", EIO_FORWARD_ROOM_PREFIX, eio_worker_id);
-    bus_room_interest(forward_room, 1);
     wake_event = event_new(eio_server.base, -1, 0, forward_wake, NULL);
     register_timer = evtimer_new(eio_server.base, register_tick, NULL);
     retry_timer = evtimer_new(eio_server.base, lookup_retry, NULL);
@@ -804,73 +790,4 @@ void eio_forward_free(void)
         event_free(retry_timer);
     retry_timer = NULL;
     registered = 0;
-}
-
-/* --- the bus relay of the previous release (owner side) ------------------ */
-
-void eio_forward_answer(const char *remote, int status, const char *body, size_t len)
-{
-    const char *space = strchr(remote, ' ');
-    if (!space)
-        return;
-    char head[64];
-    snprintf(head, sizeof(head), "R %s %d\n", space + 1, status);
-    size_t worker_len = (size_t)(space - remote);
-    char room[sizeof(EIO_FORWARD_ROOM_PREFIX) + EIO_WORKER_ID_LEN];
-    snprintf(room, sizeof(room), "%s%.*s", EIO_FORWARD_ROOM_PREFIX, (int)worker_len, remote);
-    size_t hl = strlen(head);
-    char *msg = malloc(hl + len + 1);
-    if (!msg)
-        return;
-    memcpy(msg, head, hl);
-    if (len)
-        memcpy(msg + hl, body, len);
-    msg[hl + len] = '\0';
-    bus_room_publish(room, msg, hl + len);
-    free(msg);
-}
-
-static void deliver_get(const char *line)
-{
-    char worker[EIO_WORKER_ID_LEN + 1], sid[EIO_SID_LEN + 1];
-    unsigned long long id;
-    if (sscanf(line, "G %11s %llu %33s", worker, &id, sid) != 3 || strlen(worker) != EIO_WORKER_ID_LEN)
-        return;
-    char remote[EIO_WORKER_ID_LEN + 24];
-    snprintf(remote, sizeof(remote), "%s %llu", worker, id);
-    struct eio_session *s = eio_session_find(sid);
-    if (!s) {
-        eio_forward_answer(remote, 400, unknown_sid, sizeof(unknown_sid) - 1);
-        return;
-    }
-    if (s->transport != EIO_TRANSPORT_POLLING) {
-        static const char bad[] = "{\"code\":3,\"message\":\"Bad request\"}";
-        eio_forward_answer(remote, 400, bad, sizeof(bad) - 1);
-        return;
-    }
-    eio_polling_get(s, NULL, remote);
-}
-
-void eio_forward_deliver(const char *data, size_t len)
-{
-    const char *nl = memchr(data, '\n', len);
-    size_t line_len = nl ? (size_t)(nl - data) : len;
-    if (line_len < 3 || line_len > 128)
-        return;
-    char line[129];
-    memcpy(line, data, line_len);
-    line[line_len] = '\0';
-    const char *body = nl ? nl + 1 : data + len;
-    size_t body_len = len - (size_t)(body - data);
-    if (line[0] == 'G') {
-        deliver_get(line);
-    } else if (line[0] == 'P' && nl) {
-        char sid[EIO_SID_LEN + 1];
-        if (sscanf(line, "P %33s", sid) != 1)
-            return;
-        struct eio_session *s = eio_session_find(sid);
-        int status;
-        if (s && s->transport == EIO_TRANSPORT_POLLING)
-            eio_polling_process(s, body, body_len, &status);
-    }
 }

@@ -24,7 +24,6 @@ struct eio_session {
     struct ws_conn *ws;         /* the WebSocket transport */
     struct ws_conn *probe;      /* a WebSocket being upgraded to */
     struct evhttp_request *poll;/* the pending polling GET */
-    char *remote_poll;          /* or a GET held by another worker: "<worker> <request id>" */
     struct eio_buf **queue;     /* polling: packets waiting for a GET */
     size_t queue_len, queue_cap, queue_bytes;
     struct event *timer;        /* heartbeat, or the polling close grace */
@@ -57,19 +56,12 @@ void eio_session_terminate(struct eio_session *s, const char *reason);
 int eio_session_expired(struct eio_session *s);
 /* Start or restart the heartbeat. */
 void eio_session_heartbeat_start(struct eio_session *s);
-/* 1 if a polling GET is pending, here or on another worker. */
-#define eio_poll_pending(s) ((s)->poll != NULL || (s)->remote_poll != NULL)
+/* 1 if a polling GET is pending. */
+#define eio_poll_pending(s) ((s)->poll != NULL)
 /* Answer the pending GET with the queued packets (or a noop if none). */
 void eio_polling_flush(struct eio_session *s, int noop_if_empty);
 /* Engine.IO's own error answer: HTTP 400 {"code": N, "message": "..."}. */
 void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message);
-
-/* A polling GET or POST (body) for a session, from here or another worker:
- * GET: `remote` is "<worker> <request id>" or NULL with req set.
- * Returns 0, or -1 when the POST body was malformed or too large (the
- * session is then closed) with *status the HTTP status to answer. */
-void eio_polling_get(struct eio_session *s, struct evhttp_request *req, const char *remote);
-int eio_polling_process(struct eio_session *s, const char *body, size_t len, int *status);
 
 /* --- eio_forward.c: polling requests for sessions of other workers ------- */
 int eio_forward_init(void);
@@ -78,7 +70,5 @@ void eio_forward_free(void);
  * relay it to that worker.  Returns 1 if it was taken care of (answered
  * now or later), 0 if it cannot be forwarded (the sid is unknown here). */
 int eio_forward_request(struct evhttp_request *req, const char *sid, int websocket);
-/* The owner answers a GET relayed over the bus (previous release). */
-void eio_forward_answer(const char *remote, int status, const char *body, size_t len);
 
 #endif

@@ -352,11 +352,6 @@ static void session_free(struct eio_session *s)
         evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
         s->poll = NULL;
     }
-    if (s->remote_poll) {
-        static const char gone[] = "{\"code\":1,\"message\":\"Session ID unknown\"}";
-        eio_forward_answer(s->remote_poll, 400, gone, sizeof(gone) - 1);
-        free(s->remote_poll);
-    }
     event_free(s->timer);
     free(s->meta);
     free(s);

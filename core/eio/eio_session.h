@@ -61,12 +61,6 @@ const char *eio_session_query(const struct eio_session *s, const char *name);
 const char *eio_session_header(const struct eio_session *s, const char *name);
 const char *eio_session_remote_addr(const struct eio_session *s);
 
-/* Engine.IO traffic for this worker from another one (the bus room
- * eio_forward_room()), and the name of that room. */
-void eio_forward_deliver(const char *data, size_t len);
-const char *eio_forward_room(void);
-#define EIO_FORWARD_ROOM_PREFIX "#eio:"
-
 /* Sessions alive. */
 size_t eio_session_count(void);
 

@@ -54,21 +54,13 @@ static void release_buf(const void *data, size_t len, void *arg)
     eio_buf_unref(arg);
 }
 
-/* Send a polling answer to the pending GET, here or on its worker. */
+/* Send a polling answer to the pending GET. */
 static void answer_poll(struct eio_session *s, struct evbuffer *body)
 {
-    if (s->poll) {
-        struct evhttp_request *req = s->poll;
-        s->poll = NULL;
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-        reply_text(req, body);
-        return;
-    }
-    char *remote = s->remote_poll;
-    s->remote_poll = NULL;
-    size_t len = evbuffer_get_length(body);
-    eio_forward_answer(remote, 200, len ? (const char *)evbuffer_pullup(body, -1) : "", len);
-    free(remote);
+    struct evhttp_request *req = s->poll;
+    s->poll = NULL;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+    reply_text(req, body);
 }
 
 void eio_polling_flush(struct eio_session *s, int noop_if_empty)
@@ -299,33 +291,27 @@ static void handshake(struct evhttp_request *req, int websocket)
         eio_session_terminate(s, "server error");
 }
 
-void eio_polling_get(struct eio_session *s, struct evhttp_request *req, const char *remote)
+/* A polling GET for a session: held until there is something to send. */
+static void eio_polling_get(struct eio_session *s, struct evhttp_request *req)
 {
     if (eio_poll_pending(s)) {
         /* One pending GET per session: a second one breaks the protocol. */
-        if (req)
-            eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
-        else
-            eio_forward_answer(remote, 400, "{\"code\":3,\"message\":\"Bad request\"}", 34);
+        eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
         core_metrics.protocol_errors++;
         eio_session_terminate(s, "transport error");
         return;
     }
-    if (req) {
-        s->poll = req;
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
-    } else {
-        s->remote_poll = strdup(remote);
-        if (!s->remote_poll)
-            return;
-    }
+    s->poll = req;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
     if (s->probe_ready)
         polling_noop(s); /* upgrading: the client is pausing its polling */
     else if (s->queue_len)
         eio_polling_flush(s, 0);
 }
 
-int eio_polling_process(struct eio_session *s, const char *body, size_t len, int *status)
+/* A polling POST's body: 0, or -1 when it was malformed or too large (the
+ * session is then closed) with *status the HTTP status to answer. */
+static int eio_polling_process(struct eio_session *s, const char *body, size_t len, int *status)
 {
     if (len > settings_get()->max_payload) {
         *status = 413;
@@ -445,7 +431,7 @@ void eio_http_handle(struct evhttp_request *req)
         } else if (s->transport != EIO_TRANSPORT_POLLING) {
             eio_reply_error(req, 400, EIO_ERR_BAD_REQUEST, "Bad request");
         } else if (method == EVHTTP_REQ_GET) {
-            eio_polling_get(s, req, NULL);
+            eio_polling_get(s, req);
         } else if (method == EVHTTP_REQ_POST) {
             polling_post(s, req);
         } else {

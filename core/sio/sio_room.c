@@ -23,12 +23,9 @@ static size_t name_hash(const char *s)
     return h;
 }
 
-/* Rooms under EIO_FORWARD_ROOM_PREFIX carry Engine.IO traffic between
- * workers: no plugin may use them. */
 static int room_name_valid(const char *room)
 {
-    return room && room[0] && strlen(room) <= ROOM_NAME_MAX &&
-           strncmp(room, EIO_FORWARD_ROOM_PREFIX, sizeof(EIO_FORWARD_ROOM_PREFIX) - 1) != 0;
+    return room && room[0] && strlen(room) <= ROOM_NAME_MAX;
 }
 
 static struct sio_room *room_find(const char *name)
@@ -297,10 +294,6 @@ int sio_api_emit_room(const char *room, const char *event, const char *data_json
 
 void sio_room_deliver(const char *room, const char *packet, size_t len)
 {
-    if (room && packet && strcmp(room, eio_forward_room()) == 0) {
-        eio_forward_deliver(packet, len);
-        return;
-    }
     if (!room_name_valid(room) || !packet || len < 3 || packet[0] != '4' || packet[1] != '2' ||
         memchr(packet, '\x1e', len))
         return;
