@@ -68,6 +68,20 @@ void hashtab_remove(struct hashtab *t, struct hashtab_node *node)
     }
 }
 
+struct hashtab_node *hashtab_next(const struct hashtab *t, const struct hashtab_node *node)
+{
+    size_t i = 0;
+    if (node) {
+        if (node->next)
+            return node->next;
+        i = (node->hash & (t->n_buckets - 1)) + 1;
+    }
+    for (; i < t->n_buckets; i++)
+        if (t->buckets[i])
+            return t->buckets[i];
+    return NULL;
+}
+
 void hashtab_free(struct hashtab *t)
 {
     free(t->buckets);

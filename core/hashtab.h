@@ -29,6 +29,10 @@ struct hashtab_node *hashtab_find(const struct hashtab *t, const char *key);
 int hashtab_insert(struct hashtab *t, struct hashtab_node *node);
 /* Remove a node that is in the table. */
 void hashtab_remove(struct hashtab *t, struct hashtab_node *node);
+/* Walk the table: the first node for NULL, else the one after `node`;
+ * NULL at the end.  Taking the next node before removing or freeing the
+ * current one is safe; inserting while walking is not (it may regrow). */
+struct hashtab_node *hashtab_next(const struct hashtab *t, const struct hashtab_node *node);
 /* Free the buckets (not the records). */
 void hashtab_free(struct hashtab *t);
 

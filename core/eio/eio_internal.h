@@ -3,6 +3,7 @@
 #define SBR_EIO_INTERNAL_H
 
 #include <event2/http.h>
+#include "hashtab.h"
 #include "eio/eio_session.h"
 
 enum eio_transport { EIO_TRANSPORT_POLLING, EIO_TRANSPORT_WEBSOCKET };
@@ -15,12 +16,14 @@ extern char eio_worker_id[EIO_WORKER_ID_LEN + 1];
 
 struct eio_session {
     char sid[EIO_SID_LEN + 1];
-    struct eio_session *hash_next;
-    int transport;
+    /* The flags come first: they fill the bytes alignment leaves after sid
+     * (one session per connection, so its size counts). */
+    unsigned transport : 1;     /* enum eio_transport */
     unsigned closed : 1;        /* on_close was called; waiting to be freed */
     unsigned closing : 1;       /* polling: close packet waits for the next GET */
     unsigned awaiting_pong : 1;
     unsigned probe_ready : 1;   /* the probe answered 3probe; waiting for 5 */
+    struct hashtab_node node;   /* in eio_server.sessions, keyed by sid */
     struct ws_conn *ws;         /* the WebSocket transport */
     struct ws_conn *probe;      /* a WebSocket being upgraded to */
     struct evhttp_request *poll;/* the pending polling GET */
@@ -37,8 +40,7 @@ struct eio_session {
 struct eio_server {
     struct event_base *base;
     const struct eio_handler *handler;
-    struct eio_session **buckets;
-    size_t n_buckets, n_sessions;
+    struct hashtab sessions;    /* open sessions (closed ones leave at once) */
     struct eio_session *reap;   /* closed sessions, freed from reap_event */
     struct event *reap_event;
 };

@@ -23,73 +23,26 @@ char eio_worker_id[EIO_WORKER_ID_LEN + 1];
 /* Drain: queue for polling sessions without answering their GETs. */
 static int eio_polls_held;
 
-static size_t sid_hash(const char *sid)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *sid; sid++)
-        h = (h ^ (unsigned char)*sid) * 1099511628211ull;
-    return h;
-}
-
 static void eio_reap(evutil_socket_t fd, short what, void *arg);
 
 int eio_server_init(struct event_base *base, const struct eio_handler *handler)
 {
     eio_server.base = base;
     eio_server.handler = handler;
-    eio_server.n_buckets = 1024;
-    eio_server.buckets = calloc(eio_server.n_buckets, sizeof(*eio_server.buckets));
     eio_server.reap_event = event_new(base, -1, 0, eio_reap, NULL);
     uint8_t id[8];
     if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
         return -1;
     base64_encode(id, sizeof(id), eio_worker_id, 1);
-    if (!eio_server.buckets || !eio_server.reap_event)
+    if (!eio_server.reap_event)
         return -1;
     return eio_forward_init();
 }
 
-static void table_grow(void)
-{
-    size_t n = eio_server.n_buckets * 2;
-    struct eio_session **b = calloc(n, sizeof(*b));
-    if (!b)
-        return; /* keep the old table: longer chains, still correct */
-    for (size_t i = 0; i < eio_server.n_buckets; i++) {
-        struct eio_session *s = eio_server.buckets[i];
-        while (s) {
-            struct eio_session *next = s->hash_next;
-            size_t k = sid_hash(s->sid) & (n - 1);
-            s->hash_next = b[k];
-            b[k] = s;
-            s = next;
-        }
-    }
-    free(eio_server.buckets);
-    eio_server.buckets = b;
-    eio_server.n_buckets = n;
-}
-
 struct eio_session *eio_session_find(const char *sid)
 {
-    if (!eio_server.buckets || !sid)
-        return NULL;
-    struct eio_session *s = eio_server.buckets[sid_hash(sid) & (eio_server.n_buckets - 1)];
-    for (; s; s = s->hash_next)
-        if (strcmp(s->sid, sid) == 0)
-            return s->closed ? NULL : s;
-    return NULL;
-}
-
-static void table_remove(struct eio_session *s)
-{
-    struct eio_session **p = &eio_server.buckets[sid_hash(s->sid) & (eio_server.n_buckets - 1)];
-    while (*p && *p != s)
-        p = &(*p)->hash_next;
-    if (*p) {
-        *p = s->hash_next;
-        eio_server.n_sessions--;
-    }
+    struct hashtab_node *n = sid ? hashtab_find(&eio_server.sessions, sid) : NULL;
+    return n ? HASHTAB_ENTRY(n, struct eio_session, node) : NULL;
 }
 
 /* Copy what plugins may ask about the handshake into one block:
@@ -157,20 +110,15 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
     memcpy(s->sid, eio_worker_id, EIO_WORKER_ID_LEN);
     base64_encode(raw, sizeof(raw), s->sid + EIO_WORKER_ID_LEN, 1);
     s->transport = transport;
+    s->node.key = s->sid;
     s->timer = evtimer_new(eio_server.base, session_on_timer, s);
-    if (!s->timer || session_copy_meta(s, req) != 0) {
+    if (!s->timer || session_copy_meta(s, req) != 0 || hashtab_insert(&eio_server.sessions, &s->node) != 0) {
         if (s->timer)
             event_free(s->timer);
         free(s->meta);
         free(s);
         return NULL;
     }
-    if (eio_server.n_sessions >= eio_server.n_buckets)
-        table_grow();
-    size_t k = sid_hash(s->sid) & (eio_server.n_buckets - 1);
-    s->hash_next = eio_server.buckets[k];
-    eio_server.buckets[k] = s;
-    eio_server.n_sessions++;
     core_metrics.connections_opened++;
     return s;
 }
@@ -302,7 +250,8 @@ void eio_session_terminate(struct eio_session *s, const char *reason)
         return;
     s->closed = 1;
     event_del(s->timer);
-    table_remove(s);
+    /* Out of the table at once: a closed session is never found again. */
+    hashtab_remove(&eio_server.sessions, &s->node);
     if (s->probe) {
         ws_conn_close(s->probe, WS_CLOSE_NORMAL, NULL);
         s->probe = NULL;
@@ -446,7 +395,7 @@ const char *eio_session_header(const struct eio_session *s, const char *name)
 
 size_t eio_session_count(void)
 {
-    return eio_server.n_sessions;
+    return eio_server.sessions.count;
 }
 
 void eio_server_hold_polls(void)
@@ -456,26 +405,24 @@ void eio_server_hold_polls(void)
 
 void eio_server_drain(const char *reason, uint64_t polling_grace_ms)
 {
-    for (size_t i = 0; eio_server.buckets && i < eio_server.n_buckets; i++) {
-        struct eio_session *s = eio_server.buckets[i];
-        while (s) {
-            /* Closing removes s from this chain: read the next one first. */
-            struct eio_session *next = s->hash_next;
-            if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s)) {
-                /* A polling client between two GETs comes back within a
-                 * round trip for its queue and close packet; one that does
-                 * not may never come: it may hold the drain for the grace
-                 * only, not for a ping timeout. */
-                if (!polling_grace_ms) {
-                    eio_session_terminate(s, reason);
-                } else {
-                    eio_session_close(s, reason);
-                    timer_arm(s, polling_grace_ms);
-                }
+    struct hashtab_node *n, *next;
+    /* Closing removes a session from the table: take the next one first. */
+    for (n = hashtab_next(&eio_server.sessions, NULL); n; n = next) {
+        next = hashtab_next(&eio_server.sessions, n);
+        struct eio_session *s = HASHTAB_ENTRY(n, struct eio_session, node);
+        if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s)) {
+            /* A polling client between two GETs comes back within a
+             * round trip for its queue and close packet; one that does
+             * not may never come: it may hold the drain for the grace
+             * only, not for a ping timeout. */
+            if (!polling_grace_ms) {
+                eio_session_terminate(s, reason);
             } else {
                 eio_session_close(s, reason);
+                timer_arm(s, polling_grace_ms);
             }
-            s = next;
+        } else {
+            eio_session_close(s, reason);
         }
     }
     eio_polls_held = 0;
@@ -489,25 +436,24 @@ void eio_server_close_all(const char *reason)
 void eio_server_free(void)
 {
     eio_reap(-1, 0, NULL);
-    for (size_t i = 0; eio_server.buckets && i < eio_server.n_buckets; i++) {
-        while (eio_server.buckets[i]) {
-            struct eio_session *s = eio_server.buckets[i];
-            eio_server.buckets[i] = s->hash_next;
-            if (s->ws)
-                ws_conn_close(s->ws, WS_CLOSE_GOING_AWAY, NULL);
-            if (s->probe)
-                ws_conn_close(s->probe, WS_CLOSE_GOING_AWAY, NULL);
-            if (s->poll) {
-                evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
-                evhttp_send_error(s->poll, 503, "Service Unavailable");
-                s->poll = NULL;
-            }
-            session_free(s);
+    struct hashtab_node *n, *next;
+    for (n = hashtab_next(&eio_server.sessions, NULL); n; n = next) {
+        next = hashtab_next(&eio_server.sessions, n);
+        struct eio_session *s = HASHTAB_ENTRY(n, struct eio_session, node);
+        if (s->ws)
+            ws_conn_close(s->ws, WS_CLOSE_GOING_AWAY, NULL);
+        if (s->probe)
+            ws_conn_close(s->probe, WS_CLOSE_GOING_AWAY, NULL);
+        if (s->poll) {
+            evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
+            evhttp_send_error(s->poll, 503, "Service Unavailable");
+            s->poll = NULL;
         }
+        session_free(s);
     }
     ws_conn_free_all();
     eio_forward_free();
-    free(eio_server.buckets);
+    hashtab_free(&eio_server.sessions);
     if (eio_server.reap_event)
         event_free(eio_server.reap_event);
     memset(&eio_server, 0, sizeof(eio_server));

@@ -242,7 +242,7 @@ static void handshake(struct evhttp_request *req, int websocket)
         eio_reply_error(req, 400, EIO_ERR_BAD_HANDSHAKE_METHOD, "Bad handshake method");
         return;
     }
-    if (st->max_connections && eio_server.n_sessions >= st->max_connections) {
+    if (st->max_connections && eio_server.sessions.count >= st->max_connections) {
         core_metrics.connections_refused_max++;
         log_warn("eio", "refusing a session: max_connections (%llu) reached",
                  (unsigned long long)st->max_connections);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include "hashtab.h"
 #include "eio/eio_buf.h"
 #include "eio/eio_session.h"
 #include "plugin/hooks.h"
@@ -80,10 +81,10 @@ struct sio_member {
 };
 
 struct sio_room {
-    char *name;
-    struct sio_room *hash_next;
+    struct hashtab_node node;     /* in the room table, keyed by name */
     struct sio_member *members;
     size_t n, cap;
+    char name[];                  /* in the same block: one allocation per room */
 };
 
 /* --- sio.c ------------------------------------------------------------- */

@@ -10,18 +10,7 @@
 
 #define ROOM_NAME_MAX 255
 
-static struct {
-    struct sio_room **buckets;
-    size_t n_buckets, n_rooms;
-} rooms;
-
-static size_t name_hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+static struct hashtab rooms;
 
 static int room_name_valid(const char *room)
 {
@@ -30,64 +19,35 @@ static int room_name_valid(const char *room)
 
 static struct sio_room *room_find(const char *name)
 {
-    if (!rooms.buckets)
-        return NULL;
-    for (struct sio_room *r = rooms.buckets[name_hash(name) & (rooms.n_buckets - 1)]; r; r = r->hash_next)
-        if (strcmp(r->name, name) == 0)
-            return r;
-    return NULL;
-}
-
-static void rooms_grow(void)
-{
-    size_t n = rooms.n_buckets ? rooms.n_buckets * 2 : 256;
-    struct sio_room **b = calloc(n, sizeof(*b));
-    if (!b)
-        return;
-    for (size_t i = 0; i < rooms.n_buckets; i++) {
-        struct sio_room *r = rooms.buckets[i];
-        while (r) {
-            struct sio_room *next = r->hash_next;
-            size_t k = name_hash(r->name) & (n - 1);
-            r->hash_next = b[k];
-            b[k] = r;
-            r = next;
-        }
-    }
-    free(rooms.buckets);
-    rooms.buckets = b;
-    rooms.n_buckets = n;
+    struct hashtab_node *n = hashtab_find(&rooms, name);
+    return n ? HASHTAB_ENTRY(n, struct sio_room, node) : NULL;
 }
 
 static struct sio_room *room_create(const char *name)
 {
-    if (rooms.n_rooms >= rooms.n_buckets)
-        rooms_grow();
-    if (!rooms.buckets)
+    size_t len = strlen(name);
+    struct sio_room *r = calloc(1, sizeof(*r) + len + 1);
+    if (!r)
         return NULL;
-    struct sio_room *r = calloc(1, sizeof(*r));
-    if (!r || !(r->name = strdup(name))) {
+    memcpy(r->name, name, len + 1);
+    r->node.key = r->name;
+    if (hashtab_insert(&rooms, &r->node) != 0) {
         free(r);
         return NULL;
     }
-    size_t k = name_hash(name) & (rooms.n_buckets - 1);
-    r->hash_next = rooms.buckets[k];
-    rooms.buckets[k] = r;
-    rooms.n_rooms++;
     return r;
+}
+
+static void room_free(struct sio_room *r)
+{
+    free(r->members);
+    free(r);
 }
 
 static void room_destroy(struct sio_room *r)
 {
-    struct sio_room **p = &rooms.buckets[name_hash(r->name) & (rooms.n_buckets - 1)];
-    while (*p && *p != r)
-        p = &(*p)->hash_next;
-    if (*p)
-        *p = r->hash_next;
-    rooms.n_rooms--;
-    free(r->members);
-    free(r->name);
-    free(r);
+    hashtab_remove(&rooms, &r->node);
+    room_free(r);
 }
 
 static struct sio_conn *member_conn(sbr_conn_id id)
@@ -306,15 +266,10 @@ void sio_room_deliver(const char *room, const char *packet, size_t len)
 
 void sio_rooms_free(void)
 {
-    for (size_t i = 0; i < rooms.n_buckets; i++) {
-        while (rooms.buckets[i]) {
-            struct sio_room *r = rooms.buckets[i];
-            rooms.buckets[i] = r->hash_next;
-            free(r->members);
-            free(r->name);
-            free(r);
-        }
+    struct hashtab_node *n, *next;
+    for (n = hashtab_next(&rooms, NULL); n; n = next) {
+        next = hashtab_next(&rooms, n);
+        room_free(HASHTAB_ENTRY(n, struct sio_room, node));
     }
-    free(rooms.buckets);
-    memset(&rooms, 0, sizeof(rooms));
+    hashtab_free(&rooms);
 }
