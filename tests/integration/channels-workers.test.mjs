@@ -3,9 +3,8 @@
 // landed on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, freePort } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, once, request, collect } from './lib/client.mjs';
 
@@ -14,32 +13,20 @@ let w1;
 let w2;
 const sockets = [];
 
-async function healthy(d) {
-  const end = Date.now() + 10000;
-  for (;;) {
-    const r = await http(d, 'GET', '/healthz');
-    if (r.body.redis === 'connected') return;
-    if (Date.now() > end) throw new Error(`worker never reached Redis: ${JSON.stringify(r.body)}\n${d.log}`);
-    await delay(25);
-  }
-}
-
 before(async () => {
-  const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' });
-  const env = { REALTIME_REDIS_URL: `redis://127.0.0.1:${port}/0`, REALTIME_TYPING_TTL_SECONDS: 1 };
+  redis = await startRedis();
+  const env = { REALTIME_REDIS_URL: redis.url, REALTIME_TYPING_TTL_SECONDS: 1 };
   w1 = await startDaemon({ env });
   w2 = await startDaemon({ env });
-  await healthy(w1);
-  await healthy(w2);
+  await waitRedisConnected(w1);
+  await waitRedisConnected(w2);
 });
 
 after(async () => {
   for (const s of sockets) s.close();
   await w1?.stop();
   await w2?.stop();
-  redis?.kill('SIGTERM');
+  await redis?.cleanup();
 });
 
 function open(d, claims) {

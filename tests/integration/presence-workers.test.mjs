@@ -2,9 +2,9 @@
 // within the presence TTL, while the live worker keeps its own users online.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, freePort } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected } from './lib/client.mjs';
 
@@ -14,32 +14,20 @@ let doomed;
 let survivor;
 const sockets = [];
 
-async function redisConnected(d) {
-  const end = Date.now() + 10000;
-  for (;;) {
-    const r = await http(d, 'GET', '/healthz');
-    if (r.body.redis === 'connected') return;
-    if (Date.now() > end) throw new Error(`worker never reached Redis: ${JSON.stringify(r.body)}\n${d.log}`);
-    await delay(25);
-  }
-}
-
 before(async () => {
-  const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' });
-  const env = { REALTIME_REDIS_URL: `redis://127.0.0.1:${port}/0`, REALTIME_PRESENCE_TTL_SECONDS: TTL_SECONDS };
+  redis = await startRedis();
+  const env = { REALTIME_REDIS_URL: redis.url, REALTIME_PRESENCE_TTL_SECONDS: TTL_SECONDS };
   doomed = await startDaemon({ env });
   survivor = await startDaemon({ env });
-  await redisConnected(doomed);
-  await redisConnected(survivor);
+  await waitRedisConnected(doomed);
+  await waitRedisConnected(survivor);
 });
 
 after(async () => {
   for (const s of sockets) s.close();
   await doomed?.stop();
   await survivor?.stop();
-  redis?.kill('SIGTERM');
+  await redis?.cleanup();
 });
 
 async function connect(d, claims) {

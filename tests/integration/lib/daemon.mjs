@@ -111,3 +111,14 @@ export async function http(d, method, pathName, { body, headers = {}, raw } = {}
 }
 
 export const apiKeyHeader = () => ({ authorization: `Bearer ${TEST_ENV.REALTIME_API_KEY}` });
+
+// Wait until the daemon's /healthz says its bus reaches Redis.
+export async function waitRedisConnected(d, timeoutMs = 10000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await http(d, 'GET', '/healthz');
+    if (r.body.redis === 'connected') return;
+    if (Date.now() > end) throw new Error(`worker never reached Redis: ${JSON.stringify(r.body)}\n${d.log}`);
+    await delay(25);
+  }
+}

@@ -141,7 +141,7 @@ START_TEST(test_provider_routing_and_interest)
     ck_assert_str_eq(calls, "sub:t;sub:room:lobby;unsub:room:lobby;");
     calls[0] = '\0';
     ck_assert_int_eq(bus_api_reserve("slot", 100, done_never, NULL), SBR_OK);
-    ck_assert_int_eq(bus_api_kv_get("k", done_never, NULL), SBR_ERR_UNAVAILABLE); /* not implemented by it */
+    ck_assert_int_eq(bus_api_kv_get("k", done_never, NULL), SBR_ERR_UNAVAILABLE); /* the provider offers no kv_get */
     ck_assert_int_eq(bus_room_publish("lobby", "42[\"x\"]", 7), SBR_OK);
     ck_assert_int_eq(bus_api_publish("t", "m", 1), SBR_OK);
     ck_assert_str_eq(calls, "reserve:slot;pub:room:lobby;pub:t;");
