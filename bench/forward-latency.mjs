@@ -16,11 +16,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
   (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const SAMPLES = Number(args.samples || 2000);
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 process.env.SBR_BUILD_DIR ||= path.join(ROOT, args.build || 'build');
 const { startDaemon } = await import('../tests/integration/lib/daemon.mjs');
 const { startRedis } = await import('../tests/integration/lib/redis.mjs');

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
-export const SOURCE_DIR = process.env.SBR_SOURCE_DIR || path.resolve(import.meta.dirname, '../../..');
+export const SOURCE_DIR = process.env.SBR_SOURCE_DIR || path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const BUILD_DIR = process.env.SBR_BUILD_DIR || path.join(SOURCE_DIR, 'build');
 export const BINARY = process.env.SBR_BINARY || path.join(BUILD_DIR, 'superbot-realtime');
 
