@@ -104,7 +104,15 @@ export async function http(d, method, pathName, { body, headers = {}, raw } = {}
   const init = { method, headers: { ...headers } };
   if (raw !== undefined) init.body = raw;
   else if (body !== undefined) { init.body = JSON.stringify(body); init.headers['content-type'] = 'application/json'; }
-  const r = await fetch(d.url + pathName, init);
+  let r;
+  try {
+    r = await fetch(d.url + pathName, init);
+  } catch (err) {
+    // A pooled keep-alive connection the server closed for idleness just as
+    // it was reused: retry an idempotent request once, as browsers do.
+    if (err.cause?.code !== 'UND_ERR_SOCKET' || !['GET', 'HEAD', 'PUT'].includes(method)) throw err;
+    r = await fetch(d.url + pathName, init);
+  }
   const text = await r.text();
   let parsed = text;
   try { parsed = JSON.parse(text); } catch { /* not JSON */ }
