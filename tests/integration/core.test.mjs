@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, BINARY, BUILD_DIR, SOURCE_DIR, TEST_ENV, apiKeyHeader } from './lib/daemon.mjs';
+import { startDaemon, http, BINARY, BUILD_DIR, SOURCE_DIR, TEST_ENV, apiKeyHeader, until } from './lib/daemon.mjs';
 import { client, connected, request } from './lib/client.mjs';
 
 const FIXTURES = path.join(BUILD_DIR, 'tests', 'fixtures');
@@ -20,16 +20,6 @@ function coreOnlyDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-core-base-'));
   fs.copyFileSync(path.join(SOURCE_DIR, 'conf.d', '10-core.conf'), path.join(dir, '10-core.conf'));
   return dir;
-}
-
-async function until(fn, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await delay(20);
-  }
 }
 
 describe('running daemon', () => {
@@ -140,13 +130,13 @@ describe('running daemon', () => {
     const r = await http(d, 'POST', '/probe/publish', { body: {} });
     assert.equal(r.status, 200);
     assert.equal(r.body.status, 0);
-    await until(async () => (await http(d, 'GET', '/probe/counts')).body.bus_messages === before + 1);
+    await until('the probe\'s counts', async () => (await http(d, 'GET', '/probe/counts')).body.bus_messages === before + 1);
   });
 
   test('Socket.IO clients run the hook chains', async () => {
     const c = client(d);
     await connected(c);
-    const counts = await until(async () => {
+    const counts = await until('the probe\'s counts', async () => {
       const b = (await http(d, 'GET', '/probe/counts')).body;
       return b.connected >= 1 ? b : null;
     });
@@ -154,7 +144,7 @@ describe('running daemon', () => {
     const ack = await request(c, 'anything', { a: 1 });
     assert.deepEqual(ack, { ok: false, error: 'unknown_event' });
     c.close();
-    await until(async () => (await http(d, 'GET', '/probe/counts')).body.disconnect >= 1);
+    await until('the probe\'s counts', async () => (await http(d, 'GET', '/probe/counts')).body.disconnect >= 1);
   });
 
   test('SIGHUP applies reloadable keys, keeps fixed ones, refuses a bad config', async () => {
@@ -184,7 +174,7 @@ describe('running daemon', () => {
     const gone = new Promise((resolve) => c.once('disconnect', resolve));
     // A request the plugin never answers must not hold up or leak at exit.
     const never = fetch(`${d.url}/probe/never`).then(() => 'answered', () => 'dropped');
-    await until(async () => (await http(d, 'GET', '/probe/counts')).body.never === 1);
+    await until('the probe\'s counts', async () => (await http(d, 'GET', '/probe/counts')).body.never === 1);
     const started = Date.now();
     const res = await d.stop('SIGTERM');
     assert.deepEqual(res, { code: 0, signal: null });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, freePort, SOURCE_DIR } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, freePort, SOURCE_DIR, until } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, request, collect } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
@@ -20,16 +20,6 @@ after(async () => {
   for (const s of sockets) s.close();
   for (const f of cleanups.reverse()) await f();
 });
-
-async function until(what, fn, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
-}
 
 async function worker(opts) {
   const d = await startDaemon(opts);

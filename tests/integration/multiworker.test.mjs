@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, until, waitRedisConnected } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, once, request, collect } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
@@ -16,20 +16,6 @@ let redis;
 let workers = [];
 const sockets = [];
 
-async function healthRedis(d) {
-  return (await http(d, 'GET', '/healthz')).body.redis;
-}
-
-export async function until(what, fn, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
-
 before(async () => {
   if (skip) return;
   redis = await startRedis();
@@ -39,7 +25,7 @@ before(async () => {
       env: { REALTIME_REDIS_URL: redis.url, REALTIME_PRESENCE_TTL_SECONDS: PRESENCE_TTL_S },
     }));
   }
-  for (const w of workers) await until('redis connected', async () => (await healthRedis(w)) === 'connected');
+  for (const w of workers) await waitRedisConnected(w);
 });
 
 after(async () => {

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { io } from 'socket.io-client';
-import { startDaemon, BUILD_DIR, SOURCE_DIR } from './lib/daemon.mjs';
+import { startDaemon, BUILD_DIR, SOURCE_DIR, until, waitRedisConnected } from './lib/daemon.mjs';
 import { connected, once } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 
@@ -14,15 +14,6 @@ const FIXTURES = path.join(BUILD_DIR, 'tests', 'fixtures');
 const PREFIX = 'superbot-realtime:';
 let redis;
 const workers = [];
-
-async function until(what, fn, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
-}
 
 before(async () => {
   if (skip) return;
@@ -38,7 +29,7 @@ before(async () => {
     }));
   }
   for (const w of workers) {
-    await until('redis connected', async () => (await (await fetch(`${w.url}/healthz`)).json()).redis === 'connected');
+    await waitRedisConnected(w);
   }
   // Both have advertised where the other one relays requests to.
   await until('worker addresses advertised', async () =>

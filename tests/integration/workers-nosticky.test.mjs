@@ -7,11 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, freePort } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, freePort, until, waitRedisConnected } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, request } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
+
+// 100 clients through three workers on a loaded machine: every wait gets 15 s.
+const WAIT_MS = 15000;
 
 const skip = redisMissing();
 const CLIENTS = 50; // of each kind
@@ -24,26 +26,16 @@ const ENV = () => ({
   REALTIME_LOG_LEVEL: 'warn',
 });
 
-async function until(what, fn, timeoutMs = 15000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
-
 async function startWorkers(opts) {
   await redis.command('FLUSHALL'); // the previous test's workers' addresses
   const workers = [];
   for (const o of opts) workers.push(await startDaemon({ env: ENV(), ...o }));
   for (const w of workers) {
-    await until('redis connected', async () => (await http(w, 'GET', '/healthz')).body.redis === 'connected');
+    await waitRedisConnected(w);
   }
   // Every worker has advertised where it serves its sessions.
   await until('workers registered', async () =>
-    (await redis.command('KEYS', '*eio:worker:*')).length === workers.length);
+    (await redis.command('KEYS', '*eio:worker:*')).length === workers.length, WAIT_MS);
   return workers;
 }
 
@@ -101,18 +93,18 @@ async function scenario(label, url, workers) {
     const acks = await Promise.all(sockets.map((s) =>
       request(s, 'send_message', { channel_id: channel, content: s.user }, 10000)));
     assert.ok(acks.every((a) => a.ok), JSON.stringify(acks.find((a) => !a.ok)));
-    await until('every message everywhere', () => sockets.every((s) => s.messages.size === sockets.length));
+    await until('every message everywhere', () => sockets.every((s) => s.messages.size === sockets.length), WAIT_MS);
     // Several heartbeats, counted by each client.
-    await until('three heartbeats on every client', () => sockets.every((s) => s.pings >= 3));
+    await until('three heartbeats on every client', () => sockets.every((s) => s.pings >= 3), WAIT_MS);
     // The default clients upgraded (through whichever worker got the
     // upgrade request); the others stayed on polling.
     await until('default clients on websocket', () =>
-      sockets.every((s) => s.io.engine.transport.name === (s.pollingOnly ? 'polling' : 'websocket')));
+      sockets.every((s) => s.io.engine.transport.name === (s.pollingOnly ? 'polling' : 'websocket')), WAIT_MS);
     // Still alive: a server push to each user, through every worker's API.
     await Promise.all(sockets.map((s, i) => http(workers[i % workers.length], 'POST', '/api/realtime/publish', {
       body: { room: `user:${s.user}`, event: 'direct', data: { to: s.user } }, headers: apiKeyHeader(),
     }).then((r) => assert.equal(r.status, 200))));
-    await until('every direct push', () => sockets.every((s) => s.direct.length === 1));
+    await until('every direct push', () => sockets.every((s) => s.direct.length === 1), WAIT_MS);
     for (const s of sockets) assert.deepEqual(s.direct, [{ to: s.user }]);
     assert.deepEqual(problems, []);
   } finally {

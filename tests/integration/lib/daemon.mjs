@@ -121,13 +121,20 @@ export async function http(d, method, pathName, { body, headers = {}, raw } = {}
 
 export const apiKeyHeader = () => ({ authorization: `Bearer ${TEST_ENV.REALTIME_API_KEY}` });
 
-// Wait until the daemon's /healthz says its bus reaches Redis.
-export async function waitRedisConnected(d, timeoutMs = 10000) {
+// Poll fn (sync or async) every 20 ms until it returns something truthy,
+// which is returned; throw after timeoutMs naming `what`.
+export async function until(what, fn, timeoutMs = 5000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const r = await http(d, 'GET', '/healthz');
-    if (r.body.redis === 'connected') return;
-    if (Date.now() > end) throw new Error(`worker never reached Redis: ${JSON.stringify(r.body)}\n${d.log}`);
-    await delay(25);
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
   }
+}
+
+// Wait until the daemon's /healthz says its bus reaches Redis.
+export async function waitRedisConnected(d, timeoutMs = 10000) {
+  await until(`${d.url} to reach Redis`, async () => (await http(d, 'GET', '/healthz')).body.redis === 'connected',
+    timeoutMs);
 }
