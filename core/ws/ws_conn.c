@@ -19,17 +19,16 @@
  * (its private part and two evbuffers are about 0.9 KB), and the input and
  * output evbuffers exist only while they hold bytes. */
 struct ws_conn {
-    struct event ev;          /* the socket: read, plus write while blocked */
-    evutil_socket_t fd;
+    struct event ev;          /* the socket (event_get_fd): read, plus write while blocked */
     struct evbuffer *in;      /* read and not yet parsed, or NULL */
     struct evbuffer *out;     /* not yet written, or NULL */
     struct evbuffer *fragments; /* a fragmented message being reassembled, or NULL */
     const struct ws_callbacks *cb;
     void *userdata;
-    size_t max_message;
-    size_t lingered;          /* bytes read and dropped while closing */
     struct ws_conn *prev, *next;   /* all connections */
-    struct ws_conn *dprev, *dnext; /* connections with output to write this turn */
+    uint32_t max_message;
+    uint32_t lingered;        /* bytes read and dropped while closing */
+    uint32_t dirty;           /* 1 + our index in ws_dirty, or 0 */
     struct ws_utf8 utf8;
     unsigned fragments_binary : 1;
     unsigned owned : 1;      /* the owner still holds us: callbacks allowed */
@@ -38,7 +37,6 @@ struct ws_conn {
     unsigned in_read : 1;
     unsigned free_pending : 1;
     unsigned lingering : 1;  /* our side is shut down; waiting for the peer's */
-    unsigned dirty : 1;      /* on the dirty list */
     unsigned blocked : 1;    /* the socket was full: waiting for EV_WRITE */
 };
 
@@ -53,10 +51,29 @@ struct ws_conn {
 
 static struct ws_conn *ws_all;
 static size_t ws_live;
+
+static evutil_socket_t ws_fd(const struct ws_conn *ws)
+{
+    return event_get_fd(&ws->ev);
+}
+
 /* Output is written once per connection per loop turn, by one event run
  * after the turn's other callbacks: what a turn queues goes out in one
- * write, without waiting for the socket to be reported writable. */
-static struct ws_conn *ws_dirty, *ws_dirty_tail; /* in the order sends were queued */
+ * write, without waiting for the socket to be reported writable.  The
+ * connections to write are kept in the order their output was queued, each
+ * with the first frame it was given by reference while it had no output
+ * buffer: the common case (one shared broadcast frame for an idle
+ * connection) is then written straight from the shared buffer with one
+ * send(), with no evbuffer, no allocation and no copy. */
+struct ws_dirty {
+    struct ws_conn *ws; /* NULL: no longer to be written from here */
+    const void *frame;  /* held by reference and not in ws->out, or NULL */
+    size_t len;
+    void (*release)(const void *data, size_t len, void *arg);
+    void *arg;
+};
+static struct ws_dirty *ws_dirty;
+static size_t ws_n_dirty, ws_cap_dirty;
 static struct event *ws_flush_ev;
 
 static void ws_link(struct ws_conn *ws)
@@ -79,36 +96,77 @@ static void ws_unlink(struct ws_conn *ws)
     ws_live--;
 }
 
-static void ws_dirty_unlink(struct ws_conn *ws)
+static struct ws_dirty *ws_dirty_of(const struct ws_conn *ws)
 {
-    if (!ws->dirty)
+    return ws->dirty ? &ws_dirty[ws->dirty - 1] : NULL;
+}
+
+static void ws_dirty_release(struct ws_dirty *d)
+{
+    if (d->frame)
+        d->release(d->frame, d->len, d->arg);
+    d->frame = NULL;
+}
+
+/* Put ws on the list of connections to write at the end of this turn.
+ * NULL when the list cannot grow. */
+static struct ws_dirty *ws_dirty_add(struct ws_conn *ws)
+{
+    if (ws_n_dirty == ws_cap_dirty) {
+        size_t cap = ws_cap_dirty ? ws_cap_dirty * 2 : 256;
+        struct ws_dirty *d = cap <= UINT32_MAX ? realloc(ws_dirty, cap * sizeof(*d)) : NULL;
+        if (!d)
+            return NULL;
+        ws_dirty = d;
+        ws_cap_dirty = cap;
+    }
+    if (ws_n_dirty == 0)
+        event_active(ws_flush_ev, EV_TIMEOUT, 0);
+    struct ws_dirty *d = &ws_dirty[ws_n_dirty++];
+    *d = (struct ws_dirty){.ws = ws};
+    ws->dirty = (uint32_t)ws_n_dirty;
+    return d;
+}
+
+/* Take ws off the list; a frame it held is dropped. */
+static void ws_dirty_drop(struct ws_conn *ws)
+{
+    struct ws_dirty *d = ws_dirty_of(ws);
+    if (!d)
         return;
-    if (ws->dprev)
-        ws->dprev->dnext = ws->dnext;
-    else
-        ws_dirty = ws->dnext;
-    if (ws->dnext)
-        ws->dnext->dprev = ws->dprev;
-    else
-        ws_dirty_tail = ws->dprev;
-    ws->dprev = ws->dnext = NULL;
+    ws_dirty_release(d);
+    d->ws = NULL;
     ws->dirty = 0;
 }
 
-/* Output was queued: write it at the end of this loop turn. */
+/* Move the frame held on the list for ws, if any, into its output buffer,
+ * where it goes first: it was queued before anything else.  -1: out of
+ * memory, and the frame was dropped. */
+static int ws_take_pending(struct ws_conn *ws)
+{
+    struct ws_dirty *d = ws_dirty_of(ws);
+    if (!d || !d->frame)
+        return 0;
+    if (!ws->out)
+        ws->out = evbuffer_new();
+    if (!ws->out || evbuffer_add_reference(ws->out, d->frame, d->len, d->release, d->arg) != 0) {
+        ws_dirty_release(d);
+        return -1;
+    }
+    d->frame = NULL;
+    return 0;
+}
+
+static int ws_arm(struct ws_conn *ws, int want_write);
+
+/* Output was queued in ws->out: write it at the end of this loop turn (or
+ * when the socket is writable, if the list cannot grow). */
 static void ws_mark_dirty(struct ws_conn *ws)
 {
     if (ws->dirty || ws->blocked)
         return;
-    ws->dirty = 1;
-    ws->dnext = NULL;
-    ws->dprev = ws_dirty_tail;
-    if (ws_dirty_tail)
-        ws_dirty_tail->dnext = ws;
-    else
-        ws_dirty = ws;
-    ws_dirty_tail = ws;
-    event_active(ws_flush_ev, EV_TIMEOUT, 0);
+    if (!ws_dirty_add(ws))
+        ws_arm(ws, 1);
 }
 
 /* evhttp connections whose socket was taken over, waiting to be freed from
@@ -177,21 +235,18 @@ static void ws_destroy(struct ws_conn *ws)
         return;
     }
     event_del(&ws->ev);
-    evutil_closesocket(ws->fd);
+    evutil_closesocket(ws_fd(ws));
     if (ws->in)
         evbuffer_free(ws->in);
     if (ws->out)
         evbuffer_free(ws->out); /* releases what was sent by reference */
     if (ws->fragments)
         evbuffer_free(ws->fragments);
-    ws_dirty_unlink(ws);
+    ws_dirty_drop(ws);
     ws_unlink(ws);
     free(ws);
 }
 
-/* (Re)register the socket: read always, write only while blocked; while
- * lingering, a timeout bounds the wait for the peer's close. */
-static int ws_arm(struct ws_conn *ws, int want_write);
 
 /* Tell the owner, once, that the connection is over. */
 static void ws_notify_close(struct ws_conn *ws, unsigned code, const char *why)
@@ -203,10 +258,13 @@ static void ws_notify_close(struct ws_conn *ws, unsigned code, const char *why)
         ws->cb->on_close(ws->userdata, code, why);
 }
 
+/* The output buffer, with the frame held on the list moved in first. */
 static struct evbuffer *ws_out(struct ws_conn *ws)
 {
     if (!ws->out)
         ws->out = evbuffer_new();
+    if (!ws->out || ws_take_pending(ws) != 0)
+        return NULL;
     return ws->out;
 }
 
@@ -232,7 +290,7 @@ static int ws_linger(struct ws_conn *ws)
     if (ws->lingering)
         return 0;
     ws->lingering = 1;
-    if (shutdown(ws->fd, SHUT_WR) != 0 || ws_arm(ws, 0) != 0) {
+    if (shutdown(ws_fd(ws), SHUT_WR) != 0 || ws_arm(ws, 0) != 0) {
         ws_destroy(ws);
         return -1; /* ws is freed, or will be once the read loop unwinds */
     }
@@ -243,7 +301,7 @@ static int ws_linger(struct ws_conn *ws)
  * freed. */
 static int ws_write_out(struct ws_conn *ws)
 {
-    if (ws->out && evbuffer_get_length(ws->out) && evbuffer_write(ws->out, ws->fd) < 0 && !ws_io_retriable()) {
+    if (ws->out && evbuffer_get_length(ws->out) && evbuffer_write(ws->out, ws_fd(ws)) < 0 && !ws_io_retriable()) {
         ws_notify_close(ws, 1006, "connection error");
         ws_destroy(ws);
         return -1;
@@ -287,6 +345,7 @@ static void ws_finish(struct ws_conn *ws, unsigned code, const char *reason)
         ws_write_frame(ws, WS_OP_CLOSE, payload, rlen + 2);
         ws->close_sent = 1;
     }
+    ws_take_pending(ws);
     ws->finishing = 1;
     /* A peer that let this much pile up will not read it: drop it now
      * rather than hold the memory until TCP gives up. */
@@ -399,12 +458,13 @@ static int ws_process_input(struct ws_conn *ws)
 {
     struct evbuffer *in = ws->in;
     if (ws->finishing) {
-        ws->lingered += evbuffer_get_length(in);
-        evbuffer_drain(in, evbuffer_get_length(in));
-        if (ws->lingered > WS_LINGER_MAX) {
+        size_t n = evbuffer_get_length(in);
+        evbuffer_drain(in, n);
+        if (n > WS_LINGER_MAX - ws->lingered) {
             ws_destroy(ws);
             return -1;
         }
+        ws->lingered += (uint32_t)n;
         return 0;
     }
     ws->in_read = 1;
@@ -457,7 +517,7 @@ static int ws_read(struct ws_conn *ws)
         ws_destroy(ws);
         return -1;
     }
-    int n = evbuffer_read(ws->in, ws->fd, -1);
+    int n = evbuffer_read(ws->in, ws_fd(ws), -1);
     if (n == 0 || (n < 0 && !ws_io_retriable())) {
         ws_notify_close(ws, 1006, n == 0 ? "connection closed" : "connection error");
         ws_destroy(ws);
@@ -495,9 +555,11 @@ static int ws_arm(struct ws_conn *ws, int want_write)
     struct timeval tv = {WS_LINGER_SECONDS, 0};
     event_del(&ws->ev);
     ws->blocked = want_write ? 1 : 0;
-    if (want_write)
-        ws_dirty_unlink(ws); /* EV_WRITE takes it from here */
-    if (event_assign(&ws->ev, base, ws->fd, EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0), ws_on_io, ws) != 0 ||
+    if (want_write) { /* EV_WRITE takes it from here */
+        ws_take_pending(ws);
+        ws_dirty_drop(ws);
+    }
+    if (event_assign(&ws->ev, base, ws_fd(ws), EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0), ws_on_io, ws) != 0 ||
         event_add(&ws->ev, ws->lingering ? &tv : NULL) != 0)
         return -1;
     /* event_del() dropped a pending activation: input moved from evhttp
@@ -507,16 +569,53 @@ static int ws_arm(struct ws_conn *ws, int want_write)
     return 0;
 }
 
+/* Write the one frame held for ws on the list straight from its shared
+ * buffer; what the socket does not take moves to ws->out. */
+static void ws_write_held(struct ws_conn *ws, struct ws_dirty *d)
+{
+    ssize_t n = send(ws_fd(ws), d->frame, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && !ws_io_retriable()) {
+        ws_dirty_release(d);
+        ws_notify_close(ws, 1006, "connection error");
+        ws_destroy(ws);
+        return;
+    }
+    if (n == (ssize_t)d->len) {
+        ws_dirty_release(d);
+        return;
+    }
+    size_t done = n > 0 ? (size_t)n : 0;
+    if (!(ws->out = evbuffer_new()) ||
+        evbuffer_add_reference(ws->out, (const uint8_t *)d->frame + done, d->len - done, d->release, d->arg) != 0) {
+        ws_dirty_release(d);
+        ws_notify_close(ws, 1006, "out of memory");
+        ws_destroy(ws);
+        return;
+    }
+    d->frame = NULL;
+    ws_write_out(ws); /* waits for EV_WRITE */
+}
+
 static void ws_flush_all(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     (void)arg;
-    while (ws_dirty) {
-        struct ws_conn *ws = ws_dirty;
-        ws_dirty_unlink(ws);
-        ws_write_out(ws);
+    /* Writing may close a connection, whose owner may queue output to
+     * others: the list can grow (and move) while it is walked. */
+    for (size_t i = 0; i < ws_n_dirty; i++) {
+        struct ws_dirty d = ws_dirty[i];
+        if (!d.ws)
+            continue;
+        ws_dirty[i].ws = NULL;
+        ws_dirty[i].frame = NULL;
+        d.ws->dirty = 0;
+        if (d.frame && !d.ws->out)
+            ws_write_held(d.ws, &d);
+        else
+            ws_write_out(d.ws);
     }
+    ws_n_dirty = 0;
 }
 
 /* Move the socket of evcon under a new fd number into ws, so that the
@@ -554,8 +653,7 @@ static int ws_steal_socket(struct evhttp_connection *evcon, struct ws_conn *ws)
         ws->in = NULL;
         return -1;
     }
-    ws->fd = nfd;
-    /* Frames the client pipelined after its handshake, already read. */
+        /* Frames the client pipelined after its handshake, already read. */
     if (ws->in)
         evbuffer_add_buffer(ws->in, pending);
     ws_parked[ws_n_parked++] = evcon;
@@ -582,7 +680,7 @@ struct ws_conn *ws_conn_takeover(struct evhttp_request *req, const char *key, si
     /* req and evcon are freed from the loop: not a word more to them. */
     ws->cb = cb;
     ws->userdata = userdata;
-    ws->max_message = max_message;
+    ws->max_message = max_message < UINT32_MAX ? (uint32_t)max_message : UINT32_MAX;
     ws->owned = 1;
     ws_link(ws);
     char accept[WS_ACCEPT_LEN + 1];
@@ -617,7 +715,17 @@ int ws_conn_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
                      void (*release)(const void *data, size_t len, void *arg), void *arg)
 {
-    struct evbuffer *out = ws->finishing ? NULL : ws_out(ws);
+    if (ws->finishing)
+        return -1;
+    struct ws_dirty *d;
+    if (!ws->out && !ws->blocked && !ws->dirty && (d = ws_dirty_add(ws))) {
+        d->frame = frame;
+        d->len = len;
+        d->release = release;
+        d->arg = arg;
+        return 0;
+    }
+    struct evbuffer *out = ws_out(ws);
     if (!out || evbuffer_add_reference(out, frame, len, release, arg) != 0)
         return -1;
     ws_mark_dirty(ws);
@@ -626,16 +734,17 @@ int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
 
 void ws_conn_flush(struct ws_conn *ws)
 {
-    if (ws->finishing || ws->blocked || !ws->out || evbuffer_get_length(ws->out) == 0)
+    if (ws->finishing || ws->blocked || ws_take_pending(ws) != 0 || !ws->out || evbuffer_get_length(ws->out) == 0)
         return;
     /* Errors (EAGAIN included) are left to the end-of-turn write, which
      * still runs: the connection stays on the dirty list. */
-    evbuffer_write(ws->out, ws->fd);
+    evbuffer_write(ws->out, ws_fd(ws));
 }
 
 size_t ws_conn_pending(const struct ws_conn *ws)
 {
-    return ws->out ? evbuffer_get_length(ws->out) : 0;
+    const struct ws_dirty *d = ws_dirty_of(ws);
+    return (ws->out ? evbuffer_get_length(ws->out) : 0) + (d && d->frame ? d->len : 0);
 }
 
 void ws_conn_close(struct ws_conn *ws, unsigned code, const char *reason)
@@ -668,6 +777,9 @@ void ws_conn_free_all(void)
     if (ws_flush_ev)
         event_free(ws_flush_ev);
     ws_flush_ev = NULL;
+    free(ws_dirty);
+    ws_dirty = NULL;
+    ws_n_dirty = ws_cap_dirty = 0;
     if (ws_placeholder_fd >= 0)
         close(ws_placeholder_fd);
     ws_placeholder_fd = -1;
