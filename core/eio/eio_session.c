@@ -45,6 +45,28 @@ struct eio_session *eio_session_find(const char *sid)
     return n ? HASHTAB_ENTRY(n, struct eio_session, node) : NULL;
 }
 
+/* What the session keeps of the handshake is kept for its whole life, so
+ * Engine.IO's own query parameters and the headers that only negotiated the
+ * transport are left out: no plugin has a use for them. */
+static int meta_skip_query(const char *name)
+{
+    static const char *const skip[] = {"EIO", "transport", "t", "sid"};
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strcmp(name, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int meta_skip_header(const char *name)
+{
+    static const char *const skip[] = {"Connection", "Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+                                       "Sec-WebSocket-Extensions", "Content-Length", "Transfer-Encoding"};
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strcasecmp(name, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Copy what plugins may ask about the handshake into one block:
  * address, then name/value pairs of the query, then of the headers. */
 static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
@@ -65,10 +87,12 @@ static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
     size_t total = strlen(addr ? addr : "") + 1;
     struct evkeyval *kv;
     TAILQ_FOREACH(kv, &query, next)
-        total += strlen(kv->key) + strlen(kv->value) + 2;
+        if (!meta_skip_query(kv->key))
+            total += strlen(kv->key) + strlen(kv->value) + 2;
     struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
     TAILQ_FOREACH(kv, headers, next)
-        total += strlen(kv->key) + strlen(kv->value) + 2;
+        if (!meta_skip_header(kv->key))
+            total += strlen(kv->key) + strlen(kv->value) + 2;
     s->meta = malloc(total);
     if (!s->meta) {
         evhttp_clear_headers(&query);
@@ -77,11 +101,15 @@ static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
     char *p = s->meta;
     p = stpcpy(p, addr ? addr : "") + 1;
     TAILQ_FOREACH(kv, &query, next) {
+        if (meta_skip_query(kv->key))
+            continue;
         p = stpcpy(p, kv->key) + 1;
         p = stpcpy(p, kv->value) + 1;
         s->n_query++;
     }
     TAILQ_FOREACH(kv, headers, next) {
+        if (meta_skip_header(kv->key))
+            continue;
         p = stpcpy(p, kv->key) + 1;
         p = stpcpy(p, kv->value) + 1;
         s->n_headers++;

@@ -178,18 +178,24 @@ static void conn_free(struct sio_conn *c)
     free(c);
 }
 
+/* A binary packet waiting for its attachments (pk.attachments of them). */
+struct sio_binary {
+    struct sio_packet pk;
+    unsigned n;             /* received so far */
+    struct eio_buf **att;
+};
+
 static void client_clear_pending(struct sio_client *cl)
 {
-    if (cl->pending) {
-        sio_packet_clear(cl->pending);
-        free(cl->pending);
-        cl->pending = NULL;
-    }
-    for (unsigned i = 0; i < cl->n_attachments; i++)
-        eio_buf_unref(cl->attachments[i]);
-    free(cl->attachments);
-    cl->attachments = NULL;
-    cl->n_attachments = 0;
+    struct sio_binary *b = cl->binary;
+    if (!b)
+        return;
+    cl->binary = NULL;
+    sio_packet_clear(&b->pk);
+    for (unsigned i = 0; i < b->n; i++)
+        eio_buf_unref(b->att[i]);
+    free(b->att);
+    free(b);
 }
 
 static void client_free(struct sio_client *cl)
@@ -591,7 +597,8 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
     if (cl->closed)
         return;
     if (binary) {
-        if (!cl->pending) {
+        struct sio_binary *pending = cl->binary;
+        if (!pending) {
             protocol_error(cl, "binary data without a binary packet");
             return;
         }
@@ -600,21 +607,16 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
             sio_client_drop(cl, "out of memory");
             return;
         }
-        cl->attachments[cl->n_attachments++] = b;
-        if (cl->n_attachments == cl->pending->attachments) {
-            struct sio_packet *pk = cl->pending;
-            struct eio_buf **att = cl->attachments;
-            unsigned n = cl->n_attachments;
-            cl->pending = NULL;
-            cl->attachments = NULL;
-            cl->n_attachments = 0;
-            client_dispatch(cl, pk, att, n);
-            sio_packet_clear(pk);
-            free(pk);
+        pending->att[pending->n++] = b;
+        if (pending->n == pending->pk.attachments) {
+            cl->binary = NULL;
+            client_dispatch(cl, &pending->pk, pending->att, pending->n);
+            sio_packet_clear(&pending->pk);
+            free(pending);
         }
         return;
     }
-    if (cl->pending) {
+    if (cl->binary) {
         protocol_error(cl, "text packet while attachments were expected");
         return;
     }
@@ -629,21 +631,17 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
             protocol_error(cl, "bad attachments");
             return;
         }
-        cl->attachments = calloc(pk.attachments, sizeof(*cl->attachments));
-        if (!cl->attachments) {
+        struct sio_binary *pending = malloc(sizeof(*pending));
+        struct eio_buf **att = calloc(pk.attachments, sizeof(*att));
+        if (!pending || !att) {
+            free(pending);
+            free(att);
             sio_packet_clear(&pk);
             sio_client_drop(cl, "out of memory");
             return;
         }
-        cl->pending = malloc(sizeof(*cl->pending));
-        if (!cl->pending) {
-            free(cl->attachments);
-            cl->attachments = NULL;
-            sio_packet_clear(&pk);
-            sio_client_drop(cl, "out of memory");
-            return;
-        }
-        *cl->pending = pk;
+        *pending = (struct sio_binary){.pk = pk, .att = att};
+        cl->binary = pending;
         return;
     }
     client_dispatch(cl, &pk, NULL, 0);

@@ -19,9 +19,7 @@ struct sio_client {
     struct eio_session *eio;      /* NULL once the session closed */
     struct sio_conn *conns;       /* linked by client_next */
     struct event *connect_timer;  /* until the first namespace CONNECT, then freed */
-    struct sio_packet *pending;   /* a binary packet waiting for attachments */
-    struct eio_buf **attachments;
-    unsigned n_attachments;
+    struct sio_binary *binary;    /* a binary packet waiting for attachments */
     unsigned closed : 1;
     unsigned ever_connected : 1;
     unsigned dropping : 1;        /* closing after this loop turn: send nothing more */
@@ -50,7 +48,7 @@ struct sio_conn {
     struct sio_client *client;
     struct sio_conn *client_next;
     const char *nsp;              /* interned in the namespace list */
-    int state;                    /* enum sio_conn_state */
+    unsigned state : 2;           /* enum sio_conn_state */
     unsigned offered : 1;         /* connect hooks saw it: disconnect hooks are due */
     unsigned in_chain : 1;
     unsigned resume_set : 1;      /* connect_resume called from inside the chain */

@@ -124,15 +124,23 @@ test('acks: the client acknowledges server events; timeouts and unanswered ones 
   }
 });
 
-test('handshake query and headers reach plugins', async () => {
-  const s = await open({ transports: ['polling'], query: { token: 'q-tok' }, extraHeaders: { 'X-Test': 'hdr' } });
-  const who = await s.timeout(3000).emitWithAck('whoami', {});
-  assert.equal(who.token, 'q-tok');
-  assert.equal(who.header, 'hdr');
-  assert.equal(who.nsp, '/');
-  assert.equal(who.addr, '127.0.0.1');
-  s.close();
-});
+for (const transports of [['websocket'], ['polling']]) {
+  test(`handshake query and headers reach plugins (${transports[0]})`, async () => {
+    const s = await open({ transports, query: { token: 'q-tok' }, extraHeaders: { 'X-Test': 'hdr' } });
+    const who = await s.timeout(3000).emitWithAck('whoami', {});
+    assert.equal(who.token, 'q-tok');
+    assert.equal(who.header, 'hdr');
+    assert.match(who.host, /^127\.0\.0\.1:\d+$/);
+    assert.equal(who.nsp, '/');
+    assert.equal(who.addr, '127.0.0.1');
+    // Kept for the connection's life, so Engine.IO's own parameters and the
+    // transport negotiation headers are left out.
+    assert.equal(who.eio, null);
+    assert.equal(who.upgrade, null);
+    assert.equal(who.ws_key, null);
+    s.close();
+  });
+}
 
 for (const transports of [['websocket'], ['polling']]) {
   test(`payload just under the max passes, just over closes (${transports[0]})`, async () => {

@@ -410,9 +410,9 @@ typedef struct sbr_api {
 
     /** 1 if the connection is alive on this worker. */
     int (*conn_alive)(sbr_conn_id conn);
-    /** A parameter of the handshake query string (decoded), or NULL. Valid while the connection lives. */
+    /** A parameter of the handshake query string (decoded), or NULL. Valid while the connection lives. Engine.IO's own (EIO, transport, t, sid) are not kept. */
     const char *(*conn_query)(sbr_conn_id conn, const char *name);
-    /** A header of the handshake HTTP request (case-insensitive), or NULL. Valid while the connection lives. */
+    /** A header of the handshake HTTP request (case-insensitive), or NULL. Valid while the connection lives. The headers that only negotiate the transport (Connection, Upgrade, Sec-WebSocket-Key/-Version/-Extensions, Content-Length, Transfer-Encoding) are not kept. */
     const char *(*conn_header)(sbr_conn_id conn, const char *name);
     /** The peer address as text ("127.0.0.1"), or NULL. */
     const char *(*conn_remote_addr)(sbr_conn_id conn);
