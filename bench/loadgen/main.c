@@ -1,6 +1,7 @@
 /* loadgen: the benchmark client of superbot-realtime (and of any server
  * speaking the same subset of the protocol over Socket.IO). */
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: loadgen connect|fanout|cross|token [options]\n"
+            "usage: loadgen connect|fanout|cross|token|floor [options]\n"
             "  --url http://HOST:PORT   server (repeat for cross: subscribers spread over all)\n"
             "  --label NAME             name of the server under test in the output\n"
             "  --secret S               HS256 secret of realtime tokens (default $REALTIME_JWT_SECRET)\n"
@@ -30,6 +31,10 @@ static void usage(FILE *out)
             "  --settle-ms MS           pause after setup and before reading RSS (1000)\n"
             "  --sources N              source addresses 127.0.0.1..N (by connection count)\n"
             "  --timeout SECONDS        hard bound of the whole run (120)\n"
+            "  --server-cpu N           floor: pin the sending child to CPU N\n"
+            "floor needs no server: a child process sends --size-byte payloads to\n"
+            "--subscribers loopback sockets in a bare send() loop at --rate rounds/s,\n"
+            "the least any server does for fanout at that rate.\n"
             "Prints one JSON line on stdout and a table on stderr; exits 1 if anything\n"
             "failed or was lost, 2 if the setup failed.\n");
 }
@@ -65,7 +70,8 @@ int main(int argc, char **argv)
         { "rate", required_argument, NULL, 'r' },       { "window", required_argument, NULL, 'w' },
         { "duration", required_argument, NULL, 'd' },   { "settle-ms", required_argument, NULL, 'm' },
         { "sources", required_argument, NULL, 'a' },    { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
+        { "server-cpu", required_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     struct options o = {
         .label = "server",
@@ -79,6 +85,7 @@ int main(int argc, char **argv)
         .duration_s = 5,
         .settle_ms = 1000,
         .timeout_s = 120,
+        .server_cpu = -1,
     };
     if (argc < 2 || argv[1][0] == '-') {
         usage(argc < 2 ? stderr : stdout);
@@ -112,6 +119,12 @@ int main(int argc, char **argv)
         case 'm': bad |= parse_unsigned(optarg, &o.settle_ms, 0, 600000); break;
         case 'a': bad |= parse_unsigned(optarg, &o.sources, 1, 254); break;
         case 't': bad |= parse_unsigned(optarg, &o.timeout_s, 1, 3600); break;
+        case 'U': {
+            unsigned cpu;
+            bad |= parse_unsigned(optarg, &cpu, 0, CPU_SETSIZE - 1);
+            o.server_cpu = bad ? -1 : (int)cpu;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: bad = 1; break;
         }
@@ -122,14 +135,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc || o.url_count == 0) {
+    int is_floor = strcmp(o.scenario, "floor") == 0;
+    if (optind < argc || (o.url_count == 0 && !is_floor)) {
         fprintf(stderr, "loadgen: %s\n", optind < argc ? "unexpected argument" : "--url is required");
         return 2;
     }
     int is_token = strcmp(o.scenario, "token") == 0;
     if (!o.concurrency)
         o.concurrency = is_token ? 16 : 100;
-    if (is_token ? !o.api_key || !*o.api_key : !o.secret || !*o.secret) {
+    if (!is_floor && (is_token ? !o.api_key || !*o.api_key : !o.secret || !*o.secret)) {
         fprintf(stderr, "loadgen: %s is required\n", is_token ? "--api-key" : "--secret");
         return 2;
     }
@@ -149,6 +163,7 @@ int main(int argc, char **argv)
     } else {
         unsigned long sockets = strcmp(o.scenario, "connect") == 0 ? o.connections
                                 : is_token                          ? o.concurrency
+                                : is_floor                          ? o.subscribers
                                                                     : (unsigned long)o.subscribers + o.publishers;
         /* A few descriptors stay for stdio, epoll and setup calls. */
         if (sockets + 16 > (unsigned long)files) {
@@ -169,6 +184,8 @@ int main(int argc, char **argv)
         status = scenario_fanout(base, &o, 1);
     } else if (is_token) {
         status = scenario_token(base, &o);
+    } else if (is_floor) {
+        status = scenario_floor(base, &o);
     } else {
         fprintf(stderr, "loadgen: unknown scenario %s\n", o.scenario);
         usage(stderr);

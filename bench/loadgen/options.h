@@ -25,6 +25,7 @@ struct options {
     unsigned settle_ms;           /* pause after setup, and before reading RSS */
     unsigned sources;             /* source addresses 127.0.0.1..; 0: by connection count */
     unsigned timeout_s;           /* hard bound of the whole run */
+    int server_cpu;               /* floor: the sender's CPU; -1: not pinned */
 };
 
 #endif

@@ -11,5 +11,7 @@ int scenario_connect(struct event_base *base, const struct options *o);
 /* cross: subscribers spread over every URL, publishers on the first. */
 int scenario_fanout(struct event_base *base, const struct options *o, int cross);
 int scenario_token(struct event_base *base, const struct options *o);
+/* floor: no server; a bare send() loop in a child process, for reference. */
+int scenario_floor(struct event_base *base, const struct options *o);
 
 #endif
