@@ -117,10 +117,11 @@ out.push('');
 const floorP99 = values('floor', 'fanout-20', (r) => r.latency_us.p99);
 const floorRound = values('floor', 'fanout-20', (r) => r.send_round_us);
 if (floorP99.length) {
+  const floorRun = runs.find((r) => r.target === 'floor' && r.result)?.result ?? {};
   const g = values('gateway', 'fanout-20', (r) => r.latency_us.p99);
   const p = values('peer', 'fanout-20', (r) => r.latency_us.p99);
   const ratio = (a, b) => (a.length && b.length ? `${(median(a) / median(b)).toFixed(2)}×` : 'n/a');
-  out.push(`**The floor of fanout-20.** \`loadgen floor\` runs no server: a child process pinned to the servers' core sends a ${first('floor').size ?? '?'}-byte payload (about the size of the gateway's \`message\` frame) to ${first('floor').subscribers ?? '?'} loopback TCP sockets in a bare \`send()\` loop, 20 times a second, and the load tool reads them as it reads the servers. Its p99 is ${cell(floorP99, 'ms')} ms and one round of sends takes ${cell(floorRound, 'ms')} ms: the kernel's loopback TCP path alone. That floor alone is ${ratio(floorP99, p)} the peer's p99: where it is above 0.33×, the target asks for less than the kernel's loopback path allows any server on one core of this machine. The gateway's p99 is ${ratio(g, floorP99)} the floor.`);
+  out.push(`**The floor of fanout-20.** \`loadgen floor\` runs no server: a child process pinned to the servers' core sends a ${floorRun.size ?? '?'}-byte payload (about the size of the gateway's \`message\` frame) to ${floorRun.subscribers ?? '?'} loopback TCP sockets in a bare \`send()\` loop, 20 times a second, and the load tool reads them as it reads the servers. Its p99 is ${cell(floorP99, 'ms')} ms and one round of sends takes ${cell(floorRound, 'ms')} ms: the kernel's loopback TCP path alone. That floor alone is ${ratio(floorP99, p)} the peer's p99: where it is above 0.33×, the target asks for less than the kernel's loopback path allows any server on one core of this machine. The gateway's p99 is ${ratio(g, floorP99)} the floor.`);
   out.push('');
 }
 
