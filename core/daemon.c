@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "conf/conf.h"
 #include "log.h"
+#include "memtrim.h"
 #include "metrics.h"
 #include "net/http.h"
 #include "plugin/hooks.h"
@@ -175,6 +176,7 @@ static int daemon_signals_start(void)
 
 static void daemon_cleanup(void)
 {
+    memtrim_stop();
     registry_unload_all();
     http_server_free();
     sio_server_free();
@@ -257,7 +259,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         daemon_cleanup();
         return 1;
     }
-    if (http_server_start(daemon_ev_base) < 0 || daemon_signals_start() < 0) {
+    if (http_server_start(daemon_ev_base) < 0 || daemon_signals_start() < 0 || memtrim_start(daemon_ev_base) < 0) {
         daemon_cleanup();
         return 1;
     }

@@ -402,16 +402,11 @@ test('SIGTERM drains: every client gets a DISCONNECT, the daemon exits 0', async
 });
 
 test('idle WebSocket clients cost under 4 KB each', async (t) => {
-  const { spawnSync } = await import('node:child_process');
   const fs = await import('node:fs');
-  const { BINARY } = await import('./lib/daemon.mjs');
+  const { plainBinary } = await import('./lib/daemon.mjs');
   // Only a plain build says something here: a wrapper (valgrind) or a
   // sanitizer build has its own allocator overhead.
-  const head = Buffer.alloc(4);
-  const fd = fs.openSync(BINARY, 'r');
-  fs.readSync(fd, head, 0, 4, 0);
-  fs.closeSync(fd);
-  if (head.toString('latin1') !== '\x7fELF' || /libasan/.test(spawnSync('ldd', [BINARY]).stdout?.toString() || '')) {
+  if (!plainBinary()) {
     t.skip('not a plain daemon binary (wrapper or sanitizer build)');
     return;
   }

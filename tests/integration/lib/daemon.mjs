@@ -1,7 +1,7 @@
 // Start the real daemon for a test: a temp conf.d made from the repo's
 // (minus what the test drops, plus what it adds), a free loopback port,
 // readiness by polling /healthz, SIGTERM at the end.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,17 @@ import { fileURLToPath } from 'node:url';
 export const SOURCE_DIR = process.env.SBR_SOURCE_DIR || path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const BUILD_DIR = process.env.SBR_BUILD_DIR || path.join(SOURCE_DIR, 'build');
 export const BINARY = process.env.SBR_BINARY || path.join(BUILD_DIR, 'superbot-realtime');
+
+// 1 if BINARY is the daemon itself, built without a sanitizer: only then do
+// RSS figures mean what they say (a valgrind wrapper or ASan's allocator
+// keeps freed memory on purpose).
+export function plainBinary() {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(BINARY, 'r');
+  fs.readSync(fd, head, 0, 4, 0);
+  fs.closeSync(fd);
+  return head.toString('latin1') === '\x7fELF' && !/libasan/.test(spawnSync('ldd', [BINARY]).stdout?.toString() || '');
+}
 
 export const TEST_ENV = {
   REALTIME_JWT_SECRET: 'test-realtime-secret-0123456789abcdef',
