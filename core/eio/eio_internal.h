@@ -23,17 +23,20 @@ struct eio_session {
     unsigned closing : 1;       /* polling: close packet waits for the next GET */
     unsigned awaiting_pong : 1;
     unsigned probe_ready : 1;   /* the probe answered 3probe; waiting for 5 */
+    uint8_t timer_list;         /* 1 + the eio_timer list we are on, or 0 */
+    uint16_t n_query, n_headers; /* pairs in meta (bounded by the header size limit) */
     struct hashtab_node node;   /* in eio_server.sessions, keyed by sid */
     struct ws_conn *ws;         /* the WebSocket transport */
     struct ws_conn *probe;      /* a WebSocket being upgraded to */
     struct evhttp_request *poll;/* the pending polling GET */
     struct eio_buf **queue;     /* polling: packets waiting for a GET */
     size_t queue_len, queue_cap, queue_bytes;
-    struct event *timer;        /* heartbeat, or the polling close grace */
-    uint64_t pong_deadline;     /* monotonic ms: no pong by then is a ping timeout */
+    /* The timer (eio_timer.h): heartbeat, ping timeout or polling close
+     * grace, due at `deadline` (monotonic ms). */
+    uint64_t deadline;
+    struct eio_session *tprev, *tnext;
     void *owner;
     char *meta;                 /* address, then query pairs, then header pairs */
-    unsigned n_query, n_headers;
     struct eio_session *reap_next;
 };
 

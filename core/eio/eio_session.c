@@ -14,6 +14,7 @@
 #include "settings.h"
 #include "eio/eio_internal.h"
 #include "eio/eio_packet.h"
+#include "eio/eio_timer.h"
 #include "ws/base64.h"
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
@@ -24,12 +25,15 @@ char eio_worker_id[EIO_WORKER_ID_LEN + 1];
 static int eio_polls_held;
 
 static void eio_reap(evutil_socket_t fd, short what, void *arg);
+static void session_on_timer(struct eio_session *s);
 
 int eio_server_init(struct event_base *base, const struct eio_handler *handler)
 {
     eio_server.base = base;
     eio_server.handler = handler;
     eio_server.reap_event = event_new(base, -1, 0, eio_reap, NULL);
+    if (eio_timer_init(base, session_on_timer) != 0)
+        return -1;
     uint8_t id[8];
     if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
         return -1;
@@ -101,14 +105,14 @@ static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
     char *p = s->meta;
     p = stpcpy(p, addr ? addr : "") + 1;
     TAILQ_FOREACH(kv, &query, next) {
-        if (meta_skip_query(kv->key))
+        if (meta_skip_query(kv->key) || s->n_query == UINT16_MAX)
             continue;
         p = stpcpy(p, kv->key) + 1;
         p = stpcpy(p, kv->value) + 1;
         s->n_query++;
     }
     TAILQ_FOREACH(kv, headers, next) {
-        if (meta_skip_header(kv->key))
+        if (meta_skip_header(kv->key) || s->n_headers == UINT16_MAX)
             continue;
         p = stpcpy(p, kv->key) + 1;
         p = stpcpy(p, kv->value) + 1;
@@ -118,7 +122,6 @@ static int session_copy_meta(struct eio_session *s, struct evhttp_request *req)
     return 0;
 }
 
-static void session_on_timer(evutil_socket_t fd, short what, void *arg);
 
 struct eio_session *eio_session_create(struct evhttp_request *req, int transport)
 {
@@ -139,10 +142,7 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
     base64_encode(raw, sizeof(raw), s->sid + EIO_WORKER_ID_LEN, 1);
     s->transport = transport;
     s->node.key = s->sid;
-    s->timer = evtimer_new(eio_server.base, session_on_timer, s);
-    if (!s->timer || session_copy_meta(s, req) != 0 || hashtab_insert(&eio_server.sessions, &s->node) != 0) {
-        if (s->timer)
-            event_free(s->timer);
+    if (session_copy_meta(s, req) != 0 || hashtab_insert(&eio_server.sessions, &s->node) != 0) {
         free(s->meta);
         free(s);
         return NULL;
@@ -151,16 +151,10 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
     return s;
 }
 
-static void timer_arm(struct eio_session *s, uint64_t ms)
-{
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    evtimer_add(s->timer, &tv);
-}
-
 void eio_session_heartbeat_start(struct eio_session *s)
 {
     s->awaiting_pong = 0;
-    timer_arm(s, settings_get()->ping_interval_ms);
+    eio_timer_arm(s, settings_get()->ping_interval_ms);
 }
 
 static void send_control(struct eio_session *s, const char *packet)
@@ -172,11 +166,8 @@ static void send_control(struct eio_session *s, const char *packet)
     }
 }
 
-static void session_on_timer(evutil_socket_t fd, short what, void *arg)
+static void session_on_timer(struct eio_session *s)
 {
-    struct eio_session *s = arg;
-    (void)fd;
-    (void)what;
     if (s->closed)
         return;
     if (s->closing) {
@@ -191,13 +182,12 @@ static void session_on_timer(evutil_socket_t fd, short what, void *arg)
     }
     s->awaiting_pong = 1;
     send_control(s, "2");
-    s->pong_deadline = clock_monotonic_ms() + settings_get()->ping_timeout_ms;
-    timer_arm(s, settings_get()->ping_timeout_ms);
+    eio_timer_arm(s, settings_get()->ping_timeout_ms);
 }
 
 int eio_session_expired(struct eio_session *s)
 {
-    if (s->closed || !s->awaiting_pong || clock_monotonic_ms() < s->pong_deadline)
+    if (s->closed || !s->awaiting_pong || clock_monotonic_ms() < s->deadline)
         return 0;
     core_metrics.ping_timeouts++;
     eio_session_terminate(s, "ping timeout");
@@ -277,7 +267,7 @@ void eio_session_terminate(struct eio_session *s, const char *reason)
     if (s->closed)
         return;
     s->closed = 1;
-    event_del(s->timer);
+    eio_timer_cancel(s);
     /* Out of the table at once: a closed session is never found again. */
     hashtab_remove(&eio_server.sessions, &s->node);
     if (s->probe) {
@@ -308,7 +298,7 @@ void eio_session_close(struct eio_session *s, const char *reason)
          * one ping timeout. */
         send_control(s, "1");
         s->closing = 1;
-        timer_arm(s, settings_get()->ping_timeout_ms);
+        eio_timer_arm(s, settings_get()->ping_timeout_ms);
         return;
     }
     if (s->transport == EIO_TRANSPORT_POLLING) {
@@ -329,7 +319,7 @@ static void session_free(struct eio_session *s)
         evhttp_connection_set_closecb(evhttp_request_get_connection(s->poll), NULL, NULL);
         s->poll = NULL;
     }
-    event_free(s->timer);
+    eio_timer_cancel(s);
     free(s->meta);
     free(s);
 }
@@ -447,7 +437,7 @@ void eio_server_drain(const char *reason, uint64_t polling_grace_ms)
                 eio_session_terminate(s, reason);
             } else {
                 eio_session_close(s, reason);
-                timer_arm(s, polling_grace_ms);
+                eio_timer_arm(s, polling_grace_ms);
             }
         } else {
             eio_session_close(s, reason);
@@ -481,6 +471,7 @@ void eio_server_free(void)
     }
     ws_conn_free_all();
     eio_forward_free();
+    eio_timer_free();
     hashtab_free(&eio_server.sessions);
     if (eio_server.reap_event)
         event_free(eio_server.reap_event);
