@@ -230,6 +230,8 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
                  settings_get()->plugin_dir);
     if (check_only) {
         int rc = registry_load(&set, settings_get()->plugin_dir, NULL, err, sizeof(err));
+        if (rc == 0)
+            rc = registry_check(err, sizeof(err));
         if (rc == 0 && verbose) {
             daemon_print_values("core", settings_values());
             for (size_t i = 0; i < registry_count(); i++)

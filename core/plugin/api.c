@@ -179,3 +179,22 @@ const sbr_api *api_table(void)
 {
     return &api_services;
 }
+
+/* What on_check may use: nothing runs yet, so only logging, errors, the
+ * configuration and the clock. */
+static const sbr_api api_check_services = {
+    .abi_version = SBR_ABI_VERSION,
+    .struct_size = sizeof(sbr_api),
+    .log = api_log,
+    .set_error = api_set_error,
+    .config_string = api_config_string,
+    .config_int = api_config_int,
+    .config_bool = api_config_bool,
+    .config_double = api_config_double,
+    .now_ms = clock_now_ms,
+};
+
+const sbr_api *api_check_table(void)
+{
+    return &api_check_services;
+}

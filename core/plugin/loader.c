@@ -164,6 +164,18 @@ void plugin_close(struct sbr_plugin *p)
     plugin_free(p);
 }
 
+int plugin_check(struct sbr_plugin *p, char *err, size_t errlen)
+{
+    if (!p->desc->on_check)
+        return 0;
+    p->error[0] = '\0';
+    if (p->desc->on_check(p, api_check_table()) == 0)
+        return 0;
+    snprintf(err, errlen, "%s:%d: plugin '%s': %s", p->conf_path, p->conf_line, p->name,
+             p->error[0] ? p->error : "its configuration check failed without a reason");
+    return -1;
+}
+
 int plugin_is_loading(const sbr_plugin *p)
 {
     return p && p->loading;

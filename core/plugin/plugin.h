@@ -39,6 +39,9 @@ int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t err
 void plugin_close(struct sbr_plugin *p);
 /* 1 while the plugin's on_load runs. */
 int plugin_is_loading(const sbr_plugin *p);
+/* Run the plugin's on_check, if it has one, on its current values.  0, or
+ * -1 with the reason in err (file:line: plugin 'x': ...). */
+int plugin_check(struct sbr_plugin *p, char *err, size_t errlen);
 
 /* --- registry.c ---------------------------------------------------------- */
 
@@ -51,14 +54,20 @@ size_t registry_count(void);
 struct sbr_plugin *registry_at(size_t i);
 /* By the name its conf.d file gives. */
 struct sbr_plugin *registry_find_conf(const char *conf_name);
-/* Validate a re-read conf.d against the loaded plugins and apply it: see
- * SIGHUP in daemon.c.  0, or -1 with the first error (nothing applied). */
+/* Validate a re-read conf.d against the loaded plugins (declared keys, then
+ * each on_check on the new values) and apply it: see SIGHUP in daemon.c.
+ * 0, or -1 with the first error (nothing applied). */
 int registry_reload(const struct conf_set *set, char *err, size_t errlen);
+/* --check-config: every loaded plugin's on_check.  0, or -1 with the first
+ * error. */
+int registry_check(char *err, size_t errlen);
 
 /* --- api.c ---------------------------------------------------------------- */
 
 /* The host table handed to on_load. */
 const sbr_api *api_table(void);
+/* The reduced table handed to on_check (configuration, logging, errors). */
+const sbr_api *api_check_table(void);
 
 /* --- timers.c ------------------------------------------------------------- */
 

@@ -78,6 +78,14 @@ fail:
     return -1;
 }
 
+int registry_check(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < registry_n; i++)
+        if (plugin_check(registry_plugins[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
 int registry_reload(const struct conf_set *set, char *err, size_t errlen)
 {
     struct conf_values *fresh = calloc(registry_n + 1, sizeof(*fresh));
@@ -94,6 +102,20 @@ int registry_reload(const struct conf_set *set, char *err, size_t errlen)
         if (conf_values_build(p->desc->config, p->is_fallback ? NULL : file, plugin_loader_keys, &fresh[i], err,
                               errlen) < 0)
             goto fail;
+    }
+    /* The plugins' own checks, on the new values. */
+    for (i = 0; i < registry_n; i++) {
+        struct sbr_plugin *p = registry_plugins[i];
+        if (!conf_set_find(set, p->conf_name) || !p->desc->on_check)
+            continue;
+        struct conf_values running = p->values;
+        p->values = fresh[i];
+        int rc = plugin_check(p, err, errlen);
+        p->values = running;
+        if (rc < 0) {
+            i = registry_n - 1;
+            goto fail;
+        }
     }
     /* Valid: apply.  Changes to the plugin set itself need a restart. */
     for (size_t f = 0; f < set->n_files; f++) {

@@ -133,6 +133,19 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+static int auth_check(sbr_plugin *self, const sbr_api *api)
+{
+    struct auth probe = {.self = self, .api = api};
+    struct auth_settings s;
+    const char *why = NULL;
+    if (auth_settings_read(&probe, &s, &why) != 0) {
+        api->set_error(self, "%s", why);
+        return -1;
+    }
+    auth_settings_free(&s);
+    return 0;
+}
+
 static int auth_load(sbr_plugin *self, const sbr_api *api)
 {
     struct auth *auth = &auth_state;
@@ -165,4 +178,4 @@ static void auth_unload(sbr_plugin *self)
 
 SBR_PLUGIN_DEFINE(.name = "auth-jwt", .version = "1.0.0",
                   .description = "realtime JWTs: issuing, verification at connect, session revocation",
-                  .config = auth_config, .on_load = auth_load, .on_unload = auth_unload)
+                  .config = auth_config, .on_load = auth_load, .on_unload = auth_unload, .on_check = auth_check)

@@ -129,6 +129,22 @@ static void bus_redis_unload(sbr_plugin *self)
     bus_redis = NULL;
 }
 
+/* --check-config and reload: the URL parses (it is not resolved or reached). */
+static int bus_redis_check(sbr_plugin *self, const sbr_api *api)
+{
+    const char *url = api->config_string(self, "url");
+    struct redis_url parsed;
+    char err[200];
+    if (url[0] && redis_url_parse(url, &parsed, err, sizeof(err)) != 0) {
+        api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+        return -1;
+    }
+    if (url[0])
+        redis_url_clear(&parsed);
+    return 0;
+}
+
 SBR_PLUGIN_DEFINE(.name = "bus-redis", .version = "1.0.0",
                   .description = "State and bus shared through Redis, in-process while Redis is away",
-                  .config = bus_redis_keys, .on_load = bus_redis_load, .on_unload = bus_redis_unload)
+                  .config = bus_redis_keys, .on_load = bus_redis_load, .on_unload = bus_redis_unload,
+                  .on_check = bus_redis_check)

@@ -211,12 +211,46 @@ static void demo_free(void)
     memset(&demo, 0, sizeof(demo));
 }
 
+/* What the configuration alone decides (on_check and on_load): the server
+ * id and channels into d, and a secret when the identity route is on. */
+static int demo_config_read(sbr_plugin *self, const sbr_api *api, struct demo *d)
+{
+    char why[256];
+    const char *server = api->config_string(self, "server_id");
+    if (!demo_id_valid(server, DEMO_ID_MAX)) {
+        api->set_error(self, "server_id '%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server, DEMO_ID_MAX);
+        return -1;
+    }
+    snprintf(d->server_id, sizeof(d->server_id), "%s", server);
+    if (demo_channels_parse(d, api->config_string(self, "channels"), why, sizeof(why)) != 0) {
+        api->set_error(self, "%s", why);
+        return -1;
+    }
+    if (api->config_bool(self, "identity_route") && api->config_string(self, "secret")[0] == '\0') {
+        api->set_error(self, "identity_route needs the realtime secret: set secret = "
+                             "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
+        return -1;
+    }
+    return 0;
+}
+
+static int demo_check(sbr_plugin *self, const sbr_api *api)
+{
+    struct demo *scratch = calloc(1, sizeof(*scratch));
+    if (!scratch) {
+        api->set_error(self, "out of memory");
+        return -1;
+    }
+    int rc = demo_config_read(self, api, scratch);
+    free(scratch);
+    return rc;
+}
+
 static int demo_load(sbr_plugin *self, const sbr_api *api)
 {
     memset(&demo, 0, sizeof(demo));
     demo.self = self;
     demo.api = api;
-    char why[256];
 
     const char *dir = api->config_string(self, "assets_dir");
     demo.assets_dir = *dir ? strdup(dir) : demo_default_assets_dir();
@@ -230,22 +264,8 @@ static int demo_load(sbr_plugin *self, const sbr_api *api)
         goto fail;
     }
     demo.secret_len = strlen(demo.secret);
-
-    const char *server = api->config_string(self, "server_id");
-    if (!demo_id_valid(server, DEMO_ID_MAX)) {
-        api->set_error(self, "server_id '%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server, DEMO_ID_MAX);
+    if (demo_config_read(self, api, &demo) != 0)
         goto fail;
-    }
-    snprintf(demo.server_id, sizeof(demo.server_id), "%s", server);
-    if (demo_channels_parse(&demo, api->config_string(self, "channels"), why, sizeof(why)) != 0) {
-        api->set_error(self, "%s", why);
-        goto fail;
-    }
-    if (demo.identity_route && demo.secret_len == 0) {
-        api->set_error(self, "identity_route needs the realtime secret: set secret = "
-                             "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
-        goto fail;
-    }
     if (demo_assets_load(&demo) != 0)
         goto fail;
 
@@ -279,4 +299,4 @@ static void demo_unload(sbr_plugin *self)
 
 SBR_PLUGIN_DEFINE(.name = "demo", .version = "1.0.0",
                   .description = "a chat page at /demo/ for trying the gateway in a browser",
-                  .config = demo_keys, .on_load = demo_load, .on_unload = demo_unload)
+                  .config = demo_keys, .on_load = demo_load, .on_unload = demo_unload, .on_check = demo_check)

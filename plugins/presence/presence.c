@@ -53,12 +53,8 @@ static void presence_refresh_tick(void *userdata)
     presence_refresh_all(userdata);
 }
 
-static int presence_load(sbr_plugin *self, const sbr_api *api)
+static int presence_check(sbr_plugin *self, const sbr_api *api)
 {
-    struct presence *p = &presence_state;
-    memset(p, 0, sizeof *p);
-    p->self = self;
-    p->api = api;
     int64_t ttl = api->config_int(self, "ttl_seconds");
     int64_t refresh = api->config_int(self, "refresh_seconds");
     if (refresh >= ttl) {
@@ -66,6 +62,19 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
                        refresh, ttl);
         return -1;
     }
+    return 0;
+}
+
+static int presence_load(sbr_plugin *self, const sbr_api *api)
+{
+    struct presence *p = &presence_state;
+    memset(p, 0, sizeof *p);
+    p->self = self;
+    p->api = api;
+    if (presence_check(self, api) != 0)
+        return -1;
+    int64_t ttl = api->config_int(self, "ttl_seconds");
+    int64_t refresh = api->config_int(self, "refresh_seconds");
     p->ttl_ms = (uint64_t)ttl * 1000u;
     uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
     uint64_t worker = 0;
@@ -92,4 +101,5 @@ static void presence_unload(sbr_plugin *self)
 
 SBR_PLUGIN_DEFINE(.name = "presence", .version = "1.0.0",
                   .description = "who is online in each server, with status",
-                  .config = presence_keys, .on_load = presence_load, .on_unload = presence_unload)
+                  .config = presence_keys, .on_load = presence_load, .on_unload = presence_unload,
+                  .on_check = presence_check)

@@ -166,6 +166,12 @@ describe('running daemon', () => {
     await d.waitLog(/reload refused, the running configuration stays: .*50-probe\.conf:4: key 'fixed' expects an integer, got 'many'/);
     assert.deepEqual((await http(d, 'GET', '/probe/config')).body, { label: 'after', fixed: 1 });
     assert.equal((await http(d, 'GET', '/healthz')).status, 200);
+
+    // Valid keys, but the plugin's own check (on_check) refuses the values.
+    fs.writeFileSync(path.join(d.confDir, '50-probe.conf'), probeConf('label = invalid\n'));
+    d.proc.kill('SIGHUP');
+    await d.waitLog(/reload refused, the running configuration stays: .*50-probe\.conf:1: plugin 'probe': label 'invalid' is refused by the probe's check/);
+    assert.deepEqual((await http(d, 'GET', '/probe/config')).body, { label: 'after', fixed: 1 });
   });
 
   test('SIGTERM drains and exits 0', async () => {
@@ -302,6 +308,38 @@ describe('command line', () => {
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr.trim().split('\n').pop(),
       "conf.d/10-core.conf:2: key 'log_level' expects debug, info, warn or error, got 'loud'");
+  });
+
+  test("--check-config runs the plugins' own checks", () => {
+    fs.writeFileSync(path.join(dir, 'conf.d', '50-probe.conf'), probeConf('label = invalid\n'));
+    try {
+      const bad = run(['--check-config']);
+      assert.equal(bad.status, 1);
+      assert.equal(bad.stderr.trim().split('\n').pop(),
+        "conf.d/50-probe.conf:1: plugin 'probe': label 'invalid' is refused by the probe's check");
+    } finally {
+      fs.writeFileSync(path.join(dir, 'conf.d', '50-probe.conf'), probeConf());
+    }
+    // The shipped conf.d: what bus-redis and presence would refuse at start
+    // is refused here already.
+    const shipped = path.join(SOURCE_DIR, 'conf.d');
+    const env = { ...TEST_ENV };
+    const good = run(['--check-config', '-c', shipped], { ...env, REALTIME_REDIS_URL: 'redis://127.0.0.1:6379/0' });
+    assert.equal(good.status, 0, good.stderr);
+    const badUrl = run(['--check-config', '-c', shipped], { ...env, REALTIME_REDIS_URL: 'redis://127.0.0.1:99999' });
+    assert.equal(badUrl.status, 1);
+    assert.match(badUrl.stderr, /30-bus-redis\.conf:\d+: plugin 'bus-redis': bad url \(REALTIME_REDIS_URL\): bad port/);
+    const copy = path.join(dir, 'shipped');
+    fs.cpSync(shipped, copy, { recursive: true });
+    try {
+      const presence = path.join(copy, '40-presence.conf');
+      fs.writeFileSync(presence, fs.readFileSync(presence, 'utf8').replace(/^refresh_seconds = .*$/m, 'refresh_seconds = 40'));
+      const badRefresh = run(['--check-config', '-c', copy], env);
+      assert.equal(badRefresh.status, 1);
+      assert.match(badRefresh.stderr, /40-presence\.conf:\d+: plugin 'presence': refresh_seconds \(40\) must be shorter than ttl_seconds \(30\)/);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('.env is read, and the real environment wins', () => {

@@ -558,6 +558,16 @@ typedef struct sbr_api {
  * timers and returns 0, or non-zero after api->set_error to stop start-up.
  * on_unload runs in reverse conf.d order at shutdown; the core removes
  * everything the plugin registered after it returns.
+ *
+ * on_check (optional) validates the plugin's configuration without starting
+ * anything: `--check-config` calls it, and a SIGHUP reload calls it with the
+ * new values before applying them (a refusal keeps the running
+ * configuration).  It may use only the log, set_error, config_* and now_ms
+ * members of api (the others are NULL there); it returns 0, or non-zero
+ * after api->set_error.  Checks that on_load also makes belong here too, so
+ * that an operator learns of a bad value before a restart, not at it.
+ * (Added in ABI 1 in place of a reserved slot: a plugin built before it
+ * has NULL there.)
  */
 typedef struct sbr_plugin_descriptor {
     uint32_t abi_version;
@@ -568,7 +578,8 @@ typedef struct sbr_plugin_descriptor {
     const sbr_config_key *config; /* NULL or terminated by SBR_CONF_END */
     int (*on_load)(sbr_plugin *self, const sbr_api *api);
     void (*on_unload)(sbr_plugin *self);
-    void *reserved[8];
+    int (*on_check)(sbr_plugin *self, const sbr_api *api);
+    void *reserved[7];
 } sbr_plugin_descriptor;
 
 typedef const sbr_plugin_descriptor *(*sbr_plugin_entry_fn)(void);
