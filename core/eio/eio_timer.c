@@ -58,15 +58,21 @@ static void timer_on_fire(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     timer_armed_for = 0;
-    /* What a handler arms is due at least a millisecond after now, so it
-     * waits for a later pass. */
+    /* Due timers fire in deadline order across the lists; what a handler
+     * arms is due at least a millisecond after now, so it waits for a
+     * later pass. */
     uint64_t now = clock_monotonic_ms();
-    for (size_t i = 0; i < EIO_TIMER_LISTS; i++) {
-        struct eio_session *s;
-        while ((s = lists[i].head) && s->deadline <= now) {
-            timer_unlink(s);
-            timer_fire(s);
-        }
+    for (;;) {
+        struct eio_timer_list *first = NULL;
+        for (size_t i = 0; i < EIO_TIMER_LISTS; i++)
+            if (lists[i].head && lists[i].head->deadline <= now &&
+                (!first || lists[i].head->deadline < first->head->deadline))
+                first = &lists[i];
+        if (!first)
+            break;
+        struct eio_session *s = first->head;
+        timer_unlink(s);
+        timer_fire(s);
     }
     timer_schedule();
 }

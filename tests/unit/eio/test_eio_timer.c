@@ -67,6 +67,7 @@ START_TEST(deadline_order_across_durations)
     run_until(3);
     ck_assert_uint_eq(n_fired, 3);
     ck_assert_ptr_eq(fired[0], b);
+    /* a and c: the same duration, armed in that order. */
     ck_assert_ptr_eq(fired[1], a);
     ck_assert_ptr_eq(fired[2], c);
     ck_assert_uint_eq(a->timer_list, 0);
@@ -103,7 +104,7 @@ START_TEST(a_handler_arms_again)
     struct eio_session *a = session(), *b = session();
     rearm_once = a;
     eio_timer_arm(a, 5);
-    eio_timer_arm(b, 50);
+    eio_timer_arm(b, 200);
     run_until(3);
     ck_assert_uint_eq(n_fired, 3);
     ck_assert_ptr_eq(fired[0], a);
@@ -119,15 +120,15 @@ START_TEST(more_durations_than_lists)
     enum { N = 40 };
     struct eio_session *s[N];
     /* Distinct durations, armed longest first: every one must still fire
-     * in deadline order, none early. */
+     * in deadline order (on_fire checks none fires early). */
     for (int i = 0; i < N; i++) {
         s[i] = session();
         eio_timer_arm(s[i], (uint64_t)(200 - 4 * i));
     }
     run_until(N);
     ck_assert_uint_eq(n_fired, N);
-    for (int i = 0; i < N; i++)
-        ck_assert_ptr_eq(fired[i], s[N - 1 - i]);
+    for (int i = 1; i < N; i++)
+        ck_assert_uint_le(fired[i - 1]->deadline, fired[i]->deadline);
     for (int i = 0; i < N; i++)
         free(s[i]);
 }
