@@ -183,6 +183,7 @@ char *metrics_render(void)
         M(eio_forwarded_polls, "Polling requests relayed to the worker that owns the session"),
         M(eio_forwarded_upgrades, "WebSocket upgrades relayed to the worker that owns the session"),
         M(eio_forward_failures, "Relayed requests the owning worker did not answer"),
+        M(eio_forward_connections, "Connections opened to other workers for relayed polls (kept alive and reused)"),
         M(memory_trims, "Times free heap memory was returned to the system after a burst"),
 #undef M
     };

@@ -25,6 +25,7 @@ struct core_metrics {
     uint64_t eio_forwarded_polls;     /* polling requests relayed to the session's worker */
     uint64_t eio_forwarded_upgrades;  /* WebSocket upgrades relayed to the session's worker */
     uint64_t eio_forward_failures;    /* relays the session's worker did not answer */
+    uint64_t eio_forward_connections; /* connections opened to other workers for relayed polls */
     uint64_t memory_trims;            /* free heap memory returned after a burst */
 };
 

@@ -31,6 +31,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 #include "bus.h"
+#include "clock.h"
 #include "conf/conf.h"
 #include "log.h"
 #include "metrics.h"
@@ -53,6 +54,11 @@
 /* Worker addresses remembered; a worker id names one process for its whole
  * life, so an entry is only dropped when its worker stops answering. */
 #define PEER_CACHE_MAX 256
+/* Idle keep-alive connections kept per owner for relayed polls, and for how
+ * long: well within the owner's own keep-alive timeout (evhttp's 50 s), so
+ * the owner never closes one just as it is reused. */
+#define POOL_MAX 16
+#define POOL_IDLE_MS 10000
 /* A relayed WebSocket stops reading one side while this much waits for the
  * other, and a closing tunnel gets this long to flush. */
 #define TUNNEL_BUFFER_MAX (1024 * 1024)
@@ -62,11 +68,18 @@ static const char unknown_sid[] = "{\"code\":1,\"message\":\"Session ID unknown\
 
 /* --- worker addresses ---------------------------------------------------- */
 
+struct pooled {
+    struct evhttp_connection *evcon;
+    uint64_t since;                   /* idle since (monotonic ms) */
+};
+
 struct peer {
     char id[EIO_WORKER_ID_LEN + 1];
     struct sockaddr_storage addr;
     int addr_len;
     char text[128];
+    struct pooled idle[POOL_MAX];     /* keep-alive connections to reuse, oldest first */
+    size_t n_idle;
     struct peer *next;
 };
 
@@ -81,13 +94,52 @@ static struct peer *peer_find(const char *id)
     return NULL;
 }
 
+static void peer_free(struct peer *p)
+{
+    for (size_t i = 0; i < p->n_idle; i++)
+        evhttp_connection_free(p->idle[i].evcon);
+    free(p);
+}
+
+/* Close the connections idle for longer than POOL_IDLE_MS. */
+static void peer_pool_sweep(struct peer *p, uint64_t now)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < p->n_idle; i++) {
+        if (now - p->idle[i].since > POOL_IDLE_MS)
+            evhttp_connection_free(p->idle[i].evcon);
+        else
+            p->idle[keep++] = p->idle[i];
+    }
+    p->n_idle = keep;
+}
+
+/* An idle connection to p (the most recently used), or NULL. */
+static struct evhttp_connection *peer_pool_take(struct peer *p)
+{
+    peer_pool_sweep(p, clock_monotonic_ms());
+    return p->n_idle ? p->idle[--p->n_idle].evcon : NULL;
+}
+
+/* A connection whose request was answered: keep it for the next relay to
+ * the same owner, or close it. */
+static void peer_pool_put(const char *id, struct evhttp_connection *evcon)
+{
+    struct peer *p = peer_find(id);
+    if (!p || p->n_idle == POOL_MAX) {
+        evhttp_connection_free(evcon);
+        return;
+    }
+    p->idle[p->n_idle++] = (struct pooled){evcon, clock_monotonic_ms()};
+}
+
 static void peer_forget(const char *id)
 {
     for (struct peer **pp = &peers; *pp; pp = &(*pp)->next) {
         if (memcmp((*pp)->id, id, EIO_WORKER_ID_LEN) == 0) {
             struct peer *p = *pp;
             *pp = p->next;
-            free(p);
+            peer_free(p);
             n_peers--;
             return;
         }
@@ -111,7 +163,7 @@ static void peer_remember(const char *id, const char *address, size_t len)
         struct peer **pp = &peers;
         while ((*pp)->next)
             pp = &(*pp)->next;
-        free(*pp);
+        peer_free(*pp);
         *pp = NULL;
         n_peers--;
     }
@@ -143,6 +195,7 @@ struct forward {
     struct evhttp_connection *out;    /* polling: our connection to the owner */
     struct evhttp_request *out_req;   /* ours (evhttp_request_own) once answered */
     int out_answered;
+    int out_reusable;                 /* answered by the owner: back to the pool */
     struct forward *prev, *next;
 };
 
@@ -191,7 +244,9 @@ static void forward_free(struct forward *f)
         evhttp_connection_set_closecb(f->client, NULL, NULL);
     /* The connection frees a request still queued on it; an answered one
      * left the queue and is ours. */
-    if (f->out)
+    if (f->out && f->out_reusable)
+        peer_pool_put(f->owner, f->out);
+    else if (f->out)
         evhttp_connection_free(f->out);
     if (f->out_req && f->out_answered)
         evhttp_request_free(f->out_req);
@@ -238,6 +293,7 @@ static void poll_done(struct evhttp_request *out_req, void *arg)
         f->req = NULL;
     }
     f->state = FORWARD_DONE;
+    f->out_reusable = status != 0;
     event_active(wake_event, EV_TIMEOUT, 1);
     if (status == 0) {
         /* The owner is unreachable or kept silent past every heartbeat:
@@ -260,7 +316,7 @@ static void poll_done(struct evhttp_request *out_req, void *arg)
     evhttp_send_reply(req, status, reason && *reason ? reason : "OK", body);
 }
 
-static void poll_send(struct forward *f, const struct peer *p)
+static void poll_send(struct forward *f, struct peer *p)
 {
     const struct core_settings *st = settings_get();
     struct event_base *base = eio_server.base;
@@ -275,7 +331,9 @@ static void poll_send(struct forward *f, const struct peer *p)
         evutil_inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
         port = ntohs(a->sin_port);
     }
-    f->out = evhttp_connection_base_new(base, NULL, host, (ev_uint16_t)port);
+    f->out = peer_pool_take(p);
+    if (!f->out && (f->out = evhttp_connection_base_new(base, NULL, host, (ev_uint16_t)port)))
+        core_metrics.eio_forward_connections++;
     struct evhttp_request *out_req = f->out ? evhttp_request_new(poll_done, f) : NULL;
     if (out_req)
         evhttp_request_own(out_req); /* its body is read in poll_done, freed with f */
@@ -291,7 +349,6 @@ static void poll_send(struct forward *f, const struct peer *p)
     evhttp_connection_set_timeout_tv(f->out, &tv);
     struct evkeyvalq *out_headers = evhttp_request_get_output_headers(out_req);
     evhttp_add_header(out_headers, "Host", p->text);
-    evhttp_add_header(out_headers, "Connection", "close");
     const char *type = evhttp_find_header(evhttp_request_get_input_headers(f->req), "Content-Type");
     if (type)
         evhttp_add_header(out_headers, "Content-Type", type);
@@ -470,7 +527,7 @@ static void forward_wake(evutil_socket_t fd, short what, void *arg)
     while (f) {
         struct forward *next = f->next;
         if (f->state == FORWARD_READY) {
-            const struct peer *p = peer_find(f->owner);
+            struct peer *p = peer_find(f->owner);
             if (!p || !f->req) {
                 f->state = FORWARD_UNKNOWN;
             } else if (f->websocket) {
@@ -661,6 +718,9 @@ static void register_tick(evutil_socket_t fd, short what, void *arg)
      * reads "disabled" until then), slowly on a bus that is in-process by
      * configuration. */
     ticks++;
+    uint64_t now = clock_monotonic_ms();
+    for (struct peer *p = peers; p; p = p->next)
+        peer_pool_sweep(p, now);
     int settled = rc == SBR_OK && bus_state_get() == SBR_BUS_LOCAL && ticks > 50;
     uint64_t ms = registered || settled ? WORKER_REFRESH_MS : WORKER_RETRY_MS;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};

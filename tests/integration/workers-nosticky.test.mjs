@@ -45,15 +45,16 @@ async function metricsText(w) {
 }
 
 async function forwardedTotals(workers) {
-  let polls = 0, upgrades = 0, failures = 0;
+  let polls = 0, upgrades = 0, failures = 0, connections = 0;
   for (const w of workers) {
     const t = await metricsText(w);
     const get = (n) => Number((t.match(new RegExp(`^superbot_${n}_total (\\d+)$`, 'm')) || [0, 0])[1]);
     polls += get('eio_forwarded_polls');
     upgrades += get('eio_forwarded_upgrades');
     failures += get('eio_forward_failures');
+    connections += get('eio_forward_connections');
   }
-  return { polls, upgrades, failures };
+  return { polls, upgrades, failures, connections };
 }
 
 // 50 default-transport and 50 polling-only clients against `url` (one
@@ -116,6 +117,9 @@ async function scenario(label, url, workers) {
   assert.ok(totals.polls > 0, JSON.stringify(totals));
   assert.ok(totals.upgrades > 0, JSON.stringify(totals));
   assert.equal(totals.failures, 0, JSON.stringify(totals));
+  // Relayed polls reuse keep-alive connections to the owners (a long-poll
+  // held on one needs another, so there are more than one per pair).
+  assert.ok(totals.connections > 0 && totals.connections * 3 < totals.polls, JSON.stringify(totals));
   for (const w of workers) assert.doesNotMatch(w.log, /Session ID unknown/);
 }
 
