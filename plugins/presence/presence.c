@@ -44,13 +44,14 @@ static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userda
     const sbr_event_bus_state *change = event;
     /* The shared backend is back (or new): it may hold none of our entries. */
     if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
-        presence_refresh_all(userdata);
+        presence_recovered(userdata);
     return 0;
 }
 
 static void presence_refresh_tick(void *userdata)
 {
-    presence_refresh_all(userdata);
+    presence_refresh_all(userdata, 0);
+    presence_reap_tick(userdata);
 }
 
 static int presence_check(sbr_plugin *self, const sbr_api *api)
@@ -77,6 +78,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     int64_t refresh = api->config_int(self, "refresh_seconds");
     p->ttl_ms = (uint64_t)ttl * 1000u;
     uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
+    p->refresh_ms = refresh_ms;
     uint64_t worker = 0;
     if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
         worker = api->now_ms() ^ ((uint64_t)getpid() << 32);

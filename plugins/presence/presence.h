@@ -4,6 +4,8 @@
  * worker holding the connection:
  *   "presence:conns:<user>"    field "<worker>:<conn>" = status, one per live connection
  *   "presence:server:<server>" field "<user>" = status, the visible online members
+ *   "presence:workers"         field "<worker>" = wall-clock ms of its last refresh
+ *   "presence:users:<worker>"  field "<user>" = the user's servers (JSON), 3 TTLs
  * A user is online while their conns map has a live field; invisible users
  * are kept out of the server maps, so snapshots read the server map alone,
  * in O(online members).  The topic "presence:status" carries a status change
@@ -35,6 +37,8 @@ struct presence {
     sbr_plugin *self;
     const sbr_api *api;
     uint64_t ttl_ms;
+    uint64_t refresh_ms;
+    uint64_t connected_at; /* now_ms when the shared backend was last reached again */
     char worker[17]; /* random 64-bit id of this worker, hex */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
@@ -62,13 +66,28 @@ void presence_announce(struct presence *p, const struct presence_conn *rec, cons
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec);
 /* Refresh the conns-map entry of rec. */
 void presence_publish_conn(struct presence *p, const struct presence_conn *rec);
-/* Every entry this worker owns, again (refresh timer, backend back). */
-void presence_refresh_all(struct presence *p);
+/* Every entry this worker owns, again (refresh timer, backend back); with
+ * announce, each visible user is announced online again too. */
+void presence_refresh_all(struct presence *p, int announce);
+/* The backend is back: refresh, and if live workers took us for dead
+ * meanwhile (and announced our users offline), announce them again. */
+void presence_recovered(struct presence *p);
 /* SBR_EVENT_CONNECT / SBR_EVENT_DISCONNECT. */
 int presence_on_connect(struct presence *p, const sbr_event_connect *event);
 void presence_on_disconnect(struct presence *p, sbr_conn_id conn);
 /* A status change from any worker (topic PRESENCE_TOPIC). */
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata);
+
+/* --- the users of dead workers (presence_reap.c) --- */
+/* List rec's user, with its servers, as one of this worker's. */
+void presence_user_listed(struct presence *p, const struct presence_conn *rec);
+void presence_user_unlisted(struct presence *p, const char *user_id);
+/* This worker is alive (written at each refresh, and as soon as the
+ * backend is reachable, so that a worker killed before its first refresh
+ * is reaped too). */
+void presence_heartbeat(struct presence *p);
+/* Heartbeat, and reap the workers that stopped beating. */
+void presence_reap_tick(struct presence *p);
 
 /* --- client events and the server API (presence_events.c, presence_api.c) --- */
 int presence_on_set(struct presence *p, const sbr_event_message *event);

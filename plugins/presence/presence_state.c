@@ -83,7 +83,7 @@ static int presence_by_user(const void *a, const void *b)
     return strcmp((*(struct presence_conn *const *)a)->user_id, (*(struct presence_conn *const *)b)->user_id);
 }
 
-void presence_refresh_all(struct presence *p)
+void presence_refresh_all(struct presence *p, int announce)
 {
     /* Every connection refreshes its own field; the server maps once per
      * user and membership list, however many tabs it has here (they share
@@ -98,11 +98,41 @@ void presence_refresh_all(struct presence *p)
         struct presence_conn *rec = refresh.recs[i];
         if (strcmp(refresh.recs[first]->user_id, rec->user_id) != 0)
             first = i;
+        if (i == first)
+            presence_user_listed(p, rec);
         int repeat = i != first && presence_same_servers(refresh.recs[first], rec);
-        if (!repeat && strcmp(rec->status, "invisible") != 0)
+        if (!repeat && strcmp(rec->status, "invisible") != 0) {
             presence_publish_servers(p, rec);
+            if (announce)
+                presence_announce(p, rec, rec->status);
+        }
     }
     free(refresh.recs);
+}
+
+static void presence_reaped_check(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence *p = userdata;
+    int reaped = reply->status == SBR_OK && reply->found;
+    if (reaped) {
+        char *key = chat_format("presence:reap:%s", p->worker);
+        if (key)
+            p->api->kv_del(key, chat_state_ignore, NULL);
+        free(key);
+        p->api->log(p->self, SBR_LOG_WARN, "the other workers took this one for dead while the backend was away: "
+                                           "announcing its users online again");
+    }
+    presence_refresh_all(p, reaped);
+}
+
+void presence_recovered(struct presence *p)
+{
+    p->connected_at = p->api->now_ms();
+    presence_heartbeat(p);
+    char *key = chat_format("presence:reap:%s", p->worker);
+    if (!key || p->api->kv_get(key, presence_reaped_check, p) != SBR_OK)
+        presence_refresh_all(p, 0);
+    free(key);
 }
 
 /* --- connect ------------------------------------------------------------- */
@@ -137,6 +167,8 @@ static void presence_connected(const sbr_state_reply *reply, void *userdata)
     struct presence_pending *pending = userdata;
     struct presence *p = pending->p;
     struct presence_conn *rec = presence_table_find(p, pending->conn);
+    if (rec && reply->status == SBR_OK)
+        presence_user_listed(p, rec);
     if (rec && reply->status == SBR_OK && reply->count == 1 && reply->changed) {
         /* The user's first live connection anywhere: online, before `ready`. */
         presence_publish_servers(p, rec);
@@ -189,6 +221,8 @@ static void presence_disconnected(const sbr_state_reply *reply, void *userdata)
     struct presence_gone *gone = userdata;
     struct presence *p = gone->p;
     struct presence_conn *rec = gone->rec;
+    if (reply->status == SBR_OK && reply->count == 0)
+        presence_user_unlisted(p, rec->user_id);
     if (reply->status == SBR_OK && reply->count == 0 && reply->changed) {
         /* The user's last live connection anywhere: offline. */
         for (size_t i = 0; i < rec->n_servers; i++) {

@@ -1,5 +1,7 @@
 // A worker that dies leaves no ghosts: its users leave the presence maps
-// within the presence TTL, while the live worker keeps its own users online.
+// within the presence TTL, and the members of their servers get one
+// `offline` each from a live worker, except for a user who reconnected
+// elsewhere meanwhile; the live worker keeps its own users online.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -42,9 +44,15 @@ const membersOf = async (server) =>
 
 test('the users of a killed worker vanish within the TTL', async () => {
   await connect(doomed, { sub: 'ghost', servers: ['g1'] });
-  await connect(survivor, { sub: 'alive', servers: ['g1'] });
-  assert.deepEqual(await membersOf('g1'), ['alive', 'ghost']);
+  await connect(doomed, { sub: 'ghost', servers: ['g1'] }); // two tabs there
+  await connect(doomed, { sub: 'mover', servers: ['g1'] });
+  const watcher = await connect(survivor, { sub: 'alive', servers: ['g1'] });
+  const updates = [];
+  watcher.on('presence_update', (u) => updates.push(u));
+  assert.deepEqual(await membersOf('g1'), ['alive', 'ghost', 'mover']);
   doomed.proc.kill('SIGKILL');
+  // mover's client reconnects at once, on the live worker.
+  await connect(survivor, { sub: 'mover', servers: ['g1'] });
   await doomed.exitPromise;
   const killedAt = Date.now();
   let members;
@@ -53,9 +61,17 @@ test('the users of a killed worker vanish within the TTL', async () => {
     if (!members.includes('ghost')) break;
     await delay(50);
   }
-  assert.deepEqual(members, ['alive']);
+  assert.deepEqual(members, ['alive', 'mover']);
   assert.ok(Date.now() - killedAt <= TTL_SECONDS * 1000 + 500, `gone after ${Date.now() - killedAt} ms`);
-  // The survivor's refresh keeps its user online past several TTLs.
+  // The killed worker is found silent after TTL + one refresh period (a
+  // third of the TTL), at the survivor's next refresh.
+  const offline = { server_id: 'g1', user_id: 'ghost', status: 'offline' };
+  while (Date.now() - killedAt < (TTL_SECONDS * 2 + 2) * 1000 && !updates.some((u) => u.user_id === 'ghost')) await delay(50);
+  assert.deepEqual(updates.filter((u) => u.user_id === 'ghost'), [offline]);
+  // The survivor's refresh keeps its users online past several TTLs, and
+  // nobody is announced twice, nor mover at all.
   await delay(TTL_SECONDS * 1000 + 500);
-  assert.deepEqual(await membersOf('g1'), ['alive']);
+  assert.deepEqual(await membersOf('g1'), ['alive', 'mover']);
+  assert.deepEqual(updates.filter((u) => u.user_id !== 'alive'), [offline]);
+  assert.match((await http(survivor, 'GET', '/metrics')).body, /^superbot_presence_orphans_offline_total 1$/m);
 });

@@ -97,6 +97,8 @@ int fake_http(const char *method, const char *path, const char *body, int with_k
 
 /* The live fields of a map. */
 size_t fake_map_count(const char *key);
+/* The i-th live field of a map (in no particular order), or NULL. */
+const char *fake_map_field(const char *key, size_t i);
 /* A live field's value, or NULL. */
 const char *fake_map_value(const char *key, const char *field);
 /* A live key's value, or NULL. */
@@ -105,6 +107,8 @@ const char *fake_kv_value(const char *key);
 uint64_t fake_kv_ttl(const char *key);
 /* Write a key as another worker would. */
 void fake_kv_put(const char *key, const char *value);
+/* Write a map field as another worker would (ttl_ms 0: no expiry). */
+void fake_map_put(const char *key, const char *field, const char *value, uint64_t ttl_ms);
 /* While set, state operations change nothing and answer SBR_ERR_UNAVAILABLE. */
 void fake_bus_fail(int fail);
 /* Report a new bus state to the plugins; lose_state first empties the store (an outage, or a backend restarted empty). */

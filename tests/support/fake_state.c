@@ -265,6 +265,18 @@ uint64_t fake_kv_ttl(const char *key)
 }
 
 void fake_kv_put(const char *key, const char *value) { entry_set(key, NULL, value, strlen(value), 0); }
+const char *fake_map_field(const char *key, size_t i)
+{
+    for (size_t k = 0; k < n_entries; k++)
+        if (entries[k].field && strcmp(entries[k].key, key) == 0 && live(&entries[k]) && i-- == 0)
+            return entries[k].field;
+    return NULL;
+}
+
+void fake_map_put(const char *key, const char *field, const char *value, uint64_t ttl_ms)
+{
+    entry_set(key, field, value, strlen(value), ttl_ms);
+}
 void fake_bus_fail(int fail) { failing = fail; }
 int fake_bus_state(void) { return bus_state; }
 const char *fake_bus_detail(void) { return bus_detail; }

@@ -125,6 +125,95 @@ START_TEST(http_presence)
 }
 END_TEST
 
+#define DEAD "deadbeefdeadbeef"
+
+/* Another worker, as it would have left the shared state when it died:
+ * an old heartbeat, its user list, and for "back" a connection elsewhere. */
+static void dead_worker_left(void)
+{
+    char beat[32];
+    snprintf(beat, sizeof beat, "%llu", (unsigned long long)(fake_now() - 60000));
+    fake_map_put("presence:workers", DEAD, beat, 300000);
+    fake_map_put("presence:users:" DEAD, "zed", "[\"7\",\"8\"]", 90000);
+    fake_map_put("presence:users:" DEAD, "back", "[\"7\"]", 90000);
+    fake_map_put("presence:server:7", "zed", "online", 2000);
+    fake_map_put("presence:conns:back", "other:1", "online", 120000);
+}
+
+START_TEST(a_dead_workers_users_go_offline_once)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    dead_worker_left();
+    /* Within one silence period (TTL + refresh) of reaching the backend,
+     * nobody is taken for dead. */
+    fake_advance(40000); /* refreshes at 10, 20, 30 and 40 s */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    fake_advance(10000); /* the refresh at 50 s */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    const char *ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "zed");
+    ck_assert_str_eq(fake_get(ev, "status"), "offline");
+    ck_assert_str_eq(fake_get(ev, "server_id"), "7");
+    ck_assert_ptr_null(fake_map_value("presence:workers", DEAD));
+    ck_assert_ptr_nonnull(fake_kv_value("presence:reap:" DEAD));
+    ck_assert(fake_metric("superbot_presence_orphans_offline_total", NULL) == 1);
+    /* Reaped once: later refreshes announce nothing more. */
+    fake_advance(10000);
+    fake_run();
+    fake_advance(10000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    /* This worker beats and lists its own user, with its servers. */
+    const char *self = fake_map_field("presence:workers", 0);
+    ck_assert_ptr_nonnull(self);
+    ck_assert_ptr_null(fake_map_field("presence:workers", 1));
+    char users[64];
+    snprintf(users, sizeof users, "presence:users:%s", self);
+    ck_assert_str_eq(fake_map_value(users, "w"), "[\"7\"]");
+}
+END_TEST
+
+START_TEST(no_reaping_while_the_backend_is_away)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    dead_worker_left();
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_advance(50000);
+    fake_run();
+    fake_advance(10000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    ck_assert_ptr_null(fake_kv_value("presence:reap:" DEAD));
+}
+END_TEST
+
+START_TEST(a_worker_taken_for_dead_announces_its_users_again)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    const char *self = fake_map_field("presence:workers", 0);
+    ck_assert_ptr_nonnull(self);
+    char reaped[64];
+    snprintf(reaped, sizeof reaped, "presence:reap:%s", self);
+    /* Back after an outage, not taken for dead: nothing to announce. */
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    /* Cut off long enough for a live worker to reap this one. */
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_kv_put(reaped, "1");
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    const char *ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "w");
+    ck_assert_str_eq(fake_get(ev, "status"), "online");
+    ck_assert_ptr_null(fake_kv_value(reaped));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("presence");
@@ -135,6 +224,9 @@ int main(void)
     tcase_add_test(tc, bad_status_and_snapshot_rights);
     tcase_add_test(tc, refresh_keeps_entries_alive);
     tcase_add_test(tc, http_presence);
+    tcase_add_test(tc, a_dead_workers_users_go_offline_once);
+    tcase_add_test(tc, no_reaping_while_the_backend_is_away);
+    tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -1,0 +1,179 @@
+/* The users of a worker that died go offline for everyone.
+ *
+ * A worker that stops (SIGKILL, a crash, a lost machine) never runs its
+ * disconnect hooks: its entries only expire.  So that the members of its
+ * users' servers still get one `offline` each, every worker
+ *   - writes a heartbeat, field <worker> of "presence:workers" = wall-clock
+ *     ms, at each refresh;
+ *   - lists its users, field <user> of "presence:users:<worker>" = the
+ *     user's servers as a JSON array, living 3 TTLs;
+ *   - reads the heartbeats at each refresh: a worker silent for longer than
+ *     TTL + one refresh period is dead, and the first live worker to reserve
+ *     "presence:reap:<worker>" reads its user list and, for each user left
+ *     with no live connection anywhere (their entries expired by then),
+ *     removes them from their server maps and announces `offline`.
+ * A user who reconnected on a live worker in the meantime has a live
+ * connection again and is not announced.  Nobody is reaped while the
+ * backend is away, nor within one silence period after it came back; a
+ * worker that was only cut off and is reaped all the same announces its
+ * users online again when it gets back (presence_recovered). */
+#include "presence.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRESENCE_WORKERS_KEY "presence:workers"
+
+static char *presence_servers_json(const struct presence_conn *rec)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < rec->n_servers; i++)
+        json_array_append_new(list, json_string(rec->servers[i]));
+    return chat_json_dump(list);
+}
+
+void presence_user_listed(struct presence *p, const struct presence_conn *rec)
+{
+    char *key = chat_format("presence:users:%s", p->worker);
+    char *servers = presence_servers_json(rec);
+    if (key && servers)
+        p->api->map_set(key, rec->user_id, servers, 3 * p->ttl_ms, chat_state_ignore, NULL);
+    free(key);
+    free(servers);
+}
+
+void presence_user_unlisted(struct presence *p, const char *user_id)
+{
+    char *key = chat_format("presence:users:%s", p->worker);
+    if (key)
+        p->api->map_del(key, user_id, chat_state_ignore, NULL);
+    free(key);
+}
+
+/* One user of a dead worker, waiting for the count of their connections. */
+struct presence_orphan {
+    struct presence *p;
+    char *user_id;
+    char *servers; /* JSON array */
+};
+
+static void presence_orphan_counted(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_orphan *o = userdata;
+    struct presence *p = o->p;
+    json_t *list = reply->status == SBR_OK && reply->count == 0 ? json_loads(o->servers, 0, NULL) : NULL;
+    size_t n = json_array_size(list);
+    char **servers = n ? calloc(n, sizeof *servers) : NULL;
+    size_t kept = 0;
+    for (size_t i = 0; servers && i < n; i++) {
+        const char *server = json_string_value(json_array_get(list, i));
+        char *key = server ? chat_format("presence:server:%s", server) : NULL;
+        if (key) {
+            p->api->map_del(key, o->user_id, chat_state_ignore, NULL);
+            servers[kept++] = (char *)server;
+        }
+        free(key);
+    }
+    if (kept) {
+        struct presence_conn gone = {.user_id = o->user_id, .servers = servers, .n_servers = kept};
+        presence_announce(p, &gone, "offline");
+        p->api->metric_add(p->self, "superbot_presence_orphans_offline_total", NULL, 1);
+    }
+    free(servers);
+    json_decref(list);
+    free(o->user_id);
+    free(o->servers);
+    free(o);
+}
+
+/* A dead worker whose reaping this worker reserved. */
+struct presence_reaping {
+    struct presence *p;
+    char worker[sizeof(((struct presence *)0)->worker)];
+};
+
+static void presence_dead_users(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_reaping *r = userdata;
+    struct presence *p = r->p;
+    size_t n = reply->status == SBR_OK ? reply->n : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct presence_orphan *o = calloc(1, sizeof *o);
+        char *key = chat_format("presence:conns:%s", reply->fields[i]);
+        if (o && key && (o->user_id = strdup(reply->fields[i])) && (o->servers = strdup(reply->values[i]))) {
+            o->p = p;
+            if (p->api->map_count(key, presence_orphan_counted, o) == SBR_OK)
+                o = NULL;
+        }
+        if (o) {
+            free(o->user_id);
+            free(o->servers);
+            free(o);
+        }
+        free(key);
+    }
+    p->api->log(p->self, SBR_LOG_INFO, "worker %s stopped refreshing presence: checking its %zu user(s)", r->worker,
+                n);
+    free(r);
+}
+
+static void presence_reap_reserved(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_reaping *r = userdata;
+    struct presence *p = r->p;
+    if (reply->status == SBR_OK && reply->acquired) {
+        p->api->map_del(PRESENCE_WORKERS_KEY, r->worker, chat_state_ignore, NULL);
+        char *key = chat_format("presence:users:%s", r->worker);
+        int rc = key ? p->api->map_get_all(key, presence_dead_users, r) : SBR_ERR_NOMEM;
+        free(key);
+        if (rc == SBR_OK)
+            return;
+    }
+    free(r);
+}
+
+static void presence_heartbeats(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence *p = userdata;
+    if (reply->status != SBR_OK || p->api->bus_state() != SBR_BUS_CONNECTED)
+        return;
+    uint64_t now = p->api->now_ms();
+    uint64_t silence = p->ttl_ms + p->refresh_ms;
+    for (size_t i = 0; i < reply->n; i++) {
+        const char *worker = reply->fields[i];
+        uint64_t beat = strtoull(reply->values[i], NULL, 10);
+        if (strcmp(worker, p->worker) == 0 || strlen(worker) >= sizeof(p->worker) || beat + silence >= now)
+            continue;
+        struct presence_reaping *r = calloc(1, sizeof *r);
+        char *key = chat_format("presence:reap:%s", worker);
+        if (r && key) {
+            r->p = p;
+            strcpy(r->worker, worker);
+            /* One live worker reaps it; the key outlives the heartbeat field. */
+            if (p->api->reserve(key, 10 * p->ttl_ms, presence_reap_reserved, r) == SBR_OK)
+                r = NULL;
+        }
+        free(r);
+        free(key);
+    }
+}
+
+void presence_heartbeat(struct presence *p)
+{
+    char beat[24];
+    snprintf(beat, sizeof beat, "%" PRIu64, p->api->now_ms());
+    p->api->map_set(PRESENCE_WORKERS_KEY, p->worker, beat, 10 * p->ttl_ms, chat_state_ignore, NULL);
+}
+
+void presence_reap_tick(struct presence *p)
+{
+    presence_heartbeat(p);
+    /* Only the shared backend tells who is alive: while it is away, the
+     * in-process fallback holds stale heartbeats of live workers.  And
+     * once it is back, the other workers get one silence period to beat
+     * again before any of them is taken for dead. */
+    if (p->api->bus_state() == SBR_BUS_CONNECTED && p->api->now_ms() - p->connected_at > p->ttl_ms + p->refresh_ms)
+        p->api->map_get_all(PRESENCE_WORKERS_KEY, presence_heartbeats, p);
+}
