@@ -114,19 +114,18 @@ static int api_metric_set(sbr_plugin *self, const char *name, const char *labels
     return metrics_dynamic_set(name, labels, value);
 }
 
+/* What every table has, on_check's included: logging, errors, the
+ * configuration and the clock. */
+#define API_BASE_SERVICES                                                                                        \
+    .abi_version = SBR_ABI_VERSION, .struct_size = sizeof(sbr_api), .log = api_log, .set_error = api_set_error,  \
+    .config_string = api_config_string, .config_int = api_config_int, .config_bool = api_config_bool,            \
+    .config_double = api_config_double, .now_ms = clock_now_ms
+
 static const sbr_api api_services = {
-    .abi_version = SBR_ABI_VERSION,
-    .struct_size = sizeof(sbr_api),
-    .log = api_log,
-    .set_error = api_set_error,
-    .config_string = api_config_string,
-    .config_int = api_config_int,
-    .config_bool = api_config_bool,
-    .config_double = api_config_double,
+    API_BASE_SERVICES,
     .hook_register = api_hook_register,
     .timer_start = api_timer_start,
     .timer_stop = api_timer_stop,
-    .now_ms = clock_now_ms,
     .http_route = api_http_route,
     .http_method = http_api_method,
     .http_path = http_api_path,
@@ -180,19 +179,8 @@ const sbr_api *api_table(void)
     return &api_services;
 }
 
-/* What on_check may use: nothing runs yet, so only logging, errors, the
- * configuration and the clock. */
-static const sbr_api api_check_services = {
-    .abi_version = SBR_ABI_VERSION,
-    .struct_size = sizeof(sbr_api),
-    .log = api_log,
-    .set_error = api_set_error,
-    .config_string = api_config_string,
-    .config_int = api_config_int,
-    .config_bool = api_config_bool,
-    .config_double = api_config_double,
-    .now_ms = clock_now_ms,
-};
+/* What on_check may use: nothing runs yet. */
+static const sbr_api api_check_services = {API_BASE_SERVICES};
 
 const sbr_api *api_check_table(void)
 {
