@@ -36,6 +36,11 @@ static char *presence_servers_json(const struct presence_conn *rec)
 
 void presence_user_listed(struct presence *p, const struct presence_conn *rec)
 {
+    /* Only other workers read the list, through the shared backend: with
+     * in-process state (one worker, or Redis away) it would cost memory for
+     * nothing.  presence_recovered lists everyone when the backend is back. */
+    if (p->api->bus_state() != SBR_BUS_CONNECTED)
+        return;
     char *key = chat_format("presence:users:%s", p->worker);
     char *servers = presence_servers_json(rec);
     if (key && servers)
@@ -162,6 +167,8 @@ static void presence_heartbeats(const sbr_state_reply *reply, void *userdata)
 
 void presence_heartbeat(struct presence *p)
 {
+    if (p->api->bus_state() != SBR_BUS_CONNECTED)
+        return;
     char beat[24];
     snprintf(beat, sizeof beat, "%" PRIu64, p->api->now_ms());
     p->api->map_set(PRESENCE_WORKERS_KEY, p->worker, beat, 10 * p->ttl_ms, chat_state_ignore, NULL);

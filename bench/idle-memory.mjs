@@ -1,0 +1,84 @@
+// Idle memory per connection with the stock socket.io-client, as a browser
+// app would connect, rather than with bench/loadgen: the gateway's RSS growth
+// per connection, WebSocket only and polling-then-upgrade, with tokens that
+// name no server, one server per user (as loadgen connect), or one server for
+// everybody (each arrival announced to all members already online: a
+// presence fan-out of n²/2 updates, after which the worker returns the freed
+// heap to the system).
+//
+//   node bench/idle-memory.mjs [--connections 4000] [--build build]
+// (run from the repository root; needs the test dependencies installed in
+// tests/integration: npm ci there).  Prints one JSON line per case and a table.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
+  (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const N = Number(args.connections || 4000);
+const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+process.env.SBR_BUILD_DIR ||= path.join(ROOT, args.build || 'build');
+const { startDaemon } = await import('../tests/integration/lib/daemon.mjs');
+const { realtimeToken } = await import('../tests/integration/lib/jwt.mjs');
+const { io } = createRequire(path.join(ROOT, 'tests/integration/package.json'))('socket.io-client');
+
+const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+
+// The shipped conf.d with room for N connections.
+const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-idle-'));
+for (const name of fs.readdirSync(path.join(ROOT, 'conf.d'))) {
+  let text = fs.readFileSync(path.join(ROOT, 'conf.d', name), 'utf8');
+  if (name === '10-core.conf') text = text.replace(/^max_connections *=.*$/m, `max_connections = ${N + 1000}`);
+  fs.writeFileSync(path.join(confDir, name), text);
+}
+
+async function measure(transports, servers) {
+  const d = await startDaemon({ confDir, env: { REALTIME_LOG_LEVEL: 'warn' } });
+  const sockets = [];
+  try {
+    await delay(300);
+    const before = rss(d.proc.pid);
+    for (let i = 0; i < N; i += 100) {
+      const batch = [];
+      for (let k = i; k < Math.min(N, i + 100); k++) {
+        const s = io(d.url, {
+          transports, forceNew: true, reconnection: false,
+          query: { token: realtimeToken({ sub: `idle-${k}`, servers: servers(k) }) },
+        });
+        sockets.push(s);
+        batch.push(new Promise((resolve, reject) => { s.once('connect', resolve); s.once('connect_error', reject); }));
+      }
+      await Promise.all(batch);
+    }
+    // Upgrades finish, the fan-out drains, the worker goes quiet.
+    await delay(3000);
+    const upgraded = sockets.filter((s) => s.io.engine.transport.name === 'websocket').length;
+    return { bytes_per_connection: Math.round((rss(d.proc.pid) - before) / N), upgraded };
+  } finally {
+    for (const s of sockets) s.close();
+    await d.stop();
+  }
+}
+
+const cases = [
+  ['websocket', 'no server', ['websocket'], () => []],
+  ['polling, then upgrade', 'no server', ['polling', 'websocket'], () => []],
+  ['websocket', 'a server each', ['websocket'], (k) => [`own-${k}`]],
+  ['websocket', 'one server for all', ['websocket'], () => ['everyone']],
+];
+const rows = [];
+try {
+  for (const [transport, servers, transports, pick] of cases) {
+    const r = await measure(transports, pick);
+    const line = { connections: N, transport, servers, ...r };
+    console.log(JSON.stringify(line));
+    rows.push(line);
+  }
+} finally {
+  fs.rmSync(confDir, { recursive: true, force: true });
+}
+console.log('transport              servers             bytes/connection');
+for (const r of rows) console.log(`${r.transport.padEnd(22)} ${r.servers.padEnd(19)} ${String(r.bytes_per_connection).padStart(16)}`);
