@@ -75,3 +75,32 @@ test('the users of a killed worker vanish within the TTL', async () => {
   assert.deepEqual(updates.filter((u) => u.user_id !== 'alive'), [offline]);
   assert.match((await http(survivor, 'GET', '/metrics')).body, /^superbot_presence_orphans_offline_total 1$/m);
 });
+
+test('a draining worker announces its users offline to the other workers only', async () => {
+  const env = { REALTIME_REDIS_URL: redis.url, REALTIME_PRESENCE_TTL_SECONDS: TTL_SECONDS };
+  const leaving = await startDaemon({ env });
+  try {
+    await waitRedisConnected(leaving);
+    const watcher = await connect(survivor, { sub: 'stays', servers: ['d1'] });
+    const remote = [];
+    watcher.on('presence_update', (u) => remote.push(u));
+    const local = [];
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      const s = await connect(leaving, { sub: `leaver-${i}`, servers: ['d1'] });
+      s.on('presence_update', (u) => { if (u.status === 'offline') local.push(u); });
+    }
+    await delay(200);
+    leaving.proc.kill('SIGTERM');
+    assert.deepEqual(await leaving.exitPromise, { code: 0, signal: null });
+    const end = Date.now() + 5000;
+    while (remote.filter((u) => u.status === 'offline').length < n && Date.now() < end) await delay(20);
+    // Each leaver once, to the member on the live worker ...
+    const offline = remote.filter((u) => u.status === 'offline').map((u) => u.user_id).sort();
+    assert.deepEqual(offline, Array.from({ length: n }, (_, i) => `leaver-${i}`).sort());
+    // ... and nothing to the sockets that were closing with it.
+    assert.deepEqual(local, []);
+  } finally {
+    if (!leaving.exited) await leaving.stop();
+  }
+});
