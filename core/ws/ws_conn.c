@@ -157,6 +157,8 @@ static int ws_take_pending(struct ws_conn *ws)
     return 0;
 }
 
+/* (Re)register the socket: read always, write only while blocked; while
+ * lingering, a timeout bounds the wait for the peer's close. */
 static int ws_arm(struct ws_conn *ws, int want_write);
 
 /* Output was queued in ws->out: write it at the end of this loop turn (or
@@ -246,7 +248,6 @@ static void ws_destroy(struct ws_conn *ws)
     ws_unlink(ws);
     free(ws);
 }
-
 
 /* Tell the owner, once, that the connection is over. */
 static void ws_notify_close(struct ws_conn *ws, unsigned code, const char *why)
@@ -653,7 +654,7 @@ static int ws_steal_socket(struct evhttp_connection *evcon, struct ws_conn *ws)
         ws->in = NULL;
         return -1;
     }
-        /* Frames the client pipelined after its handshake, already read. */
+    /* Frames the client pipelined after its handshake, already read. */
     if (ws->in)
         evbuffer_add_buffer(ws->in, pending);
     ws_parked[ws_n_parked++] = evcon;
