@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -209,6 +210,30 @@ static void daemon_print_values(const char *who, const struct conf_values *v)
     }
 }
 
+/* Each connection holds a socket (a relayed WebSocket two), and the shell's
+ * soft limit of open files is often 1024: raise it to the hard limit, as
+ * Node and Redis do, and say so when even that is short of max_connections. */
+static void daemon_raise_file_limit(uint64_t max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            log_info("core", "open files limit raised from %llu to %llu", (unsigned long long)was,
+                     (unsigned long long)rl.rlim_cur);
+        else
+            rl.rlim_cur = was;
+    }
+    /* Listeners, Redis, logs, plugins' files: a margin. */
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max_connections + 64)
+        log_warn("core", "the open files limit (%llu) is below max_connections (%llu) + 64: past it, new "
+                 "connections wait; raise LimitNOFILE (ulimit -n) or lower max_connections",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)max_connections);
+}
+
 int daemon_main(const char *conf_dir, int check_only, int verbose)
 {
     char err[CONF_ERR_MAX];
@@ -247,6 +272,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         printf("configuration OK\n");
         return 0;
     }
+    daemon_raise_file_limit(settings_get()->max_connections);
     daemon_ev_base = event_base_new();
     if (!daemon_ev_base || sio_server_init(daemon_ev_base) < 0) {
         log_error("core", "cannot start the event loop");

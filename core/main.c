@@ -4,11 +4,22 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <event2/event.h>
 
 #include "clock.h"
 #include "conf/conf.h"
 #include "daemon.h"
 #include "log.h"
+
+/* libevent's own warnings, in the daemon's log format. */
+static void main_libevent_log(int severity, const char *msg)
+{
+    int level = severity == EVENT_LOG_DEBUG ? LOG_DEBUG_
+                : severity == EVENT_LOG_MSG ? LOG_INFO_
+                : severity == EVENT_LOG_WARN ? LOG_WARN_
+                                             : LOG_ERROR_;
+    log_msg(level, "libevent", "%s", msg);
+}
 
 static void main_usage(FILE *out)
 {
@@ -65,5 +76,6 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    event_set_log_callback(main_libevent_log);
     return daemon_main(conf_dir, check_only, verbose);
 }

@@ -185,6 +185,7 @@ char *metrics_render(void)
         M(eio_forward_failures, "Relayed requests the owning worker did not answer"),
         M(eio_forward_connections, "Connections opened to other workers for relayed polls (kept alive and reused)"),
         M(memory_trims, "Times free heap memory was returned to the system after a burst"),
+        M(accept_pauses, "Times accepting paused because the worker ran out of file descriptors"),
 #undef M
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {

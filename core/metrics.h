@@ -27,6 +27,7 @@ struct core_metrics {
     uint64_t eio_forward_failures;    /* relays the session's worker did not answer */
     uint64_t eio_forward_connections; /* connections opened to other workers for relayed polls */
     uint64_t memory_trims;            /* free heap memory returned after a burst */
+    uint64_t accept_pauses;           /* accepting paused: out of file descriptors */
 };
 
 extern struct core_metrics core_metrics;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net/http.h"
+#include "net/listener.h"
 #include "settings.h"
 #include "eio/eio_internal.h"
 
@@ -223,6 +224,7 @@ static struct event *register_timer;
 static int registered;
 static int serving_peer;              /* inside a request of the worker address */
 static struct evhttp *peer_http;
+static struct evhttp_bound_socket *peer_bound;
 static char advertised[128];
 
 static void forward_unlink(struct forward *f)
@@ -774,11 +776,12 @@ static int peer_listen(void)
     socklen_t bl = sizeof(ss);
     getsockname(fd, (struct sockaddr *)&ss, &bl);
     peer_http = evhttp_new(eio_server.base);
-    if (!peer_http || !evhttp_accept_socket_with_handle(peer_http, fd)) {
+    if (!peer_http || !(peer_bound = evhttp_accept_socket_with_handle(peer_http, fd))) {
         log_error("eio", "worker_listen %s: cannot accept", bind_text);
         evutil_closesocket(fd);
         return -1;
     }
+    listener_guard(eio_server.base, peer_bound, "worker address");
     const struct core_settings *st = settings_get();
     uint64_t body = st->max_body_size > st->max_payload ? st->max_body_size : st->max_payload;
     evhttp_set_max_headers_size(peer_http, (ev_ssize_t)(st->max_header_size * 2));
@@ -837,6 +840,8 @@ void eio_forward_free(void)
         lookups = l->next;
         free(l);
     }
+    listener_unguard(peer_bound);
+    peer_bound = NULL;
     if (peer_http)
         evhttp_free(peer_http);
     peer_http = NULL;

@@ -28,6 +28,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "net/listener.h"
 #include "net/routes.h"
 #include "settings.h"
 #include "sio/sio.h"
@@ -405,7 +406,7 @@ void http_server_reload(void)
         http_apply_limits();
 }
 
-static int http_listen_one(const char *addr, int reuse_port)
+static int http_listen_one(struct event_base *base, const char *addr, int reuse_port)
 {
     char host[256], port_text[8];
     int port;
@@ -450,6 +451,7 @@ static int http_listen_one(const char *addr, int reuse_port)
         return -1;
     }
     http_bound[http_n_bound++] = bound;
+    listener_guard(base, bound, addr);
     log_info("core", "listening on %s%s", addr, reuse_port ? " (reuse_port)" : "");
     return 0;
 }
@@ -471,20 +473,24 @@ int http_server_start(struct event_base *base)
     evhttp_set_bevcb(http_server, http_new_bufferevent, NULL);
     http_apply_limits();
     for (size_t i = 0; i < st->n_listen; i++)
-        if (http_listen_one(st->listen[i], st->reuse_port) < 0)
+        if (http_listen_one(base, st->listen[i], st->reuse_port) < 0)
             return -1;
     return 0;
 }
 
 void http_server_stop_accepting(void)
 {
-    for (size_t i = 0; i < http_n_bound; i++)
+    for (size_t i = 0; i < http_n_bound; i++) {
+        listener_unguard(http_bound[i]);
         evhttp_del_accept_socket(http_server, http_bound[i]);
+    }
     http_n_bound = 0;
 }
 
 void http_server_free(void)
 {
+    for (size_t i = 0; i < http_n_bound; i++)
+        listener_unguard(http_bound[i]);
     http_n_bound = 0;
     if (http_server)
         evhttp_free(http_server);

@@ -219,6 +219,40 @@ describe('limits', () => {
   });
 });
 
+describe('out of file descriptors', () => {
+  test('accepting pauses instead of spinning, with one log line, and resumes', async () => {
+    const cpuTicks = (pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      .slice(11, 13).reduce((a, b) => a + Number(b), 0);
+    const base = coreOnlyDir();
+    // 64 descriptors: a few dozen connections exhaust them.
+    const d = await startDaemon({ confDir: base, launcher: ['prlimit', '--nofile=64:64'] });
+    const socks = [];
+    try {
+      assert.match(d.log, /open files limit \(\d+\) is below max_connections/); // valgrind keeps a few
+      const before = cpuTicks(d.proc.pid);
+      for (let i = 0; i < 100; i++) {
+        const s = net.connect(d.port, '127.0.0.1');
+        s.on('error', () => {});
+        socks.push(s);
+      }
+      await delay(1500);
+      // A listener left readable by EMFILE would spin: 150 ticks in 1.5 s.
+      const spent = cpuTicks(d.proc.pid) - before;
+      assert.ok(spent < 40, `${spent} ticks of CPU while out of descriptors`);
+      assert.equal(d.log.match(/cannot accept: Too many open files/g)?.length, 1, d.log);
+      for (const s of socks) s.destroy();
+      socks.length = 0;
+      await until('serving again', async () => (await http(d, 'GET', '/healthz')).status === 200, 5000);
+      const metrics = (await http(d, 'GET', '/metrics')).body;
+      assert.ok(Number(/^superbot_accept_pauses_total (\d+)$/m.exec(metrics)[1]) > 0);
+    } finally {
+      for (const s of socks) s.destroy();
+      await d.stop();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('start-up refusals', () => {
   let base;
   before(() => { base = coreOnlyDir(); });

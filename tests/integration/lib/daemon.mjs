@@ -68,7 +68,10 @@ export async function startDaemon(opts = {}) {
   for (const [k, v] of Object.entries(opts.env || {})) {
     if (v === null || v === undefined) delete env[k]; else env[k] = String(v);
   }
-  const proc = spawn(BINARY, ['-c', confDir, ...(opts.args || [])], {
+  // opts.launcher: a command the daemon runs under ('prlimit', '--nofile=64:64').
+  const launcher = opts.launcher || [];
+  const proc = spawn(launcher[0] || BINARY, [...launcher.slice(1), ...(launcher.length ? [BINARY] : []), '-c', confDir,
+    ...(opts.args || [])], {
     cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const d = {
