@@ -1,8 +1,12 @@
 /* The typing plugin: descriptor, configuration and hook dispatch. */
 #include "typing.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 static struct typing typing_state;
 
@@ -46,7 +50,7 @@ static void typing_republish(struct typing *t, struct typing_entry *entry, void 
 {
     char *key = chat_format("typing:%s", entry->channel_id);
     if (key)
-        t->api->map_set(key, entry->user_id, "", t->ttl_ms, chat_state_ignore, NULL);
+        t->api->map_set(key, entry->user_id, t->worker, t->ttl_ms, chat_state_ignore, NULL);
     free(key);
 }
 
@@ -72,6 +76,10 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
     memset(t, 0, sizeof *t);
     t->self = self;
     t->api = api;
+    uint64_t worker = 0;
+    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
+        worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
+    snprintf(t->worker, sizeof t->worker, "%016" PRIx64, worker);
     typing_configure(t);
     if (api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||

@@ -2,9 +2,13 @@
  *
  * Shared state: the map "typing:<channel_id>" has one field per user typing
  * there, expiring after the TTL, so join_channel on any worker can list
- * them.  Each worker also keeps the typings of its own connections, one
- * entry per (user, channel) with the connections typing and a timer that
- * ends the typing (typing_stop to the others) when the TTL runs out. */
+ * them; its value names the worker that refreshed it last.  Each worker also
+ * keeps the typings of its own connections, one entry per (user, channel)
+ * with the connections typing and a timer that ends the typing
+ * (typing_stop to the others) when the TTL runs out.  When a worker's part
+ * ends by itself (its last typing connection leaves, disconnects or lets
+ * the TTL pass) while the field names another worker, the user is still
+ * typing there: that worker ends it in its turn. */
 #ifndef SBR_TYPING_H
 #define SBR_TYPING_H
 
@@ -32,6 +36,7 @@ struct typing {
     const sbr_api *api;
     uint64_t ttl_ms;
     uint64_t rebroadcast_ms;
+    char worker[17];           /* random 64-bit id of this worker, hex */
     struct typing_entry *buckets[TYPING_BUCKETS];
 };
 

@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Emit a typing event about `entry` to its channel, except one connection. */
-static void typing_emit(struct typing *t, struct typing_entry *entry, const char *name, sbr_conn_id except)
+/* Emit a typing event about a user in a channel, except to one connection. */
+static void typing_emit(struct typing *t, const char *channel_id, const char *user_id, const char *name,
+                        sbr_conn_id except)
 {
-    json_t *data = json_pack("{s:s, s:s}", "channel_id", entry->channel_id, "user_id", entry->user_id);
+    json_t *data = json_pack("{s:s, s:s}", "channel_id", channel_id, "user_id", user_id);
     if (data && strcmp(name, "typing_start") == 0)
         json_object_set_new(data, "expires_in", json_integer((json_int_t)(t->ttl_ms / 1000)));
     char *text = chat_json_dump(data);
-    char *room = chat_format("channel:%s", entry->channel_id);
+    char *room = chat_format("channel:%s", channel_id);
     if (text && room)
         /* Volatile: a backed-up client can skip indicators, which expire anyway. */
         t->api->emit_room(room, name, text, except, SBR_EMIT_VOLATILE);
@@ -20,24 +21,85 @@ static void typing_emit(struct typing *t, struct typing_entry *entry, const char
     free(room);
 }
 
-/* End a typing: drop it from shared state, tell the others, forget it. */
-static void typing_end(struct typing *t, struct typing_entry *entry, sbr_conn_id except)
+/* Drop a typing from shared state and tell the others. */
+static void typing_announce_end(struct typing *t, const char *channel_id, const char *user_id, sbr_conn_id except)
 {
-    char *key = chat_format("typing:%s", entry->channel_id);
+    char *key = chat_format("typing:%s", channel_id);
     if (key)
-        t->api->map_del(key, entry->user_id, chat_state_ignore, NULL);
+        t->api->map_del(key, user_id, chat_state_ignore, NULL);
     free(key);
-    typing_emit(t, entry, "typing_stop", except);
+    typing_emit(t, channel_id, user_id, "typing_stop", except);
+}
+
+/* Forget a local typing. */
+static void typing_forget(struct typing *t, struct typing_entry *entry)
+{
     if (entry->timer)
         t->api->timer_stop(t->self, entry->timer);
     typing_table_remove(t, entry);
+}
+
+/* The user ended the typing (typing_stop, a message): everywhere. */
+static void typing_end(struct typing *t, struct typing_entry *entry, sbr_conn_id except)
+{
+    typing_announce_end(t, entry->channel_id, entry->user_id, except);
+    typing_forget(t, entry);
+}
+
+/* A local part of a typing that ended by itself, waiting to learn whether
+ * the user still types from another worker. */
+struct typing_part {
+    struct typing *t;
+    sbr_conn_id except;
+    char *user_id;
+    char channel_id[CHAT_ID_MAX + 1];
+};
+
+static void typing_part_checked(const sbr_state_reply *reply, void *userdata)
+{
+    struct typing_part *part = userdata;
+    struct typing *t = part->t;
+    const char *holder = NULL;
+    for (size_t i = 0; reply->status == SBR_OK && i < reply->n; i++)
+        if (strcmp(reply->fields[i], part->user_id) == 0)
+            holder = reply->values[i];
+    /* Typing again here meanwhile, or refreshed by another worker since. */
+    int again = typing_table_find(t, part->user_id, part->channel_id) != NULL;
+    int elsewhere = holder && *holder && strcmp(holder, t->worker) != 0;
+    if (!again && !elsewhere)
+        typing_announce_end(t, part->channel_id, part->user_id, part->except);
+    free(part->user_id);
+    free(part);
+}
+
+/* This worker's part of a typing ended by itself (its last typing
+ * connection left or disconnected, or the TTL passed). */
+static void typing_end_here(struct typing *t, struct typing_entry *entry, sbr_conn_id except)
+{
+    struct typing_part *part = calloc(1, sizeof *part);
+    char *key = chat_format("typing:%s", entry->channel_id);
+    if (part && key && (part->user_id = strdup(entry->user_id))) {
+        part->t = t;
+        part->except = except;
+        strcpy(part->channel_id, entry->channel_id);
+        if (t->api->map_get_all(key, typing_part_checked, part) == SBR_OK) {
+            free(key);
+            typing_forget(t, entry);
+            return;
+        }
+    }
+    if (part)
+        free(part->user_id);
+    free(part);
+    free(key);
+    typing_end(t, entry, except);
 }
 
 static void typing_expired(void *userdata)
 {
     struct typing_entry *entry = userdata;
     entry->timer = 0;
-    typing_end(entry->owner, entry, entry->n_conns ? entry->conns[0] : 0);
+    typing_end_here(entry->owner, entry, entry->n_conns ? entry->conns[0] : 0);
 }
 
 /* The user of a connection and the channel of a {"channel_id"} payload;
@@ -82,7 +144,7 @@ int typing_on_start(struct typing *t, const sbr_event_message *event)
     uint64_t now = api->now_ms();
     char *key = chat_format("typing:%s", channel_id);
     if (key)
-        api->map_set(key, who->user_id, "", t->ttl_ms, chat_state_ignore, NULL);
+        api->map_set(key, who->user_id, t->worker, t->ttl_ms, chat_state_ignore, NULL);
     free(key);
     if (entry->timer)
         api->timer_stop(t->self, entry->timer);
@@ -91,7 +153,7 @@ int typing_on_start(struct typing *t, const sbr_event_message *event)
      * every few seconds while the user types. */
     if (fresh || now - entry->broadcast_ms >= t->rebroadcast_ms) {
         entry->broadcast_ms = now;
-        typing_emit(t, entry, "typing_start", event->conn);
+        typing_emit(t, entry->channel_id, entry->user_id, "typing_start", event->conn);
     }
     chat_ack(api, event->msg,
              json_pack("{s:b, s:s, s:I}", "ok", 1, "channel_id", channel_id, "expires_in",
@@ -119,9 +181,11 @@ int typing_on_end_event(struct typing *t, const sbr_event_message *event, int le
     char channel_id[CHAT_ID_MAX + 1];
     const sbr_identity *who = typing_who(t, event, channel_id);
     struct typing_entry *entry = who ? typing_table_find(t, who->user_id, channel_id) : NULL;
-    /* Leaving ends only this connection's part; a message ends the user's typing. */
-    if (entry && (!leaving || (typing_entry_drop_conn(entry, event->conn) && entry->n_conns == 0)))
+    /* A message ends the user's typing; leaving ends only this connection's part. */
+    if (entry && !leaving)
         typing_end(t, entry, event->conn);
+    else if (entry && typing_entry_drop_conn(entry, event->conn) && entry->n_conns == 0)
+        typing_end_here(t, entry, event->conn);
     return SBR_PASS;
 }
 
@@ -129,7 +193,7 @@ static void typing_drop_conn(struct typing *t, struct typing_entry *entry, void 
 {
     sbr_conn_id conn = *(const sbr_conn_id *)arg;
     if (typing_entry_drop_conn(entry, conn) && entry->n_conns == 0)
-        typing_end(t, entry, conn);
+        typing_end_here(t, entry, conn);
 }
 
 void typing_on_disconnect(struct typing *t, sbr_conn_id conn)

@@ -120,6 +120,28 @@ test('typing on one worker shows on another', { skip }, async () => {
   assert.equal((await stop).user_id, 't-a');
 });
 
+test('a user typing from tabs on two workers types on until the last one ends', { skip }, async () => {
+  const [a, b, c] = workers;
+  await putChannel(a, 'mw3b', { server_id: 's3' });
+  const tabA = await connect(a, { sub: 't-two', servers: ['s3'] });
+  const tabB = await connect(b, { sub: 't-two', servers: ['s3'] });
+  const reader = await connect(c, { sub: 't-reader', servers: ['s3'] });
+  for (const s of [tabA, tabB, reader]) await request(s, 'join_channel', { channel_id: 'mw3b' });
+  await roomListeners('channel:mw3b', 3);
+  const stops = [];
+  reader.on('typing_stop', (e) => stops.push(e));
+  await request(tabA, 'typing_start', { channel_id: 'mw3b' });
+  await request(tabB, 'typing_start', { channel_id: 'mw3b' }); // refreshed on b last
+  tabA.close();
+  await delay(500);
+  assert.deepEqual(stops, []);
+  const late = await connect(c, { sub: 't-late', servers: ['s3'] });
+  assert.deepEqual((await request(late, 'join_channel', { channel_id: 'mw3b' })).typing, ['t-two']);
+  await request(tabB, 'typing_stop', { channel_id: 'mw3b' });
+  await until('typing_stop', () => stops.length === 1);
+  assert.equal(stops[0].user_id, 't-two');
+});
+
 test('slow mode holds across workers: two sends at the same instant, one passes', { skip }, async () => {
   const [a, b] = workers;
   await putChannel(a, 'mw4', { server_id: 's4', settings: { slow_mode: 30 } });

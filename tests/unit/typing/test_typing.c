@@ -41,7 +41,8 @@ START_TEST(start_reaches_the_others_only)
     ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
     ck_assert_str_eq(fake_get(ev, "channel_id"), "42");
     ck_assert_str_eq(fake_get(ev, "expires_in"), "2");
-    ck_assert_str_eq(fake_map_value("typing:42", "u1"), "");
+    /* The field names the worker that refreshed it (16 hex digits). */
+    ck_assert_uint_eq(strlen(fake_map_value("typing:42", "u1")), 16);
     /* Who types shows in a join. */
     ck_assert_str_eq(fake_get(fake_send(c, "join_channel", CH), "typing"), "[\"u1\"]");
 }
@@ -122,12 +123,45 @@ START_TEST(two_tabs_keep_typing_until_both_go)
 }
 END_TEST
 
+#define OTHER_WORKER "ffffffffffffffff"
+
+START_TEST(a_typing_refreshed_on_another_worker_outlives_this_ones)
+{
+    /* u1 types here, then from a tab on another worker, which refreshes
+     * the shared field after this worker did. */
+    fake_send(a, "typing_start", CH);
+    fake_map_put("typing:42", "u1", OTHER_WORKER, 2000);
+    fake_disconnect(a);
+    fake_run();
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    ck_assert_str_eq(fake_map_value("typing:42", "u1"), OTHER_WORKER);
+
+    /* Likewise when this worker's TTL passes. */
+    sbr_conn_id a2 = fake_connect("u1", S7, NULL);
+    fake_send(a2, "join_channel", CH);
+    fake_send(a2, "typing_start", CH);
+    fake_advance(1500);
+    fake_map_put("typing:42", "u1", OTHER_WORKER, 2000);
+    fake_advance(600);
+    fake_run();
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+
+    /* The user's own typing_stop ends it everywhere. */
+    fake_send(a2, "typing_start", CH);
+    fake_map_put("typing:42", "u1", OTHER_WORKER, 2000);
+    ck_assert_str_eq(fake_get(fake_send(a2, "typing_stop", CH), "ok"), "true");
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    ck_assert_ptr_null(fake_map_value("typing:42", "u1"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("typing");
     TCase *tc = tcase_create("typing");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, start_reaches_the_others_only);
+    tcase_add_test(tc, a_typing_refreshed_on_another_worker_outlives_this_ones);
     tcase_add_test(tc, repeats_refresh_and_rebroadcast_after_the_window);
     tcase_add_test(tc, expires_after_the_ttl);
     tcase_add_test(tc, stop_message_leave_and_disconnect_end_it);
