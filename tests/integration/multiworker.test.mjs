@@ -131,7 +131,11 @@ test('a user typing from tabs on two workers types on until the last one ends', 
   const stops = [];
   reader.on('typing_stop', (e) => stops.push(e));
   await request(tabA, 'typing_start', { channel_id: 'mw3b' });
-  await request(tabB, 'typing_start', { channel_id: 'mw3b' }); // refreshed on b last
+  // Refreshed on b last: an ack may precede the worker's write to Redis, so
+  // b refreshes again once a's write is surely done.
+  await request(tabB, 'typing_start', { channel_id: 'mw3b' });
+  await delay(200);
+  await request(tabB, 'typing_start', { channel_id: 'mw3b' });
   tabA.close();
   await delay(500);
   assert.deepEqual(stops, []);
