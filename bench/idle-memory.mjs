@@ -22,11 +22,9 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const N = Number(args.connections || 4000);
 const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 process.env.SBR_BUILD_DIR ||= path.join(ROOT, args.build || 'build');
-const { startDaemon } = await import('../tests/integration/lib/daemon.mjs');
+const { startDaemon, rssBytes: rss } = await import('../tests/integration/lib/daemon.mjs');
 const { realtimeToken } = await import('../tests/integration/lib/jwt.mjs');
 const { io } = createRequire(path.join(ROOT, 'tests/integration/package.json'))('socket.io-client');
-
-const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 
 // The shipped conf.d with room for N connections.
 const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-idle-'));

@@ -3,13 +3,10 @@
 // memory to the system once it is quiet again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, until, plainBinary } from './lib/daemon.mjs';
+import { startDaemon, http, until, plainBinary, rssBytes } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected } from './lib/client.mjs';
-
-const rssBytes = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 
 async function trims(d) {
   const r = await http(d, 'GET', '/metrics');

@@ -402,8 +402,7 @@ test('SIGTERM drains: every client gets a DISCONNECT, the daemon exits 0', async
 });
 
 test('idle WebSocket clients cost under 4 KB each', async (t) => {
-  const fs = await import('node:fs');
-  const { plainBinary } = await import('./lib/daemon.mjs');
+  const { plainBinary, rssBytes } = await import('./lib/daemon.mjs');
   // Only a plain build says something here: a wrapper (valgrind) or a
   // sanitizer build has its own allocator overhead.
   if (!plainBinary()) {
@@ -412,7 +411,7 @@ test('idle WebSocket clients cost under 4 KB each', async (t) => {
   }
   const core = ['plugin = core', 'listen = ${REALTIME_LISTEN}', 'log_level = warn', 'inbound_rate = 0', ''].join('\n');
   const m = await startDaemon({ confDir: path.join(SOURCE_DIR, 'tests', 'conformance', 'conf.d'), files: { '10-core.conf': core } });
-  const rss = () => Number(fs.readFileSync(`/proc/${m.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
+  const rss = () => rssBytes(m.proc.pid);
   const open = () => new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${m.port}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
     let n = 0;

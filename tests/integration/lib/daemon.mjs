@@ -24,6 +24,10 @@ export function plainBinary() {
   return head.toString('latin1') === '\x7fELF' && !/libasan/.test(spawnSync('ldd', [BINARY]).stdout?.toString() || '');
 }
 
+// A process's resident memory (VmRSS), in bytes.
+export const rssBytes = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+
 export const TEST_ENV = {
   REALTIME_JWT_SECRET: 'test-realtime-secret-0123456789abcdef',
   SECRET_KEY: 'test-app-secret-0123456789abcdef',
