@@ -318,10 +318,9 @@ static void poll_done(struct evhttp_request *out_req, void *arg)
     evhttp_send_reply(req, status, reason && *reason ? reason : "OK", body);
 }
 
-static void poll_send(struct forward *f, struct peer *p)
+/* A new connection to p's worker address. */
+static struct evhttp_connection *peer_connect(const struct peer *p)
 {
-    const struct core_settings *st = settings_get();
-    struct event_base *base = eio_server.base;
     char host[64];
     int port;
     if (p->addr.ss_family == AF_INET6) {
@@ -333,9 +332,18 @@ static void poll_send(struct forward *f, struct peer *p)
         evutil_inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
         port = ntohs(a->sin_port);
     }
-    f->out = peer_pool_take(p);
-    if (!f->out && (f->out = evhttp_connection_base_new(base, NULL, host, (ev_uint16_t)port)))
+    struct evhttp_connection *evcon = evhttp_connection_base_new(eio_server.base, NULL, host, (ev_uint16_t)port);
+    if (evcon)
         core_metrics.eio_forward_connections++;
+    return evcon;
+}
+
+static void poll_send(struct forward *f, struct peer *p)
+{
+    const struct core_settings *st = settings_get();
+    f->out = peer_pool_take(p);
+    if (!f->out)
+        f->out = peer_connect(p);
     struct evhttp_request *out_req = f->out ? evhttp_request_new(poll_done, f) : NULL;
     if (out_req)
         evhttp_request_own(out_req); /* its body is read in poll_done, freed with f */
