@@ -11,34 +11,14 @@
 #include "metrics.h"
 #include "settings.h"
 #include "net/http.h"
+#include "eio/eio_forward.h"
 #include "eio/eio_internal.h"
+#include "eio/eio_relay.h"
 #include "eio/eio_packet.h"
-#include "ws/base64.h"
+#include "util/base64.h"
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
-
-/* Engine.IO error codes (engine.io Server.errors). */
-enum {
-    EIO_ERR_UNKNOWN_TRANSPORT = 0,
-    EIO_ERR_UNKNOWN_SID = 1,
-    EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
-    EIO_ERR_BAD_REQUEST = 3,
-    EIO_ERR_FORBIDDEN = 4,
-    EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION = 5
-};
-
-void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message)
-{
-    struct evbuffer *body = evbuffer_new();
-    http_cors_apply(req);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    if (body)
-        evbuffer_add_printf(body, "{\"code\":%d,\"message\":\"%s\"}", code, message);
-    evhttp_send_reply(req, status, status == 400 ? "Bad Request" : "Error", body);
-    if (body)
-        evbuffer_free(body);
-}
 
 static void reply_text(struct evhttp_request *req, struct evbuffer *body)
 {
@@ -372,7 +352,7 @@ static void polling_post(struct eio_session *s, struct evhttp_request *req)
         evbuffer_free(ok);
 }
 
-void eio_http_handle(struct evhttp_request *req)
+void eio_http_handle(struct evhttp_request *req, void *relay)
 {
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (method == EVHTTP_REQ_OPTIONS) {
@@ -404,8 +384,8 @@ void eio_http_handle(struct evhttp_request *req)
         if (s && eio_session_expired(s))
             s = NULL;
         if (!s) {
-            if (!eio_forward_request(req, sid, websocket))
-                eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
+            if (!relay || !eio_forward_request(req, sid, websocket))
+                eio_reply_unknown_sid(req);
         } else if (websocket) {
             const char *why = NULL;
             const char *key = ws_handshake_check(req, &why);

@@ -9,11 +9,10 @@
 
 #include "bus.h"
 #include "clock.h"
-#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "net/http.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "sio/sio.h"
 
 static void api_log(sbr_plugin *self, enum sbr_log_level level, const char *fmt, ...)
@@ -99,9 +98,17 @@ static int api_bus_provide(sbr_plugin *self, const sbr_bus_provider *provider, v
     return bus_api_provide(self, provider, ctx);
 }
 
+static struct event_base *api_base;
+
+void api_init(struct event_base *base)
+{
+    api_base = base;
+    timers_init(base);
+}
+
 static void *api_event_base(void)
 {
-    return daemon_base();
+    return api_base;
 }
 
 static int api_metric_add(sbr_plugin *self, const char *name, const char *labels, double delta)

@@ -10,7 +10,7 @@
 #include "bus.h"
 #include "log.h"
 #include "net/http.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 
 const char *const plugin_loader_keys[] = {"plugin", "path", "fallback", NULL};
 
@@ -174,9 +174,4 @@ int plugin_check(struct sbr_plugin *p, char *err, size_t errlen)
     snprintf(err, errlen, "%s:%d: plugin '%s': %s", p->conf_path, p->conf_line, p->name,
              p->error[0] ? p->error : "its configuration check failed without a reason");
     return -1;
-}
-
-int plugin_is_loading(const sbr_plugin *p)
-{
-    return p && p->loading;
 }

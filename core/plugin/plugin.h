@@ -9,6 +9,8 @@
 
 #include "conf/conf.h"
 
+struct event_base;
+
 struct sbr_plugin {
     char *name;       /* the plugin loaded (the fallback's name when one was used) */
     char *conf_name;  /* the name its conf.d file gives */
@@ -24,6 +26,12 @@ struct sbr_plugin {
     char error[CONF_ERR_MAX];
 };
 
+/* 1 while the plugin's on_load runs: registration services are allowed. */
+static inline int plugin_is_loading(const sbr_plugin *p)
+{
+    return p && p->loading;
+}
+
 /* Keys of a plugin file that the loader reads itself. */
 extern const char *const plugin_loader_keys[];
 
@@ -37,8 +45,6 @@ struct sbr_plugin *plugin_open(const struct conf_file *file, const char *plugin_
 int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen);
 /* on_unload if started, drop all it registered, dlclose, free. */
 void plugin_close(struct sbr_plugin *p);
-/* 1 while the plugin's on_load runs. */
-int plugin_is_loading(const sbr_plugin *p);
 /* Run the plugin's on_check, if it has one, on its current values.  0, or
  * -1 with the reason in err (file:line: plugin 'x': ...). */
 int plugin_check(struct sbr_plugin *p, char *err, size_t errlen);
@@ -64,6 +70,8 @@ int registry_check(char *err, size_t errlen);
 
 /* --- api.c ---------------------------------------------------------------- */
 
+/* The loop the services run on (api->event_base, timers). */
+void api_init(struct event_base *base);
 /* The host table handed to on_load. */
 const sbr_api *api_table(void);
 /* The reduced table handed to on_check (configuration, logging, errors). */
@@ -71,6 +79,7 @@ const sbr_api *api_check_table(void);
 
 /* --- timers.c ------------------------------------------------------------- */
 
+void timers_init(struct event_base *base);
 sbr_timer_id timers_start(sbr_plugin *owner, uint64_t delay_ms, int repeat, void (*fn)(void *), void *userdata);
 void timers_stop(sbr_plugin *owner, sbr_timer_id id);
 void timers_unregister_all(sbr_plugin *owner);

@@ -12,7 +12,7 @@
 #include "eio/eio_session.h"
 #include "sio/sio.h"
 #include "sio/sio_internal.h"
-#include "ws/base64.h"
+#include "util/base64.h"
 #include "ws/ws_conn.h"
 
 #define SIO_MAX_NAMESPACES 64
@@ -717,7 +717,7 @@ static const struct eio_handler sio_eio_handler = {client_on_open, client_on_mes
 
 /* --- server ------------------------------------------------------------------ */
 
-int sio_server_init(struct event_base *base)
+int sio_server_init(struct event_base *base, const char *path)
 {
     sio.base = base;
     sio.n_buckets = 1024;
@@ -727,7 +727,7 @@ int sio_server_init(struct event_base *base)
         return -1;
     if (!namespace_find("/") && sio_api_namespace_add(NULL, "/") != SBR_OK)
         return -1;
-    return eio_server_init(base, &sio_eio_handler);
+    return eio_server_init(base, path, &sio_eio_handler);
 }
 
 void sio_server_reload(void)
@@ -739,11 +739,6 @@ void sio_server_reload(void)
 size_t sio_connection_count(void)
 {
     return eio_session_count();
-}
-
-void sio_http_handle(struct evhttp_request *req)
-{
-    eio_http_handle(req);
 }
 
 static void drain_check(evutil_socket_t fd, short what, void *arg)

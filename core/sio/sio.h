@@ -1,7 +1,10 @@
-/* The Socket.IO server (private): Engine.IO v4 sessions over long-polling
- * and WebSocket, Socket.IO v5 on the main namespace, rooms and broadcast.
- * The host table points at the sio_api_* functions; their contracts are the
- * ones of the same-named services in struct sbr_api. */
+/* Socket.IO (layer 5, private): v5 over Engine.IO sessions: namespaces,
+ * the connect chain, client events, acks, rooms and broadcast.
+ * Offers: the server's start, reload, drain and end, and the services of
+ * the host table (sio_api_*, whose contracts are the ones of the same-named
+ * services in struct sbr_api).
+ * Calls: eio, hooks (chains run through it), the bus's publish and
+ * subscribe (rooms are "room:<name>" topics), and the base layer. */
 #ifndef SBR_CORE_SIO_H
 #define SBR_CORE_SIO_H
 
@@ -12,8 +15,8 @@
 
 struct core_settings;
 
-/* Start serving /socket.io/ requests (the HTTP layer calls sio_http_handle). */
-int sio_server_init(struct event_base *base);
+/* Start serving Socket.IO over Engine.IO at `path` ("/socket.io/"). */
+int sio_server_init(struct event_base *base, const char *path);
 /* Settings were reloaded: apply what can change live. */
 void sio_server_reload(void);
 /* SIGTERM: close every connection cleanly (Socket.IO DISCONNECT, WebSocket
@@ -22,15 +25,8 @@ void sio_server_drain(void (*done)(void));
 /* Free everything (after the loop stopped). */
 void sio_server_free(void);
 
-/* An HTTP request whose path starts with /socket.io/. */
-void sio_http_handle(struct evhttp_request *req);
-
 /* Live Engine.IO sessions on this worker. */
 size_t sio_connection_count(void);
-
-/* A room packet from another worker (bus topic "room:<room>"): deliver it to
- * the local members.  `packet` is an encoded Engine.IO packet ("42[...]"). */
-void sio_room_deliver(const char *room, const char *packet, size_t len);
 
 /* Host-table services. */
 int sio_api_conn_alive(sbr_conn_id conn);

@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include "bus.h"
 #include "hashtab.h"
 #include "eio/eio_buf.h"
 #include "eio/eio_session.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "sio/sio_packet.h"
 
 struct sio_conn;
@@ -82,8 +83,11 @@ struct sio_room {
     struct hashtab_node node;     /* in the room table, keyed by name */
     struct sio_member *members;
     size_t n, cap;
-    char name[];                  /* in the same block: one allocation per room */
+    char topic[];                 /* "room:<name>", in the same block: one allocation per room */
 };
+
+/* The room's name: its bus topic without the "room:" prefix. */
+#define sio_room_name(r) ((r)->topic + sizeof(BUS_CORE_TOPIC_PREFIX) - 1)
 
 /* --- sio.c ------------------------------------------------------------- */
 struct event_base *sio_event_base(void);

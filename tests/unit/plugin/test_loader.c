@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "plugin/plugin.h"
 
 #define FIXTURES SBR_TEST_BUILD_DIR "/tests/fixtures"

@@ -1,16 +1,7 @@
-/* Hooks by event id, in registration order (= conf.d order, since plugins
- * register during their on_load and load in that order). */
-#include "plugin/hooks.h"
+/* Hooks by event id, and the chains that run them (see hooks.h). */
+#include "hooks/hooks.h"
 
 #include <stdlib.h>
-
-#include "plugin/plugin.h"
-
-struct hook {
-    sbr_plugin *owner;
-    sbr_hook_fn fn;
-    void *userdata;
-};
 
 static struct {
     struct hook *list;
@@ -30,7 +21,7 @@ int hooks_register(sbr_plugin *owner, enum sbr_event_id id, sbr_hook_fn fn, void
     if (!grown)
         return SBR_ERR_NOMEM;
     hooks_table[id].list = grown;
-    grown[hooks_table[id].n++] = (struct hook){owner, fn, userdata};
+    grown[hooks_table[id].n++] = (struct hook){owner, fn, userdata, hooks_next_seq()};
     return SBR_OK;
 }
 
@@ -47,6 +38,17 @@ void hooks_unregister_all(sbr_plugin *owner)
             hooks_table[id].list = NULL;
         }
     }
+    hooks_named_unregister_all(owner);
+}
+
+void hooks_free(void)
+{
+    for (int id = 1; id < SBR_EVENT_COUNT_; id++) {
+        free(hooks_table[id].list);
+        hooks_table[id].list = NULL;
+        hooks_table[id].n = 0;
+    }
+    hooks_named_free();
 }
 
 int hooks_any(enum sbr_event_id id)
@@ -54,15 +56,40 @@ int hooks_any(enum sbr_event_id id)
     return hooks_id_ok(id) && hooks_table[id].n > 0;
 }
 
+/* The next hook of the chain, or NULL at its end: the earlier registered of
+ * the next generic hook and the next filter, then the handler. */
+static const struct hook *hooks_chain_next(struct hook_chain *chain)
+{
+    const struct hook *generic =
+        chain->next < hooks_table[chain->id].n ? &hooks_table[chain->id].list[chain->next] : NULL;
+    if (!chain->named)
+        return generic ? &hooks_table[chain->id].list[chain->next++] : NULL;
+    size_t n_filters;
+    const struct hook *filters = hooks_named_filters(chain->named, &n_filters);
+    const struct hook *filter = chain->next_filter < n_filters ? &filters[chain->next_filter] : NULL;
+    if (generic && (!filter || generic->seq < filter->seq)) {
+        chain->next++;
+        return generic;
+    }
+    if (filter) {
+        chain->next_filter++;
+        return filter;
+    }
+    if (chain->handler_done)
+        return NULL;
+    chain->handler_done = 1;
+    return hooks_named_handler(chain->named);
+}
+
 enum sbr_verdict hooks_chain_run(struct hook_chain *chain)
 {
     if (!hooks_id_ok(chain->id))
         return SBR_PASS;
-    /* Re-read the table each turn: a chain resumed later sees the same
+    /* The tables are re-read each turn: a chain resumed later sees the same
      * hooks, because registration ends with on_load. */
-    while (chain->next < hooks_table[chain->id].n) {
-        struct hook h = hooks_table[chain->id].list[chain->next++];
-        int v = h.fn(chain->id, chain->event, h.userdata);
+    for (const struct hook *h; (h = hooks_chain_next(chain));) {
+        struct hook copy = *h;
+        int v = copy.fn(chain->id, chain->event, copy.userdata);
         if (v == SBR_REFUSE || v == SBR_CONSUME || v == SBR_PENDING)
             return (enum sbr_verdict)v;
     }

@@ -1,6 +1,7 @@
-/* Base64 (RFC 4648), standard and URL-safe alphabets (private). */
-#ifndef SBR_WS_BASE64_H
-#define SBR_WS_BASE64_H
+/* Base64 (RFC 4648), standard and URL-safe alphabets (layer 0, private):
+ * WebSocket keys, Engine.IO binary over polling, ids.  Calls nothing. */
+#ifndef SBR_UTIL_BASE64_H
+#define SBR_UTIL_BASE64_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 
 static char trace[64];
 

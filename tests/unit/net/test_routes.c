@@ -1,11 +1,16 @@
-/* core/net/routes.c: which route patterns plugins may register. */
+/* core/net/routes.c: which route patterns plugins may register (the core's
+ * registered paths are refused). */
 #include <check.h>
 #include <stdlib.h>
 
 #include "net/http.h"
-#include "net/routes.h"
+#include "net/http_internal.h"
 
 static void handler(sbr_http_request *req, void *userdata)
+{
+}
+
+static void core_handler(struct evhttp_request *req, void *arg)
 {
 }
 
@@ -13,6 +18,9 @@ static sbr_plugin *const owner = (sbr_plugin *)0x1;
 
 START_TEST(test_patterns)
 {
+    ck_assert_int_eq(http_prefix_handler("/socket.io/", core_handler, NULL), 0);
+    ck_assert_int_eq(http_builtin_route("/healthz", core_handler, NULL), 0);
+    ck_assert_int_eq(http_builtin_route("/metrics", core_handler, NULL), 0);
     static const char *const good[] = {
         "/api/realtime/channels/{channel_id}",
         "/api/realtime/channels/{channel_id}/reserve",
@@ -27,7 +35,7 @@ START_TEST(test_patterns)
     ck_assert_int_eq(http_api_route(owner, "GET", "/api/realtime/publish", handler, NULL), SBR_OK);
     static const char *const bad[] = {
         "relative", "", "/a//b", "/{}", "/{a-b}", "/x{y}", "/{y}z", "/a}", "/healthz", "/metrics",
-        "/socket.io/", "/socket.io/x",
+        "/socket.io/", "/socket.io/x", "/socket.io",
         "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32/33",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -39,7 +47,11 @@ START_TEST(test_patterns)
     /* Unregistering frees the slot for another owner. */
     http_unregister_all(owner);
     ck_assert_int_eq(http_api_route((sbr_plugin *)0x2, "POST", "/api/realtime/publish", handler, NULL), SBR_OK);
+    /* Near the core's paths, not under them. */
+    ck_assert_int_eq(http_api_route(owner, "GET", "/socket.iox", handler, NULL), SBR_OK);
+    ck_assert_int_eq(http_api_route(owner, "GET", "/healthz/more", handler, NULL), SBR_OK);
     routes_free();
+    http_paths_free();
 }
 END_TEST
 
@@ -59,7 +71,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("core_routes");
+    Suite *s = suite_create("net_routes");
     TCase *tc = tcase_create("routes");
     tcase_add_test(tc, test_patterns);
     tcase_add_test(tc, test_request_services_tolerate_null);

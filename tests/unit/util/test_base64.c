@@ -1,8 +1,8 @@
-/* core/ws/base64.c: RFC 4648 test vectors, URL alphabet, bad input. */
+/* core/util/base64.c: RFC 4648 test vectors, URL alphabet, bad input. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ws/base64.h"
+#include "util/base64.h"
 
 START_TEST(encode_vectors)
 {
