@@ -14,6 +14,7 @@ struct core_metrics core_metrics;
 #define METRICS_DYNAMIC_MAX 4096
 
 struct metric {
+    const void *owner; /* the plugin that created it: gone with it */
     char *name;
     char *labels; /* "" when none */
     double value;
@@ -53,7 +54,7 @@ static int metrics_labels_ok(const char *labels)
     return 1;
 }
 
-static int metrics_dynamic_update(const char *name, const char *labels, double v, int gauge)
+static int metrics_dynamic_update(const void *owner, const char *name, const char *labels, double v, int gauge)
 {
     if (!labels)
         labels = "";
@@ -74,7 +75,7 @@ static int metrics_dynamic_update(const char *name, const char *labels, double v
     if (!grown)
         return -4;
     metrics_dynamic = grown;
-    struct metric m = {strdup(name), strdup(labels), v, gauge};
+    struct metric m = {owner, strdup(name), strdup(labels), v, gauge};
     if (!m.name || !m.labels) {
         free(m.name);
         free(m.labels);
@@ -84,14 +85,29 @@ static int metrics_dynamic_update(const char *name, const char *labels, double v
     return 0;
 }
 
-int metrics_dynamic_add(const char *name, const char *labels, double delta)
+int metrics_dynamic_add(const void *owner, const char *name, const char *labels, double delta)
 {
-    return metrics_dynamic_update(name, labels, delta, 0);
+    return metrics_dynamic_update(owner, name, labels, delta, 0);
 }
 
-int metrics_dynamic_set(const char *name, const char *labels, double value)
+int metrics_dynamic_set(const void *owner, const char *name, const char *labels, double value)
 {
-    return metrics_dynamic_update(name, labels, value, 1);
+    return metrics_dynamic_update(owner, name, labels, value, 1);
+}
+
+void metrics_unregister_all(const void *owner)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < metrics_n_dynamic; i++) {
+        struct metric *m = &metrics_dynamic[i];
+        if (m->owner != owner) {
+            metrics_dynamic[kept++] = *m;
+            continue;
+        }
+        free(m->name);
+        free(m->labels);
+    }
+    metrics_n_dynamic = kept;
 }
 
 void metrics_http_request(const char *route, int status)

@@ -1,6 +1,7 @@
 /* The host table: the services a plugin reaches through struct sbr_api,
  * mapped onto the core's modules.  Registration services check that they
- * run inside the caller's on_load. */
+ * run inside the caller's on_load; a claim the core refuses (an event name
+ * another plugin handles) is recorded and stops start-up. */
 #include "plugin/plugin.h"
 
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include "net/http.h"
 #include "hooks/hooks.h"
 #include "sio/sio.h"
+#include "util/worker_id.h"
 
 static void api_log(sbr_plugin *self, enum sbr_log_level level, const char *fmt, ...)
 {
@@ -58,6 +60,25 @@ static int api_hook_register(sbr_plugin *self, enum sbr_event_id id, sbr_hook_fn
     if (!plugin_is_loading(self))
         return SBR_ERR_STATE;
     return hooks_register(self, id, fn, userdata);
+}
+
+static int api_message_handler(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata)
+{
+    if (!plugin_is_loading(self))
+        return SBR_ERR_STATE;
+    sbr_plugin *holder = NULL;
+    int rc = hooks_named_handle(self, event, fn, userdata, &holder);
+    if (rc == SBR_ERR_STATE && !self->refusal[0])
+        snprintf(self->refusal, sizeof(self->refusal), "event '%s' is already handled by plugin '%s'", event,
+                 holder ? holder->name : "?");
+    return rc;
+}
+
+static int api_message_filter(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata)
+{
+    if (!plugin_is_loading(self))
+        return SBR_ERR_STATE;
+    return hooks_named_filter(self, event, fn, userdata);
 }
 
 static sbr_timer_id api_timer_start(sbr_plugin *self, uint64_t delay_ms, int repeat, void (*fn)(void *), void *ud)
@@ -113,12 +134,12 @@ static void *api_event_base(void)
 
 static int api_metric_add(sbr_plugin *self, const char *name, const char *labels, double delta)
 {
-    return metrics_dynamic_add(name, labels, delta);
+    return metrics_dynamic_add(self, name, labels, delta);
 }
 
 static int api_metric_set(sbr_plugin *self, const char *name, const char *labels, double value)
 {
-    return metrics_dynamic_set(name, labels, value);
+    return metrics_dynamic_set(self, name, labels, value);
 }
 
 /* What every table has, on_check's included: logging, errors, the
@@ -179,6 +200,9 @@ static const sbr_api api_services = {
     .message_reply_args = sio_api_message_reply_args,
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
+    .message_handler = api_message_handler,
+    .message_filter = api_message_filter,
+    .worker_id = worker_id,
 };
 
 const sbr_api *api_table(void)

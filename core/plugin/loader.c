@@ -9,7 +9,9 @@
 
 #include "bus.h"
 #include "log.h"
+#include "metrics.h"
 #include "net/http.h"
+#include "sio/sio.h"
 #include "hooks/hooks.h"
 
 const char *const plugin_loader_keys[] = {"plugin", "path", "fallback", NULL};
@@ -128,20 +130,36 @@ fail:
     return NULL;
 }
 
+/* Remove everything p registered through the host table. */
+static void plugin_unregister_all(struct sbr_plugin *p)
+{
+    hooks_unregister_all(p);
+    http_unregister_all(p);
+    bus_unregister_all(p);
+    timers_unregister_all(p);
+    metrics_unregister_all(p);
+    sio_unregister_all(p);
+}
+
 int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen)
 {
-    p->error[0] = '\0';
+    p->error[0] = p->refusal[0] = '\0';
     p->loading = 1;
     int rc = p->desc->on_load(p, api);
     p->loading = 0;
+    if (p->refusal[0]) {
+        /* Whatever on_load answered: the core refused what it asked for. */
+        snprintf(err, errlen, "%s:%d: plugin '%s': %s", p->conf_path, p->conf_line, p->name, p->refusal);
+        if (rc == 0 && p->desc->on_unload)
+            p->desc->on_unload(p);
+        plugin_unregister_all(p);
+        return -1;
+    }
     if (rc != 0) {
         snprintf(err, errlen, "%s:%d: plugin '%s' failed to load: %s", p->conf_path, p->conf_line, p->name,
                  p->error[0] ? p->error : "on_load failed without a reason");
         /* Undo what it registered before failing; on_unload is not due. */
-        hooks_unregister_all(p);
-        http_unregister_all(p);
-        bus_unregister_all(p);
-        timers_unregister_all(p);
+        plugin_unregister_all(p);
         return -1;
     }
     p->started = 1;
@@ -157,10 +175,7 @@ void plugin_close(struct sbr_plugin *p)
     if (p->started && p->desc->on_unload)
         p->desc->on_unload(p);
     p->started = 0;
-    hooks_unregister_all(p);
-    http_unregister_all(p);
-    bus_unregister_all(p);
-    timers_unregister_all(p);
+    plugin_unregister_all(p);
     plugin_free(p);
 }
 

@@ -1,6 +1,8 @@
-/* Loaded plugins (private): the loader (dlopen, ABI check, config
- * validation, on_load), the registry in conf.d order, the host table and
- * plugin timers. */
+/* Plugins (layer 6, private): the loader (dlopen, ABI check, config
+ * validation, on_load, removing what a plugin registered), the registry in
+ * conf.d order, the host table and plugin timers.
+ * Calls: sio, the bus, net, hooks and the base layer, through which every
+ * service of the host table is served.  The loop is handed in (api_init). */
 #ifndef SBR_CORE_PLUGIN_H
 #define SBR_CORE_PLUGIN_H
 
@@ -24,6 +26,7 @@ struct sbr_plugin {
     int loading;      /* inside on_load: registration allowed */
     int started;      /* on_load succeeded: on_unload is due */
     char error[CONF_ERR_MAX];
+    char refusal[CONF_ERR_MAX]; /* a registration the core refused, which stops start-up */
 };
 
 /* 1 while the plugin's on_load runs: registration services are allowed. */

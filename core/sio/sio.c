@@ -22,7 +22,11 @@ static struct {
     struct sio_conn **buckets;
     size_t n_buckets, n_conns;
     sbr_conn_id next_id;
+    /* Connections point at these names for their whole life, so a
+     * namespace whose plugin unloaded is closed, not freed. */
     char *namespaces[SIO_MAX_NAMESPACES];
+    sbr_plugin *namespace_owners[SIO_MAX_NAMESPACES];
+    unsigned char namespace_closed[SIO_MAX_NAMESPACES];
     size_t n_namespaces;
     struct event *reap_event;
     struct sio_conn *reap_conns;
@@ -106,17 +110,24 @@ static struct sio_conn *live_conn(sbr_conn_id id)
 
 /* --- namespaces ------------------------------------------------------------ */
 
+/* The open namespace of that name, or NULL. */
 static const char *namespace_find(const char *nsp)
 {
     for (size_t i = 0; i < sio.n_namespaces; i++)
-        if (strcmp(sio.namespaces[i], nsp) == 0)
+        if (!sio.namespace_closed[i] && strcmp(sio.namespaces[i], nsp) == 0)
             return sio.namespaces[i];
     return NULL;
 }
 
+void sio_unregister_all(sbr_plugin *owner)
+{
+    for (size_t i = 0; owner && i < sio.n_namespaces; i++)
+        if (sio.namespace_owners[i] == owner)
+            sio.namespace_closed[i] = 1;
+}
+
 int sio_api_namespace_add(sbr_plugin *self, const char *nsp)
 {
-    (void)self;
     if (!nsp || nsp[0] != '/' || strlen(nsp) > SIO_NSP_MAX || strchr(nsp, ','))
         return SBR_ERR_INVALID;
     if (namespace_find(nsp))
@@ -126,6 +137,7 @@ int sio_api_namespace_add(sbr_plugin *self, const char *nsp)
     char *copy = strdup(nsp);
     if (!copy)
         return SBR_ERR_NOMEM;
+    sio.namespace_owners[sio.n_namespaces] = self;
     sio.namespaces[sio.n_namespaces++] = copy;
     return SBR_OK;
 }

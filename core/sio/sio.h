@@ -24,6 +24,8 @@ void sio_server_reload(void);
 void sio_server_drain(void (*done)(void));
 /* Free everything (after the loop stopped). */
 void sio_server_free(void);
+/* A plugin is unloaded: its namespaces accept no new connection. */
+void sio_unregister_all(sbr_plugin *owner);
 
 /* Live Engine.IO sessions on this worker. */
 size_t sio_connection_count(void);

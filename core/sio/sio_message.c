@@ -1,5 +1,6 @@
-/* Client events: the SBR_EVENT_MESSAGE chain, acks, and the sbr_message
- * object that lives until it is answered, even if its connection goes. */
+/* Client events: their chain (the generic SBR_EVENT_MESSAGE hooks and the
+ * event name's filters, then its handler), acks, and the sbr_message object
+ * that lives until it is answered, even if its connection goes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,8 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     m->chain.id = SBR_EVENT_MESSAGE;
     m->chain.next = 0;
     m->chain.event = &m->event;
+    /* The name's filters and handler: the one lookup of this message. */
+    m->chain.named = hooks_named_find(m->name);
     message_run(m);
 }
 

@@ -13,8 +13,11 @@
 #include <hiredis/async.h>
 #include <superbot-realtime/plugin.h>
 
-/* Envelope of a published message: this many bytes of worker id, then the
- * payload, so a worker can drop the echo of its own messages. */
+/* Envelope of a published message: this many bytes naming the worker (its
+ * api->worker_id, padded with '.'), then the payload, so a worker can drop
+ * the echo of its own messages.  The width stays what it was when the id
+ * was 16 hex digits, so workers of both releases understand each other
+ * during a rolling upgrade. */
 #define BUS_REDIS_WORKER_ID_LEN 16
 
 enum redis_script {

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 static struct presence presence_state;
 
@@ -29,14 +27,14 @@ static int presence_on_disconnect_hook(enum sbr_event_id id, void *event, void *
     return 0;
 }
 
-static int presence_on_message(enum sbr_event_id id, void *event, void *userdata)
+static int presence_on_set_hook(enum sbr_event_id id, void *event, void *userdata)
 {
-    const sbr_event_message *message = event;
-    if (strcmp(message->event, "presence_set") == 0)
-        return presence_on_set(userdata, message);
-    if (strcmp(message->event, "presence_snapshot") == 0)
-        return presence_on_snapshot(userdata, message);
-    return SBR_PASS;
+    return presence_on_set(userdata, event);
+}
+
+static int presence_on_snapshot_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return presence_on_snapshot(userdata, event);
 }
 
 static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
@@ -79,13 +77,12 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     p->ttl_ms = (uint64_t)ttl * 1000u;
     uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
     p->refresh_ms = refresh_ms;
-    uint64_t worker = 0;
-    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
-        worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
-    snprintf(p->worker, sizeof p->worker, "%016" PRIx64, worker);
+    if (!chat_services_present(self, api) || chat_worker_copy(self, api, p->worker, sizeof p->worker) != 0)
+        return -1;
     if (api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, presence_on_message, p) != SBR_OK ||
+        api->message_handler(self, "presence_set", presence_on_set_hook, p) != SBR_OK ||
+        api->message_handler(self, "presence_snapshot", presence_on_snapshot_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||

@@ -39,7 +39,7 @@ struct presence {
     uint64_t ttl_ms;
     uint64_t refresh_ms;
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
-    char worker[17]; /* random 64-bit id of this worker, hex */
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
 };

@@ -36,7 +36,7 @@ struct typing {
     const sbr_api *api;
     uint64_t ttl_ms;
     uint64_t rebroadcast_ms;
-    char worker[17];           /* random 64-bit id of this worker, hex */
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() */
     struct typing_entry *buckets[TYPING_BUCKETS];
 };
 

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
 
+/* What api->worker_id returns until fake_set_worker_id (and after fake_reset). */
+#define FAKE_WORKER_ID "FakeWorker0"
+
 /* The key api->http_check_api_key accepts, as "Bearer " FAKE_API_KEY. */
 #define FAKE_API_KEY "fake-api-key-0123456789"
 
@@ -26,6 +29,8 @@ void fake_reload(const char *const *config);
 void fake_reset(void);
 /* In a forked child: forget the parent's plugins and loop without touching them (their sockets are shared). */
 void fake_abandon(void);
+/* Be another worker (a forked child): api->worker_id returns id. */
+void fake_set_worker_id(const char *id);
 /* Why the last load failed (set_error or dlopen), or "". */
 const char *fake_error(void);
 /* Everything the plugins logged, one line per call (printed too when SBR_TEST_VERBOSE is set). */

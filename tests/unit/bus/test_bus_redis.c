@@ -404,6 +404,7 @@ static pid_t worker_publish(const char *topic, const char *data)
     pid_t pid = fork();
     if (pid == 0) {
         fake_abandon();
+        fake_set_worker_id("FakeWorker1");
         if (load(server.url, NULL, NULL) != 0 || !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
             _exit(2);
         int rc = P()->publish(CTX(), topic, data, strlen(data));
@@ -520,6 +521,9 @@ START_TEST(reserve_across_workers)
         kids[w] = fork();
         if (kids[w] == 0) {
             close(go[1]);
+            char id[16];
+            snprintf(id, sizeof(id), "FakeWorkerR%d", w);
+            fake_set_worker_id(id);
             if (load(server.url, NULL, NULL) != 0 ||
                 !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
                 _exit(100);

@@ -1,6 +1,7 @@
 /* The channel registry record, shared state under "channels:<id>" with no
  * TTL: {"server_id": "7", "slow_mode": 10}.  Written by the channels plugin
- * (PUT /api/realtime/channels/{id}), read by channels and slowmode. */
+ * (PUT /api/realtime/channels/{id}), read by channels and slowmode; part of
+ * the chat-common library. */
 #ifndef SBR_CHANNEL_RECORD_H
 #define SBR_CHANNEL_RECORD_H
 

@@ -117,3 +117,22 @@ void chat_state_ignore(const sbr_state_reply *reply, void *userdata)
     (void)reply;
     (void)userdata;
 }
+
+int chat_services_present(sbr_plugin *self, const sbr_api *api)
+{
+    if (SBR_API_HAS(api, message_handler) && SBR_API_HAS(api, message_filter) && SBR_API_HAS(api, worker_id))
+        return 1;
+    api->set_error(self, "this core lacks message_handler, message_filter or worker_id: it is older than the plugin");
+    return 0;
+}
+
+int chat_worker_copy(sbr_plugin *self, const sbr_api *api, char *out, size_t len)
+{
+    const char *id = api->worker_id();
+    if (!id || !*id || strlen(id) >= len) {
+        api->set_error(self, "no usable worker identity from the core");
+        return -1;
+    }
+    memcpy(out, id, strlen(id) + 1);
+    return 0;
+}

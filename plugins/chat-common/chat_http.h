@@ -1,5 +1,5 @@
 /* Server-API helpers shared by the chat plugins: the api-key gate, the JSON
- * body, and JSON answers.  Compiled into each plugin that serves a route. */
+ * body, and JSON answers.  Part of the chat-common library. */
 #ifndef SBR_CHAT_HTTP_H
 #define SBR_CHAT_HTTP_H
 

@@ -1,6 +1,7 @@
 /* What the chat plugins (channels, slowmode, typing, presence) share about
- * client events: reading the payload object, identifiers, acks and
- * membership checks.  Compiled into each of those plugins. */
+ * client events: the services they need, reading the payload object,
+ * identifiers, acks and membership checks.  Part of the chat-common
+ * library linked into each of those plugins. */
 #ifndef SBR_CHAT_EVENT_H
 #define SBR_CHAT_EVENT_H
 
@@ -11,6 +12,17 @@
 /* Longest channel, server or user id accepted from a client or the backend;
  * keeps every room name ("channel:<id>") and state key well within limits. */
 #define CHAT_ID_MAX 128
+
+/* 1 if the core offers the appended services the chat plugins use
+ * (message_handler, message_filter, worker_id: every core they ship with
+ * does); otherwise 0 after api->set_error, for on_load to fail with. */
+int chat_services_present(sbr_plugin *self, const sbr_api *api);
+
+/* Room for api->worker_id() (11 characters today) in a plugin's record. */
+#define CHAT_WORKER_MAX 32
+
+/* Copy api->worker_id() into out[len]; 0, or -1 after api->set_error. */
+int chat_worker_copy(sbr_plugin *self, const sbr_api *api, char *out, size_t len);
 
 /* The first argument of a client event when it is a JSON object (a new
  * reference), or NULL for anything else. */
