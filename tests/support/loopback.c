@@ -19,6 +19,18 @@ static long long loopback_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int loopback_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             getsockname(fd, (struct sockaddr *)&sa, &len) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok ? ntohs(sa.sin_port) : -1;
+}
+
 int loopback_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <event2/event.h>
 
+/* A loopback port free a moment ago (bound to port 0, then let go), or -1. */
+int loopback_free_port(void);
 /* A blocking TCP connection to 127.0.0.1:port, or -1. */
 int loopback_connect(int port);
 /* Send all of text; 0 or -1. */

@@ -2,12 +2,9 @@
 #include "eio_fixture.h"
 
 #include <check.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "conf/conf.h"
@@ -51,21 +48,11 @@ static void on_close(void *owner, const char *reason)
 
 static const struct eio_handler recorder = {on_open, on_message, on_close};
 
-static int fixture_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 void fixture_start(const char *settings)
 {
     char text[1024];
-    fixture_port = fixture_free_port();
+    fixture_port = loopback_free_port();
+    ck_assert_int_gt(fixture_port, 0);
     snprintf(text, sizeof(text), "listen = 127.0.0.1:%d\n%s", fixture_port, settings);
     core_fixture_settings(text);
     fixture_base = event_base_new();

@@ -24,18 +24,6 @@ static struct event_base *base;
 static int port;
 static char seen[256]; /* which handler ran, and what it saw */
 
-/* A free loopback port: bind port 0, read it, let it go. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void reply_text(struct evhttp_request *req, const char *who)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -66,7 +54,8 @@ static sbr_plugin *const owner = (sbr_plugin *)0x1;
 static void setup(void)
 {
     char text[512];
-    port = free_port();
+    port = loopback_free_port();
+    ck_assert_int_gt(port, 0);
     snprintf(text, sizeof(text),
              "listen = 127.0.0.1:%d\nmax_header_size = 1024\nmax_body_size = 1024\nmax_payload = 4096\n"
              "header_timeout_ms = 300\ncors_origins = https://app.example, https://b.example\n",
