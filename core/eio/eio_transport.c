@@ -186,11 +186,18 @@ static void upgrade_complete(struct eio_session *s)
     struct eio_buf **q = s->queue;
     s->queue = NULL;
     s->queue_len = s->queue_cap = s->queue_bytes = 0;
+    /* A session closed while the client was upgrading (a drain, say) kept
+     * its queue and close packet for the next GET, which will not come:
+     * they go out on the WebSocket, then its close frame. */
+    int closing = s->closing;
+    s->closing = 0;
     for (size_t i = 0; i < n; i++) {
         eio_session_send(s, q[i]);
         eio_buf_unref(q[i]);
     }
     free(q);
+    if (closing)
+        eio_session_terminate(s, "transport close");
 }
 
 static void probe_on_message(void *userdata, int binary, const uint8_t *data, size_t len)

@@ -376,14 +376,17 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
-    /* What plugins emitted during the chain (the user's own presence, say)
-     * goes first: the client buffers it and replays it on connect, before
-     * anything sent after the CONNECT answer. */
-    sio_conn_release_held(c);
+    /* The answer is the first packet of the namespace, as the reference
+     * server sends it: clients other than the JavaScript one drop events of
+     * a namespace they are not connected to yet.  It goes out in a write of
+     * its own (clients that read one message per read need it apart), then
+     * what plugins emitted during the chain (the user's own presence, say),
+     * then what the SBR_EVENT_CONNECTED hooks emit (`ready`). */
     sio_conn_send_text(c, pk, len);
     free(pk);
     if (c->client->eio)
         eio_session_flush(c->client->eio);
+    sio_conn_release_held(c);
     connect_state_free(c);
     core_metrics.socketio_connects++;
     struct sio_client *cl = c->client;
@@ -767,14 +770,13 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
 
 void sio_server_drain(void (*done)(void))
 {
-    /* Every connected socket gets a DISCONNECT, then its session closes;
-     * a polling GET held now is answered with both at once. */
+    /* As the reference server's close(): the Engine.IO transport of every
+     * session closes (a WebSocket close frame, the close packet for a
+     * polling client), with no Socket.IO DISCONNECT, so the client sees
+     * "transport close" and reconnects by itself, to another worker when
+     * one is up.  A polling GET held now gets its queue and the close
+     * packet at once. */
     eio_server_hold_polls();
-    for (size_t i = 0; i < sio.n_buckets; i++)
-        for (struct sio_conn *c = sio.buckets[i]; c; c = c->hash_next)
-            sio_conn_request_disconnect(c, "server shutting down");
-    sio_reap(-1, 0, NULL);
-    /* Sessions that never joined a namespace go too. */
     uint64_t timeout = settings_get()->shutdown_timeout_ms;
     eio_server_drain("server shutting down", timeout < SIO_DRAIN_POLL_GRACE_MS ? timeout : SIO_DRAIN_POLL_GRACE_MS);
     sio.drain_done = done;

@@ -16,8 +16,9 @@ struct core_settings;
 int sio_server_init(struct event_base *base);
 /* Settings were reloaded: apply what can change live. */
 void sio_server_reload(void);
-/* SIGTERM: close every connection cleanly (Socket.IO DISCONNECT, WebSocket
- * close) and call done() once all are gone or the timeout passed. */
+/* SIGTERM: close every session's transport (WebSocket close, polling close
+ * packet; no Socket.IO DISCONNECT, so clients reconnect by themselves) and
+ * call done() once all are gone or the timeout passed. */
 void sio_server_drain(void (*done)(void));
 /* Free everything (after the loop stopped). */
 void sio_server_free(void);

@@ -166,8 +166,9 @@ typedef int (*sbr_hook_fn)(enum sbr_event_id id, void *event, void *userdata);
  * api->connect_resume.  When every hook passed, the client gets its
  * CONNECT answer and SBR_EVENT_CONNECTED follows.  Events emitted to the
  * connection before the verdict (api->emit, api->emit_with_ack, or a room
- * it already joined) are held and reach the client, in order, just before
- * its CONNECT answer; a refusal drops them.
+ * it already joined) are held and reach the client, in order, right after
+ * its CONNECT answer (the answer is always the namespace's first packet)
+ * and before anything SBR_EVENT_CONNECTED hooks emit; a refusal drops them.
  */
 typedef struct sbr_event_connect {
     size_t struct_size;
