@@ -18,6 +18,9 @@
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
+/* Seconds a handshake refused at max_connections is told to wait. */
+#define EIO_FULL_RETRY_AFTER "5"
+
 /* Engine.IO error codes (engine.io Server.errors). */
 enum {
     EIO_ERR_UNKNOWN_TRANSPORT = 0,
@@ -100,6 +103,8 @@ void eio_polling_flush(struct eio_session *s, int noop_if_empty)
     evbuffer_free(body);
     if (closing && s->closing)
         eio_session_terminate(s, "transport close");
+    else if (s->closing && !s->close_queued)
+        eio_queue_close(s); /* for the next GET, alone */
 }
 
 /* Answer the pending GET with a noop, leaving the queue alone (upgrade). */
@@ -253,6 +258,8 @@ static void handshake(struct evhttp_request *req, int websocket)
         core_metrics.connections_refused_max++;
         log_warn("eio", "refusing a session: max_connections (%llu) reached",
                  (unsigned long long)st->max_connections);
+        /* A balancer or a client may try another worker now, this one later. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", EIO_FULL_RETRY_AFTER);
         eio_reply_error(req, 503, EIO_ERR_FORBIDDEN, "Too many connections");
         return;
     }

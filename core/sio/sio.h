@@ -41,6 +41,7 @@ const char *sio_api_conn_remote_addr(sbr_conn_id conn);
 int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity);
 const sbr_identity *sio_api_conn_identity(sbr_conn_id conn);
 int sio_api_conn_disconnect(sbr_conn_id conn, const char *reason);
+int sio_api_conn_end(sbr_conn_id conn, const char *code);
 int sio_api_connect_resume(sbr_conn_id conn, enum sbr_verdict verdict, const char *reason);
 int sio_api_message_reply(sbr_message *msg, const char *data_json);
 int sio_api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason);

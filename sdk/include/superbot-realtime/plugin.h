@@ -544,6 +544,19 @@ typedef struct sbr_api {
      */
     int (*emit_with_ack)(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
                          void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
+    /**
+     * End the connection for a reason its client should show rather than
+     * retry blindly (a revoked session, an expired token, a flood): the
+     * client gets the event `disconnect_reason` {"reason": code}, then a
+     * Socket.IO DISCONNECT, after which the stock client does not reconnect
+     * by itself.  `code` is 1..64 characters of [a-z0-9_.-] ("revoked",
+     * "token_expired", "rate_limited", "removed", or a plugin's own);
+     * disconnect hooks get it as their reason.  A connection whose CONNECT
+     * is still pending gets CONNECT_ERROR {"message": code} instead.  Safe
+     * inside hooks: the close happens after the hook returns.  For an
+     * ending the client may retry at once, use conn_disconnect.
+     */
+    int (*conn_end)(sbr_conn_id conn, const char *code);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */

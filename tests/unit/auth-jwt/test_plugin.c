@@ -254,7 +254,8 @@ START_TEST(test_revocation)
     ck_assert_int_eq(fake_reply_status(req), 200);
     ck_assert_str_eq(fake_reply_body(req), "{\"ok\":true,\"revoked\":\"sess1\"}");
     ck_assert_uint_eq(fake_kv_ttl("auth:revoked:sess1"), (300 + 5) * 1000);
-    ck_assert_str_eq(fake_disconnected(live), "session revoked");
+    ck_assert_str_eq(fake_disconnected(live), "revoked");
+    ck_assert_str_eq(fake_last(live, "disconnect_reason"), "{\"reason\":\"revoked\"}");
     ck_assert(fake_metric("superbot_auth_revocations_total", NULL) == 1);
 
     sbr_conn_id again = fake_open(token, NULL, NULL, &verdict, &reason);
@@ -281,7 +282,7 @@ START_TEST(test_denylist_unavailable_fails_open)
     sbr_http_request *req = fake_request("POST", REVOKE_ROUTE("sess1"), API_KEY_BEARER, NULL);
     fake_run();
     ck_assert_int_eq(fake_reply_status(req), 503);
-    ck_assert_str_eq(fake_disconnected(conn), "session revoked");
+    ck_assert_str_eq(fake_disconnected(conn), "revoked");
     free(token);
 }
 END_TEST
