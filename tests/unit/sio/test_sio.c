@@ -167,6 +167,8 @@ START_TEST(test_disconnect_inside_a_hook)
     ck_assert(client_poll_for(sid, "41", got, sizeof(got)));
     ck_assert_ptr_nonnull(strstr(got, "431[{\"ok\":true}]"));
     ck_assert(strstr(got, "431[") < strstr(got, "\x1e" "41"));
+    /* The session's close packet answers a GET of its own. */
+    ck_assert(client_poll_for(sid, "1", got, sizeof(got)));
     sio_fixture_pump(20);
     ck_assert_uint_eq(sio_connection_count(), 0);
     ck_assert_int_eq(sio_api_conn_disconnect(last_conn, "again"), SBR_ERR_GONE);
