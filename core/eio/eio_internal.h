@@ -63,11 +63,6 @@ int eio_session_expired(struct eio_session *s);
 void eio_session_heartbeat_start(struct eio_session *s);
 /* 1 if a polling GET is pending. */
 #define eio_poll_pending(s) ((s)->poll != NULL)
-/* Queue the close packet of a closing polling session (which takes no
- * other packet): it answers a GET of its own. */
-void eio_queue_close(struct eio_session *s);
-/* Answer the pending GET with the queued packets (or a noop if none). */
-void eio_polling_flush(struct eio_session *s, int noop_if_empty);
 /* eio_server_init's and eio_server_free's part: the session table and its
  * timers.  0 or -1. */
 int eio_sessions_init(struct event_base *base, const struct eio_handler *handler);

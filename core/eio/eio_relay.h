@@ -81,6 +81,8 @@ enum {
 
 /* Engine.IO's own error answer: status {"code": N, "message": "..."}. */
 void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message);
+/* 200 with a text body (a polling answer, "ok"). */
+void eio_reply_text(struct evhttp_request *req, struct evbuffer *body);
 /* 400 "Session ID unknown". */
 void eio_reply_unknown_sid(struct evhttp_request *req);
 /* The JSON of that answer, for a raw HTTP answer. */

@@ -20,6 +20,13 @@ void eio_reply_error(struct evhttp_request *req, int status, int code, const cha
         evbuffer_free(body);
 }
 
+void eio_reply_text(struct evhttp_request *req, struct evbuffer *body)
+{
+    http_cors_apply(req);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=UTF-8");
+    evhttp_send_reply(req, 200, "OK", body);
+}
+
 void eio_reply_unknown_sid(struct evhttp_request *req)
 {
     eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");

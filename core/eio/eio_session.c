@@ -14,6 +14,7 @@
 #include "settings.h"
 #include "eio/eio_internal.h"
 #include "eio/eio_packet.h"
+#include "eio/eio_polling.h"
 #include "eio/eio_timer.h"
 #include "util/base64.h"
 #include "ws/ws_conn.h"
@@ -195,31 +196,6 @@ static void release_frame(const void *data, size_t len, void *arg)
     eio_buf_unref(arg);
 }
 
-/* Append to the polling queue (the queue takes the caller's reference). */
-static int queue_push(struct eio_session *s, struct eio_buf *b)
-{
-    if (s->queue_len == s->queue_cap) {
-        size_t cap = s->queue_cap ? s->queue_cap * 2 : 4;
-        struct eio_buf **q = realloc(s->queue, cap * sizeof(*q));
-        if (!q)
-            return -1;
-        s->queue = q;
-        s->queue_cap = cap;
-    }
-    s->queue[s->queue_len++] = b;
-    s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
-    return 0;
-}
-
-void eio_queue_close(struct eio_session *s)
-{
-    struct eio_buf *b = eio_buf_new("1", 1, 0);
-    if (b && queue_push(s, b) != 0)
-        eio_buf_unref(b);
-    else if (b)
-        s->close_queued = 1;
-}
-
 int eio_session_send(struct eio_session *s, struct eio_buf *b)
 {
     if (s->closed || s->closing)
@@ -235,7 +211,7 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
         core_metrics.bytes_out += flen;
         return 0;
     }
-    if (queue_push(s, eio_buf_ref(b)) != 0) {
+    if (eio_polling_push(s, eio_buf_ref(b)) != 0) {
         eio_buf_unref(b);
         return -1;
     }
@@ -262,7 +238,7 @@ static void send_close_to_poll(struct eio_session *s)
 {
     /* Queued directly: the session is already marked closed. */
     if (!s->close_queued)
-        eio_queue_close(s);
+        eio_polling_queue_close(s);
     eio_polling_flush(s, 1);
 }
 
@@ -317,7 +293,7 @@ void eio_session_close(struct eio_session *s, const char *reason)
     }
     s->closing = 1;
     if (!s->queue_len)
-        eio_queue_close(s);
+        eio_polling_queue_close(s);
     eio_timer_arm(s, settings_get()->ping_timeout_ms);
 }
 
