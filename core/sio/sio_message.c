@@ -6,8 +6,8 @@
 #include <string.h>
 #include "log.h"
 #include "metrics.h"
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_message.h"
 
 struct sbr_message {
     struct sbr_message *prev, *next; /* every message alive, for shutdown */

@@ -7,8 +7,8 @@
 #include "bus.h"
 #include "log.h"
 #include "metrics.h"
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_room.h"
 
 #define ROOM_NAME_MAX 255
 
