@@ -62,7 +62,8 @@ before(async () => {
 });
 
 after(async () => {
-  await d?.stop();
+  const exit = await d?.stop();
+  assert.deepEqual(exit, { code: 0, signal: null }, 'the daemon ends cleanly (no crash, no leak under ASan)');
 });
 
 test('the document is valid OpenAPI 3.1 and its $refs resolve', async () => {
@@ -194,7 +195,7 @@ test('/socket.io/: handshake, refusals, and 503 at max_connections', async (t) =
 
   const core = fs.readFileSync(path.join(SOURCE_DIR, 'conf.d/10-core.conf'), 'utf8').replace(/^max_connections = .*$/m, 'max_connections = 1');
   const full = await startDaemon({ files: { '10-core.conf': core } });
-  t.after(() => full.stop());
+  t.after(async () => assert.equal((await full.stop()).code, 0));
   const main = d;
   d = full;
   try {

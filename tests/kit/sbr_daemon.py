@@ -72,8 +72,9 @@ class Daemon:
                 raise RuntimeError(f"daemon not ready in {timeout} s:\n{self.log()}")
             time.sleep(0.025)
 
-    def stop(self):
-        """SIGTERM, wait for the exit (SIGKILL after 15 s), remove the temp dir; the exit code."""
+    def stop(self, expect_code=0):
+        """SIGTERM, wait for the exit (SIGKILL after 15 s), remove the temp dir; raises
+        unless the daemon exits with ``expect_code`` (a crash, or a leak under ASan)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
@@ -82,7 +83,10 @@ class Daemon:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError(f"daemon did not exit within 15 s after SIGTERM:\n{self.log()}")
+        log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if expect_code is not None and code != expect_code:
+            raise AssertionError(f"daemon exited with {code}, not {expect_code}:\n{log[-4000:]}")
         return code
 
 
