@@ -172,6 +172,7 @@ static const sbr_api api_services = {
     .message_reply_args = sio_api_message_reply_args,
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
+    .conn_end = sio_api_conn_end,
 };
 
 const sbr_api *api_table(void)
