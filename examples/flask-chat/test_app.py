@@ -14,19 +14,19 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "clients", "python"))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "kit"))
 
 from app import SOCKETIO_BUNDLE, create_app  # noqa: E402
-from sbr_daemon import TEST_ENV, Daemon, Refused, Subscriber  # noqa: E402
+from kit_live import TEST_ENV, Refused, Subscriber, start_daemon, stop_daemon  # noqa: E402
 
 
 class FlaskChatTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon()
+        cls.daemon = start_daemon()
         cls.app = create_app({"TESTING": True, "SECRET_KEY": "flask-chat-test", "REALTIME_URL": cls.daemon.url,
                               "REALTIME_API_KEY": TEST_ENV["REALTIME_API_KEY"]})
 
     @classmethod
     def tearDownClass(cls):
-        cls.daemon.stop()
+        stop_daemon(cls.daemon)
 
     def signed_in(self, name):
         browser = self.app.test_client()
@@ -96,6 +96,7 @@ class FlaskChatTest(unittest.TestCase):
         token = frank.post("/api/realtime/token").json["token"]
         sub = self.socket(frank)
         self.assertEqual(frank.post("/logout").status_code, 302)
+        self.assertEqual(sub.wait("disconnect_reason"), {"reason": "revoked"})
         self.assertTrue(sub.disconnected.wait(5), "the socket of the signed-out session stayed open")
         with self.assertRaises(Refused) as caught:
             Subscriber(self.daemon.url, token, timeout=2)

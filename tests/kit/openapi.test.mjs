@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startDaemon, SOURCE_DIR, TEST_ENV, until } from '../integration/lib/daemon.mjs';
 import { client, connected } from '../integration/lib/client.mjs';
-import { sessionToken } from '../integration/lib/jwt.mjs';
+import { sessionToken, sign } from '../integration/lib/jwt.mjs';
 import { Contract } from './lib/contract.mjs';
 
 const DOC = path.join(SOURCE_DIR, 'docs/openapi.yaml');
@@ -97,6 +97,8 @@ test('POST /api/realtime/token, both identity sources and every refusal', async 
     'token_too_large');
   await expect(401, 'POST', '/api/realtime/token');
   await expect(401, 'POST', '/api/realtime/token', { headers: { authorization: 'Bearer not.a.jwt' } });
+  const withoutExp = sign({ sub: 'u1', iat: Math.floor(Date.now() / 1000) }, TEST_ENV.SECRET_KEY);
+  await expect(401, 'POST', '/api/realtime/token', { headers: { authorization: `Bearer ${withoutExp}` } });
   await notAllowed('GET', '/api/realtime/token');
 });
 

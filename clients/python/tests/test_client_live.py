@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(os.environ.get("SBR_SOURCE_DIR") or os.path.join(HERE, "..", "..", ".."), "tests", "kit"))
 
 import superbot_realtime as sr  # noqa: E402
-from sbr_daemon import TEST_ENV, Daemon, Refused, Subscriber, wait_until  # noqa: E402
+from kit_live import TEST_ENV, Refused, Subscriber, start_daemon, stop_daemon, until  # noqa: E402
 
 
 def claims(token):
@@ -24,13 +24,13 @@ def claims(token):
 class LiveClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon()
+        cls.daemon = start_daemon()
         cls.rt = sr.RealtimeClient(cls.daemon.url, TEST_ENV["REALTIME_API_KEY"], timeout=5.0)
         cls.wrong = sr.RealtimeClient(cls.daemon.url, "not-the-key", retries=0)
 
     @classmethod
     def tearDownClass(cls):
-        cls.daemon.stop()
+        stop_daemon(cls.daemon)
 
     def subscriber(self, user_id, servers, session_id=None):
         sub = Subscriber(self.daemon.url, self.rt.issue_token(user_id, servers=servers, session_id=session_id))
@@ -126,10 +126,10 @@ class LiveClientTest(unittest.TestCase):
     def test_presence(self):
         self.assertEqual(self.rt.presence("pres-empty"), [])
         sub = self.subscriber("present", ["pres-1"])
-        members = wait_until("present online", lambda: self.rt.presence("pres-1"))
+        members = until("present online", lambda: self.rt.presence("pres-1"))
         self.assertEqual(members, [{"user_id": "present", "status": "online"}])
         self.assertEqual(sub.call("presence_set", {"status": "dnd"}), {"ok": True, "status": "dnd"})
-        wait_until("dnd", lambda: self.rt.presence("pres-1") == [{"user_id": "present", "status": "dnd"}])
+        until("dnd", lambda: self.rt.presence("pres-1") == [{"user_id": "present", "status": "dnd"}])
         with self.assertRaises(sr.BadRequest):
             self.rt.presence("bad\x01")
         with self.assertRaises(sr.Unauthorized):
@@ -138,6 +138,7 @@ class LiveClientTest(unittest.TestCase):
     def test_revoke_session(self):
         sub = self.subscriber("revoked", ["7"], session_id="sess-1")
         self.assertIsNone(self.rt.revoke_session("sess-1"))
+        self.assertEqual(sub.wait("disconnect_reason"), {"reason": "revoked"})
         self.assertTrue(sub.disconnected.wait(5), "the session's socket was not disconnected")
         with self.assertRaises(Refused) as caught:  # its tokens are refused at connect now
             Subscriber(self.daemon.url, self.rt.issue_token("revoked", servers=["7"], session_id="sess-1"), timeout=2)
