@@ -382,7 +382,8 @@ typedef struct sbr_api {
      * on_load.  A pattern segment `{name}` matches one non-empty path
      * segment, read with http_param.  The core answers 404/405 and the CORS
      * preflight itself, and limits header and body sizes before the handler
-     * runs.
+     * runs.  The core's own paths (Socket.IO's `path`, /healthz, /metrics)
+     * are refused with SBR_ERR_INVALID.
      */
     int (*http_route)(sbr_plugin *self, const char *method, const char *pattern, sbr_http_handler fn, void *userdata);
     const char *(*http_method)(sbr_http_request *req);
@@ -468,9 +469,13 @@ typedef struct sbr_api {
 
     /** Current enum sbr_bus_state. */
     int (*bus_state)(void);
-    /** Publish to a topic on every worker (this one included, after the call returns). */
+    /**
+     * Publish to a topic on every worker (this one included, after the call
+     * returns).  Topics starting with "room:" are the core's (room fan-out)
+     * and refused with SBR_ERR_INVALID: use emit_room.
+     */
     int (*bus_publish)(const char *topic, const char *data, size_t len);
-    /** Receive a topic's messages; only from on_load. */
+    /** Receive a topic's messages; only from on_load.  "room:" topics are refused (SBR_ERR_INVALID). */
     int (*bus_subscribe)(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata);
     /** Set key to value, expiring after ttl_ms (0: never). Reply: status. */
     int (*kv_set)(const char *key, const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
