@@ -40,13 +40,8 @@ void sio_server_free(void)
         c->state = SIO_CONN_CLOSED;
         sio_rooms_leave_all(c);
         struct sio_client *cl = c->client;
+        sio_conn_unlink_free(c);
         /* Free each client once, with its last connection. */
-        struct sio_conn **p = &cl->conns;
-        while (*p && *p != c)
-            p = &(*p)->client_next;
-        if (*p)
-            *p = c->client_next;
-        sio_conn_free(c);
         if (!cl->conns) {
             cl->reap_next = sio_deferred.reap_clients;
             sio_deferred.reap_clients = cl;

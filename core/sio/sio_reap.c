@@ -62,18 +62,22 @@ static void reap_disconnects(void)
     }
 }
 
+void sio_conn_unlink_free(struct sio_conn *c)
+{
+    struct sio_conn **p = &c->client->conns;
+    while (*p && *p != c)
+        p = &(*p)->client_next;
+    if (*p)
+        *p = c->client_next;
+    sio_conn_free(c);
+}
+
 static void reap_frees(void)
 {
     while (sio_deferred.reap_conns) {
         struct sio_conn *c = sio_deferred.reap_conns;
         sio_deferred.reap_conns = c->reap_next;
-        struct sio_client *cl = c->client;
-        struct sio_conn **p = &cl->conns;
-        while (*p && *p != c)
-            p = &(*p)->client_next;
-        if (*p)
-            *p = c->client_next;
-        sio_conn_free(c);
+        sio_conn_unlink_free(c);
     }
     while (sio_deferred.reap_clients) {
         struct sio_client *cl = sio_deferred.reap_clients;

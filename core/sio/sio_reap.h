@@ -17,6 +17,8 @@ void sio_client_closed(struct sio_client *cl, const char *reason);
 void sio_connect_state_free(struct sio_conn *c);
 /* Free a connection now (at exit, or from the reap). */
 void sio_conn_free(struct sio_conn *c);
+/* The same, taking it off its client's list first. */
+void sio_conn_unlink_free(struct sio_conn *c);
 /* The deferred work of the loop turn (an event callback; see sio_conn_table_init). */
 void sio_reap_run(evutil_socket_t fd, short what, void *arg);
 
