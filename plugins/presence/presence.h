@@ -42,7 +42,10 @@ struct presence {
     char worker[CHAT_WORKER_MAX]; /* api->worker_id() */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
+    struct presence_gone *gone; /* closed connections whose removal is in flight */
 };
+
+struct presence_gone;
 
 /* --- the local connections (presence_table.c) --- */
 struct presence_conn *presence_table_find(struct presence *p, sbr_conn_id conn);
@@ -54,6 +57,9 @@ void presence_conn_free(struct presence_conn *rec);
 void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
                             void *arg);
 void presence_table_clear(struct presence *p);
+/* Free the closed connections whose removal from the shared state never
+ * answered (at unload: the bus drops what is in flight at shutdown). */
+void presence_gone_clear(struct presence *p);
 
 /* --- shared state (presence_state.c) --- */
 /* 1 if status is one a client may set. */

@@ -361,8 +361,13 @@ void fake_conn_close(sbr_conn_id conn, const char *reason)
 
 void fake_disconnect(sbr_conn_id conn)
 {
-    fake_conn_close(conn, "client namespace disconnect");
+    fake_close(conn);
     fake_run();
+}
+
+void fake_close(sbr_conn_id conn)
+{
+    fake_conn_close(conn, "client namespace disconnect");
 }
 
 /* --- client events -------------------------------------------------------------------- */

@@ -72,6 +72,9 @@ int fake_resumed(sbr_conn_id conn, const char **reason);
 const sbr_identity *fake_identity(sbr_conn_id conn);
 /* The client goes away: rooms left, disconnect hooks run, then the queue. */
 void fake_disconnect(sbr_conn_id conn);
+/* The same without running the queue: what the plugins asked of the bus is
+ * still in flight (a worker stopping right after a client left). */
+void fake_close(sbr_conn_id conn);
 /* The reason a plugin gave conn_disconnect for conn, or NULL. */
 const char *fake_disconnected(sbr_conn_id conn);
 /* 1 if the connection is in the room. */

@@ -214,6 +214,21 @@ START_TEST(a_worker_taken_for_dead_announces_its_users_again)
 }
 END_TEST
 
+/* The worker stops while the removal of a closed connection is in flight:
+ * the bus drops the reply, and presence frees the connection itself at
+ * unload (the ASan and valgrind runs of this test see any leak). */
+START_TEST(a_connection_closed_as_the_worker_stops)
+{
+    sbr_conn_id tab = fake_connect("u1", S7, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_close(tab);
+    /* Not announced offline: that waits for the bus's answer, which never comes. */
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_reset();
+    ck_assert_int_eq(fake_load("presence", (const char *const[]){"ttl_seconds", "30", NULL}), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("presence");
@@ -227,6 +242,7 @@ int main(void)
     tcase_add_test(tc, a_dead_workers_users_go_offline_once);
     tcase_add_test(tc, no_reaping_while_the_backend_is_away);
     tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
+    tcase_add_test(tc, a_connection_closed_as_the_worker_stops);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);
