@@ -77,6 +77,11 @@ void local_bus_free(local_bus *lb)
     free(lb);
 }
 
+struct local_store *local_bus_store(local_bus *lb)
+{
+    return lb->store;
+}
+
 static int local_bus_answer(local_bus *lb, sbr_state_done_fn done, void *userdata, sbr_state_reply *reply)
 {
     reply->struct_size = sizeof(*reply);

@@ -193,6 +193,19 @@ int local_store_kv_get(local_store *st, const char *key, uint64_t now, const cha
     return 1;
 }
 
+int local_store_kv_peek(local_store *st, const char *key, uint64_t now, const char **value, size_t *len,
+                        uint64_t *deadline)
+{
+    local_store_purge(st, now);
+    struct store_entry *e = strtab_get(st->kv, key);
+    if (!e)
+        return 0;
+    *value = e->value;
+    *len = e->len;
+    *deadline = e->expiry.deadline;
+    return 1;
+}
+
 int local_store_kv_del(local_store *st, const char *key, uint64_t now)
 {
     local_store_purge(st, now);
@@ -292,6 +305,18 @@ size_t local_store_map_count(local_store *st, const char *key, uint64_t now)
 {
     struct store_map *m = store_map_get(st, key, now);
     return m ? strtab_count(m->fields) : 0;
+}
+
+int local_store_map_peek(local_store *st, const char *key, const char *field, uint64_t now, const char **value,
+                         uint64_t *deadline)
+{
+    struct store_map *m = store_map_get(st, key, now);
+    struct store_entry *e = m ? strtab_get(m->fields, field) : NULL;
+    if (!e)
+        return 0;
+    *value = e->value;
+    *deadline = e->expiry.deadline;
+    return 1;
 }
 
 struct store_foreach_ctx {

@@ -27,6 +27,9 @@ int local_store_kv_set(local_store *st, const char *key, const char *value, size
 /* 1 and the value (NUL-terminated, owned by the store, valid until the next
  * call) when the key is live, 0 otherwise. */
 int local_store_kv_get(local_store *st, const char *key, uint64_t now, const char **value, size_t *len);
+/* local_store_kv_get, plus the key's deadline in *deadline (0: none). */
+int local_store_kv_peek(local_store *st, const char *key, uint64_t now, const char **value, size_t *len,
+                        uint64_t *deadline);
 /* 1 if a live key was removed. */
 int local_store_kv_del(local_store *st, const char *key, uint64_t now);
 /* 1 if the key was free and is now held for ttl_ms; 0 with *remaining_ms
@@ -42,6 +45,10 @@ int local_store_map_set(local_store *st, const char *key, const char *field, con
 /* 1 if the field was live and is removed; *count as above. */
 int local_store_map_del(local_store *st, const char *key, const char *field, uint64_t now, int64_t *count);
 size_t local_store_map_count(local_store *st, const char *key, uint64_t now);
+/* 1, the value (owned by the store, valid until the next call) and the
+ * deadline (0: none) of a live field; 0 otherwise. */
+int local_store_map_peek(local_store *st, const char *key, const char *field, uint64_t now, const char **value,
+                         uint64_t *deadline);
 /* Call fn on each live field of the map; fn must not change the store.
  * Returns the number of fields. */
 size_t local_store_map_foreach(local_store *st, const char *key, uint64_t now,

@@ -19,6 +19,12 @@ static const sbr_config_key bus_redis_keys[] = {
     {"connect_timeout_ms", SBR_CONF_INT, "2000", 50, 600000, 0,
      "longest wait to connect, and for any answer, before Redis counts as down"},
     {"reconnect_max_ms", SBR_CONF_INT, "10000", 100, 3600000, 0, "cap of the exponential reconnect backoff"},
+    {"outage_buffer_max", SBR_CONF_INT, "100000", 1, 100000000, 0,
+     "messages kept while Redis is away (or has not answered them yet), oldest dropped past it"},
+    {"outage_buffer_seconds", SBR_CONF_INT, "60", 1, 86400, 0,
+     "how long a message is kept for Redis, oldest dropped past it"},
+    {"outage_buffer_bytes", SBR_CONF_INT, "67108864", 65536, 68719476736.0, 0,
+     "bytes of messages kept for Redis, oldest dropped past it"},
     SBR_CONF_END,
 };
 
@@ -35,7 +41,7 @@ static const sbr_bus_provider bus_redis_provider = {
     .map_del = redis_state_map_del,
     .map_get_all = redis_state_map_get_all,
     .map_count = redis_state_map_count,
-    .publish = redis_pubsub_publish,
+    .publish = redis_publish,
     .subscribe = redis_pubsub_subscribe,
     .unsubscribe = redis_pubsub_unsubscribe,
 };
@@ -64,6 +70,9 @@ static void bus_redis_free(struct bus_redis *br)
     if (!br)
         return;
     redis_link_stop(br);
+    redis_publish_clear(br);
+    redis_receive_clear(br);
+    redis_writeback_clear(br);
     if (br->topics)
         redis_pubsub_clear(br);
     local_bus_free(br->local);
@@ -85,10 +94,14 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     br->backoff_ms = 100;
     br->connect_timeout_ms = (uint64_t)api->config_int(self, "connect_timeout_ms");
     br->reconnect_max_ms = (uint64_t)api->config_int(self, "reconnect_max_ms");
+    redis_publish_init(br, (size_t)api->config_int(self, "outage_buffer_max"),
+                       (size_t)api->config_int(self, "outage_buffer_bytes"),
+                       (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u);
     br->prefix = strdup(api->config_string(self, "key_prefix"));
     br->local = local_bus_new(self, api);
     bus_redis_worker_id(br->worker_id);
-    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0) {
+    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 ||
+        redis_writeback_init(br) != 0) {
         api->set_error(self, "out of memory");
         bus_redis_free(br);
         return -1;

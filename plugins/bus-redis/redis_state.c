@@ -71,23 +71,33 @@ static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
     [REDIS_SCRIPT_MAP_COUNT] =
         REDIS_MAP_PURGE
         "return redis.call('HLEN', KEYS[1])\n",
+    /* A reservation taken in-process while Redis was away, written back:
+     * never shortens one held in Redis.  ARGV[1]: its time left (0: none). */
+    [REDIS_SCRIPT_RESERVE_EXTEND] =
+        "local want = tonumber(ARGV[1])\n"
+        "local left = redis.call('PTTL', KEYS[1])\n"
+        "if left == -1 then return 0 end\n"
+        "if want == 0 then redis.call('SET', KEYS[1], '1') return 1 end\n"
+        "if left < want then redis.call('SET', KEYS[1], '1', 'PX', want) return 1 end\n"
+        "return 0\n",
+    /* PUBLISH, and keep the message ARGV[3] ms in the recent stream
+     * KEYS[1] for the workers not subscribed yet (redis_publish.c).  The
+     * stream is best effort: a failure there still publishes. */
+    [REDIS_SCRIPT_PUBLISH_RECENT] =
+        "if redis.replicate_commands then redis.replicate_commands() end\n"
+        "local n = redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+        "local t = redis.call('TIME')\n"
+        "local keep = tonumber(ARGV[3])\n"
+        "local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - keep\n"
+        "redis.pcall('XADD', KEYS[1], 'MINID', '~', string.format('%.0f', oldest), '*', 'c', ARGV[1], 'm', ARGV[2])\n"
+        "redis.pcall('PEXPIRE', KEYS[1], keep)\n"
+        "return n\n",
 };
 
 const char *redis_script_source(enum redis_script script)
 {
     return redis_scripts[script];
 }
-
-enum redis_op_kind {
-    REDIS_OP_KV_SET,
-    REDIS_OP_KV_GET,
-    REDIS_OP_KV_DEL,
-    REDIS_OP_RESERVE,
-    REDIS_OP_MAP_SET,
-    REDIS_OP_MAP_DEL,
-    REDIS_OP_MAP_GET_ALL,
-    REDIS_OP_MAP_COUNT
-};
 
 /* One operation in flight, with its arguments kept so it can be replayed
  * on the in-process store or re-sent with EVAL. */
@@ -115,16 +125,18 @@ static void redis_op_free(struct redis_op *op)
     free(op);
 }
 
-static char *redis_op_name(const char *prefix, const char *space, const char *key)
+char *redis_name(const struct bus_redis *br, const char *space, const char *name, size_t *len)
 {
-    size_t lp = strlen(prefix), ls = strlen(space), lk = strlen(key);
-    char *name = malloc(lp + ls + lk + 1);
-    if (name) {
-        memcpy(name, prefix, lp);
-        memcpy(name + lp, space, ls);
-        memcpy(name + lp + ls, key, lk + 1);
+    size_t lp = strlen(br->prefix), ls = strlen(space), ln = strlen(name);
+    char *out = malloc(lp + ls + ln + 1);
+    if (out) {
+        memcpy(out, br->prefix, lp);
+        memcpy(out + lp, space, ls);
+        memcpy(out + lp + ls, name, ln + 1);
+        if (len)
+            *len = lp + ls + ln;
     }
-    return name;
+    return out;
 }
 
 static int redis_op_is_map(enum redis_op_kind kind)
@@ -148,8 +160,8 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
     op->ttl_ms = ttl_ms;
     op->key = strdup(key);
     int map = redis_op_is_map(kind);
-    op->redis_key = redis_op_name(br->prefix, map ? "map:" : "kv:", key);
-    op->redis_exp = map ? redis_op_name(br->prefix, "mapx:", key) : NULL;
+    op->redis_key = redis_name(br, map ? "map:" : "kv:", key, NULL);
+    op->redis_exp = map ? redis_name(br, "mapx:", key, NULL) : NULL;
     op->field = field ? strdup(field) : NULL;
     if (value) {
         op->value = malloc(len + 1);
@@ -165,12 +177,15 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
     return op;
 }
 
-/* Answer from the in-process store (which defers the callback). */
+/* Answer from the in-process store (which defers the callback).  A change
+ * made there while Redis is away is written back when it returns. */
 static int redis_op_local(struct redis_op *op)
 {
     local_bus *lb = op->br->local;
     if (op->br->url_text[0] && op->br->api->metric_add)
         op->br->api->metric_add(op->br->self, "superbot_bus_redis_local_answers_total", NULL, 1);
+    if (op->br->url_text[0] && !op->br->usable)
+        redis_writeback_note(op->br, op->kind, op->key, op->field);
     switch (op->kind) {
     case REDIS_OP_KV_SET:
         return local_bus_kv_set(lb, op->key, op->value, op->len, op->ttl_ms, op->done, op->userdata);
