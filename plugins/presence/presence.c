@@ -51,7 +51,19 @@ static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userda
 static void presence_refresh_tick(void *userdata)
 {
     presence_refresh_all(userdata, 0);
+}
+
+static void presence_beat_tick(void *userdata)
+{
     presence_reap_tick(userdata);
+}
+
+void presence_worker_init(struct presence *p)
+{
+    uint64_t worker = 0;
+    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
+        worker = p->api->now_ms() ^ ((uint64_t)getpid() << 32);
+    snprintf(p->worker, sizeof p->worker, "%016" PRIx64, worker);
 }
 
 static int presence_check(sbr_plugin *self, const sbr_api *api)
@@ -79,18 +91,20 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     p->ttl_ms = (uint64_t)ttl * 1000u;
     uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
     p->refresh_ms = refresh_ms;
-    uint64_t worker = 0;
-    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
-        worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
-    snprintf(p->worker, sizeof p->worker, "%016" PRIx64, worker);
+    /* A dead worker's users are announced offline within the TTL: at most
+     * silence + one beat after its last heartbeat. */
+    p->beat_ms = p->ttl_ms / 6 ? p->ttl_ms / 6 : 1;
+    p->silence_ms = p->ttl_ms / 2;
+    presence_worker_init(p);
     if (api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_MESSAGE, presence_on_message, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
-        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p)) {
-        api->set_error(self, "cannot register the hooks, routes and timer of presence");
+        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p) ||
+        !api->timer_start(self, p->beat_ms, 1, presence_beat_tick, p)) {
+        api->set_error(self, "cannot register the hooks, routes and timers of presence");
         return -1;
     }
     return 0;

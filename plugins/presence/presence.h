@@ -4,7 +4,7 @@
  * worker holding the connection:
  *   "presence:conns:<user>"    field "<worker>:<conn>" = status, one per live connection
  *   "presence:server:<server>" field "<user>" = status, the visible online members
- *   "presence:workers"         field "<worker>" = wall-clock ms of its last refresh
+ *   "presence:workers"         field "<worker>" = wall-clock ms of its last heartbeat
  *   "presence:users:<worker>"  field "<user>" = the user's servers (JSON), 3 TTLs
  * A user is online while their conns map has a live field; invisible users
  * are kept out of the server maps, so snapshots read the server map alone,
@@ -38,8 +38,10 @@ struct presence {
     const sbr_api *api;
     uint64_t ttl_ms;
     uint64_t refresh_ms;
+    uint64_t beat_ms;      /* heartbeat period: a sixth of the TTL */
+    uint64_t silence_ms;   /* a worker silent this long is dead: half the TTL */
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
-    char worker[17]; /* random 64-bit id of this worker, hex */
+    char worker[17]; /* this worker's id (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
 };
@@ -78,15 +80,18 @@ void presence_on_disconnect(struct presence *p, sbr_conn_id conn);
 /* A status change from any worker (topic PRESENCE_TOPIC). */
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata);
 
+/* This worker's id, the <worker> of the shared fields. */
+void presence_worker_init(struct presence *p);
+
 /* --- the users of dead workers (presence_reap.c) --- */
 /* List rec's user, with its servers, as one of this worker's. */
 void presence_user_listed(struct presence *p, const struct presence_conn *rec);
 void presence_user_unlisted(struct presence *p, const char *user_id);
-/* This worker is alive (written at each refresh, and as soon as the
- * backend is reachable, so that a worker killed before its first refresh
+/* This worker is alive (written every beat_ms, and as soon as the
+ * backend is reachable, so that a worker killed before its first beat
  * is reaped too). */
 void presence_heartbeat(struct presence *p);
-/* Heartbeat, and reap the workers that stopped beating. */
+/* Heartbeat, and reap the workers that stopped beating (every beat_ms). */
 void presence_reap_tick(struct presence *p);
 
 /* --- client events and the server API (presence_events.c, presence_api.c) --- */
