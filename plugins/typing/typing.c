@@ -1,12 +1,8 @@
 /* The typing plugin: descriptor, configuration and hook dispatch. */
 #include "typing.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 static struct typing typing_state;
 
@@ -22,6 +18,7 @@ static void typing_configure(struct typing *t)
 {
     t->ttl_ms = (uint64_t)t->api->config_int(t->self, "ttl_seconds") * 1000u;
     t->rebroadcast_ms = (uint64_t)t->api->config_int(t->self, "rebroadcast_ms");
+    typing_reap_configure(t);
 }
 
 static int typing_on_message(enum sbr_event_id id, void *event, void *userdata)
@@ -52,6 +49,7 @@ static void typing_republish(struct typing *t, struct typing_entry *entry, void 
     if (key)
         t->api->map_set(key, entry->user_id, t->worker, t->ttl_ms, chat_state_ignore, NULL);
     free(key);
+    typing_listed(t, entry);
 }
 
 static int typing_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
@@ -59,8 +57,10 @@ static int typing_on_bus_state(enum sbr_event_id id, void *event, void *userdata
     const sbr_event_bus_state *change = event;
     /* The shared backend is back (or new): put this worker's typings there
      * so joins on other workers list them; the local timers still end them. */
-    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED)
+    if (change->state == SBR_BUS_CONNECTED && change->previous != SBR_BUS_CONNECTED) {
+        typing_reap_connected(userdata);
         typing_table_foreach(userdata, typing_republish, NULL);
+    }
     return 0;
 }
 
@@ -76,16 +76,13 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
     memset(t, 0, sizeof *t);
     t->self = self;
     t->api = api;
-    uint64_t worker = 0;
-    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
-        worker = api->now_ms() ^ ((uint64_t)getpid() << 32);
-    snprintf(t->worker, sizeof t->worker, "%016" PRIx64, worker);
+    typing_worker_init(t);
     typing_configure(t);
     if (api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK) {
-        api->set_error(self, "cannot register the hooks of typing");
+        api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK || !t->beat_timer) {
+        api->set_error(self, "cannot register the hooks and timer of typing");
         return -1;
     }
     return 0;
