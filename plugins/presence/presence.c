@@ -113,6 +113,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
 static void presence_unload(sbr_plugin *self)
 {
     presence_table_clear(&presence_state);
+    presence_doubt_clear(&presence_state);
 }
 
 SBR_PLUGIN_DEFINE(.name = "presence", .version = "1.0.0",

@@ -44,6 +44,8 @@ struct presence {
     char worker[17]; /* this worker's id (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
+    struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
+    size_t n_doubts;
 };
 
 /* --- the local connections (presence_table.c) --- */
@@ -93,6 +95,15 @@ void presence_user_unlisted(struct presence *p, const char *user_id);
 void presence_heartbeat(struct presence *p);
 /* Heartbeat, and reap the workers that stopped beating (every beat_ms). */
 void presence_reap_tick(struct presence *p);
+
+/* --- offline said while the backend was away (presence_outage.c) --- */
+/* Remember rec (taking it, 1) if it was announced offline while the
+ * backend is away; 0 (rec still the caller's) otherwise. */
+int presence_doubt_keep(struct presence *p, struct presence_conn *rec);
+/* At each beat once the backend is back: announce online again those
+ * still connected on another worker. */
+void presence_doubt_check(struct presence *p);
+void presence_doubt_clear(struct presence *p);
 
 /* --- client events and the server API (presence_events.c, presence_api.c) --- */
 int presence_on_set(struct presence *p, const sbr_event_message *event);

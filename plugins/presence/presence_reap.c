@@ -204,6 +204,7 @@ void presence_heartbeat(struct presence *p)
 void presence_reap_tick(struct presence *p)
 {
     presence_heartbeat(p);
+    presence_doubt_check(p);
     /* Only the shared backend tells who is alive: while it is away, the
      * in-process fallback holds stale heartbeats of live workers.  And
      * once it is back, the other workers get one TTL to reconnect and

@@ -34,28 +34,36 @@ async function settled(observers, online, what) {
 }
 
 // Report the row first, so the table shows a failing scenario too.
-function check(row, t) {
+// Receivers on the workers that stayed up must not have lost their connection.
+function check(row, t, receivers) {
+  const dropped = receivers.filter((r) => r.disconnects.length).map((r) => `${r.name}: ${r.disconnects.join(', ')}`);
+  assert.deepEqual(dropped, [], 'receivers disconnected');
   assert.equal(row.lost, 0, `lost: ${t.missing.join(', ')}`);
   assert.equal(row.duplicated, 0);
   assert.equal(row.stale, 0);
-  assert.ok(row.convergeMs !== null, `${row.scenario}: never converged`);
+  assert.ok(row.convergeMs !== null, `${row.scenario}: never converged: ${row.why}`);
   assert.ok(row.acked > 0);
 }
 
 // The part every Redis fault shares: an outage of `outageMs` made by
 // `breakIt` and ended by `mendIt`; during it a user leaves (a worker 0
-// user), one arrives (on worker 1), one takes a slow-mode slot on worker 0.
+// user), one arrives (on worker 1), one with a tab on each worker closes
+// the one on worker 0 (which cannot see the other and says `offline`), one
+// takes a slow-mode slot on worker 0.
 async function redisFault(scenario, breakIt, mendIt, outageMs) {
   const c = await Cluster.start();
   try {
     const { all } = await chatters(c);
     const leaver = await c.connect('leaver', 0, { chat: false });
-    await settled(all, ['a1', 'a2', 'b1', 'b2', 'leaver'], 'before');
+    const tabA = await c.connect('twotabs', 0, { chat: false });
+    await c.connect('twotabs', 1, { chat: false });
+    await settled(all, ['a1', 'a2', 'b1', 'b2', 'leaver', 'twotabs'], 'before');
     for (const x of all) x.startChatting();
     await delay(2000);
     await breakIt(c);
     await delay(3000); // the workers notice (connect_timeout_ms)
     leaver.close();
+    tabA.close();
     await c.connect('late', 1, { chat: false });
     const sm = await c.connect('sm', 0, { chat: false });
     const slot = await request(sm.socket, 'send_message', { channel_id: SLOW, content: 'during', nonce: 'sm:1' }, 10000);
@@ -65,7 +73,7 @@ async function redisFault(scenario, breakIt, mendIt, outageMs) {
     // Converged: what was acknowledged until Redis came back has reached
     // everyone, and every client and worker agrees on who is online.
     const during = ackedSoFar(all);
-    const online = ['a1', 'a2', 'b1', 'b2', 'late', 'sm'];
+    const online = ['a1', 'a2', 'b1', 'b2', 'late', 'sm', 'twotabs'];
     const convergeMs = await converge(async () => tally(during, all).lost === 0 &&
       (await presenceDiffs(all, online)).length === 0, 30000);
     await delay(2000);
@@ -73,9 +81,9 @@ async function redisFault(scenario, breakIt, mendIt, outageMs) {
     await converge(async () => tally(all, all).lost === 0 && staleTyping(all) === 0, 15000);
     await delay(1000); // late duplicates would show now
     const t = tally(all, all);
-    const row = { scenario, ...t, stale: staleTyping(all), convergeMs };
+    const row = { scenario, ...t, stale: staleTyping(all), convergeMs, why: (await presenceDiffs(all, online)).join('; ') };
     report(row);
-    check(row, t);
+    check(row, t, all);
     // The slot taken in-process on worker 0 holds on worker 1 now.
     const smB = await c.connect('sm', 1, { chat: false });
     const again = await request(smB.socket, 'send_message', { channel_id: SLOW, content: 'after', nonce: 'sm:2' }, 10000);
@@ -122,9 +130,10 @@ test('a worker killed (SIGKILL)', { skip, timeout: 120000 }, async () => {
     const convergeMs = done === null ? null : Date.now() - killed;
     await delay(1000);
     const t = tally(all, a);
-    const row = { scenario: 'worker kill -9', ...t, stale: staleTyping(a), convergeMs };
+    const row = { scenario: 'worker kill -9', ...t, stale: staleTyping(a), convergeMs,
+      why: (await presenceDiffs(a, ['a1', 'a2'])).join('; ') };
     report(row);
-    check(row, t);
+    check(row, t, a);
     assert.ok(convergeMs < PRESENCE_TTL_S * 1000, `converged ${convergeMs} ms after the kill, past the presence TTL`);
     // Back on its port: its clients reconnect by themselves.
     await c.workers[1].exitPromise;
@@ -160,9 +169,10 @@ test('a worker restarted (SIGTERM)', { skip, timeout: 120000 }, async () => {
     const convergeMs = done === null ? null : Date.now() - stopping;
     await delay(1000);
     const t = tally(all, a);
-    const row = { scenario: 'worker SIGTERM restart', ...t, stale: staleTyping(all), convergeMs };
+    const row = { scenario: 'worker SIGTERM restart', ...t, stale: staleTyping(all), convergeMs,
+      why: (await presenceDiffs(all, ['a1', 'a2', 'b1', 'b2'])).join('; ') };
     report(row);
-    check(row, t);
+    check(row, t, a);
     // What was acknowledged once they were back reached the restarted worker's clients too.
     const since = all.map((x, i) => ({ sent: 0, acked: new Set([...x.acked].filter((n) => !before[i].acked.has(n))) }));
     const back = tally(since, b);

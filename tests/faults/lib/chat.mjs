@@ -54,7 +54,11 @@ export class Cluster {
   }
 
   async startWorker(i) {
-    return startDaemon({ port: this.ports[i], env: this.env, files: { '30-bus-redis.conf': busConf() } });
+    const w = await startDaemon({ port: this.ports[i], env: this.env, files: { '30-bus-redis.conf': busConf() } });
+    (this.logs ||= []).push('');
+    const at = this.logs.length - 1;
+    w.proc.stderr.on('data', () => { this.logs[at] = w.log; });
+    return w;
   }
 
   url(i) { return `http://127.0.0.1:${this.ports[i]}`; }
@@ -69,6 +73,9 @@ export class Cluster {
   async stop() {
     for (const c of this.clients) c.close();
     for (const w of this.workers) if (w && !w.exited) await w.stop().catch(() => {});
+    // SBR_FAULTS_LOG_DIR: keep the workers' logs there, for a failure.
+    const dir = process.env.SBR_FAULTS_LOG_DIR;
+    if (dir) this.logs.forEach((text, i) => fs.writeFileSync(path.join(dir, `worker-${i}-${Date.now()}.log`), text));
     await this.redis.cleanup();
   }
 }
@@ -99,7 +106,9 @@ export class ChatClient {
       this.joinedOk = false;
       this.joined = this.join().then(() => { this.joinedOk = true; });
     });
+    this.disconnects = [];
     this.socket.on('disconnect', (reason) => {
+      if (!this.closed) this.disconnects.push(reason);
       // A drain that still ends with a Socket.IO DISCONNECT: come back as a
       // client retrying after a deploy would.
       if (reason === 'io server disconnect' && !this.closed) setTimeout(() => this.socket.connect(), 300);
@@ -169,8 +178,19 @@ export function staleTyping(observers) {
 }
 
 // Observers whose view (events) or snapshot (their worker's shared state)
-// differs from who is really online; [] when presence converged.
+// differs from who is really online; [] when presence converged.  At most
+// one snapshot each per PRESENCE_POLL_MS, so that polling stays well within
+// the inbound event rate a client is allowed (with the chat's own events).
+const PRESENCE_POLL_MS = 500;
+const lastPoll = { key: '', at: 0, diffs: [] };
 export async function presenceDiffs(observers, online) {
+  const key = `${observers.map((o) => o.name)}|${online}`;
+  if (key === lastPoll.key && Date.now() - lastPoll.at < PRESENCE_POLL_MS) return lastPoll.diffs;
+  Object.assign(lastPoll, { key, at: Date.now(), diffs: await presenceDiffsNow(observers, online) });
+  return lastPoll.diffs;
+}
+
+async function presenceDiffsNow(observers, online) {
   const want = [...online].sort().join(',');
   const diffs = [];
   for (const o of observers) {

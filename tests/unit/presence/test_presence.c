@@ -243,6 +243,38 @@ START_TEST(a_worker_taken_for_dead_announces_its_users_again)
 }
 END_TEST
 
+START_TEST(offline_said_while_away_is_taken_back_for_users_still_elsewhere)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    sbr_conn_id both = fake_connect("u1", S7, NULL);
+    sbr_conn_id gone = fake_connect("u2", S7, NULL);
+    fake_clear_received();
+    /* Cut off: u1's tab here closes; this worker cannot see u1's tab on
+     * another worker and says offline.  u2 is gone for good. */
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_disconnect(both);
+    fake_disconnect(gone);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    /* Back; the other worker writes u1's connection back (idle there). */
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_map_put("presence:conns:u1", "other:9", "idle", 30000);
+    fake_advance(5000); /* a beat */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+    const char *ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
+    ck_assert_str_eq(fake_get(ev, "status"), "idle");
+    /* u2 has no connection anywhere: nothing, and forgotten after a TTL. */
+    fake_advance(40000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+    fake_map_put("presence:conns:u2", "other:8", "online", 30000);
+    fake_advance(10000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("presence");
@@ -256,6 +288,7 @@ int main(void)
     tcase_add_test(tc, a_dead_workers_users_go_offline_once);
     tcase_add_test(tc, a_worker_that_dies_is_reaped_within_the_ttl);
     tcase_add_test(tc, no_reaping_while_the_backend_is_away);
+    tcase_add_test(tc, offline_said_while_away_is_taken_back_for_users_still_elsewhere);
     tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
