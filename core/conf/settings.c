@@ -1,6 +1,7 @@
 /* The core's own settings: declared as a sbr_config_key table like any
  * plugin's, validated by the same code, then turned into core_settings. */
 #include "conf/conf.h"
+#include "log.h"
 #include "settings.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@ static const sbr_config_key settings_table[] = {
     {"reuse_port", SBR_CONF_BOOL, "0", 0, 0, 0, "share the port with other workers (SO_REUSEPORT)"},
     {"plugin_dir", SBR_CONF_STRING, "", 0, 0, 0, "where <name>.so files are found; empty: build/plugins next to a built binary, else the install's, relative to the binary"},
     {"log_level", SBR_CONF_STRING, "info", 0, 0, R, "debug, info, warn or error"},
+    {"log_format", SBR_CONF_STRING, "text", 0, 0, R, "text, or json: one JSON object per line"},
     {"api_key", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET | R, "bearer key of the server API; empty disables it"},
     {"max_connections", SBR_CONF_INT, "10000", 1, 1000000, R, "Socket.IO connections of this worker"},
     {"max_payload", SBR_CONF_INT, "1000000", 1024, 100000000, 0, "Engine.IO maxPayload, bytes"},
@@ -169,6 +171,13 @@ int settings_build(const struct conf_values *v, const char *file, struct core_se
     if (out->log_level < 0) {
         snprintf(err, errlen, "%s:%d: key 'log_level' expects debug, info, warn or error, got '%s'", file,
                  settings_line(v, "log_level"), conf_values_string(v, "log_level"));
+        goto fail;
+    }
+    const char *format = conf_values_string(v, "log_format");
+    out->log_format = strcasecmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT;
+    if (out->log_format == LOG_FORMAT_TEXT && strcasecmp(format, "text") != 0) {
+        snprintf(err, errlen, "%s:%d: key 'log_format' expects text or json, got '%s'", file,
+                 settings_line(v, "log_format"), format);
         goto fail;
     }
     const char *dir = conf_values_string(v, "plugin_dir");

@@ -292,6 +292,7 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     c->state = SIO_CONN_CLOSED;
     /* A refused CONNECT gets its CONNECT_ERROR only. */
     sio_conn_drop_held(c);
+    sio_log_closed(c, reason ? reason : "transport close");
     sio_rooms_leave_all(c);
     table_remove(c);
     sio_acks_cancel(c);
@@ -376,6 +377,7 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
+    sio_log_connected(c);
     /* What plugins emitted during the chain (the user's own presence, say)
      * goes first: the client buffers it and replays it on connect, before
      * anything sent after the CONNECT answer. */
@@ -402,6 +404,7 @@ static void connect_accept(struct sio_conn *c)
 static void connect_refuse(struct sio_conn *c, const char *reason)
 {
     core_metrics.socketio_connects_refused++;
+    sio_log_refused(c, reason);
     send_connect_error(c->client, c->nsp, reason ? reason : "refused");
     sio_conn_close(c, "connect refused");
 }

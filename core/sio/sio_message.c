@@ -86,6 +86,9 @@ static int message_send(struct sbr_message *m, int type, int has_id, const char 
 
 static void message_ack_error(struct sbr_message *m, const char *error)
 {
+    struct sio_conn *c = sio_conn_find(m->conn);
+    if (c)
+        sio_log_event_refused(c, m->name, error ? error : "refused");
     if (!m->wants_ack)
         return;
     json_t *o = json_pack("[{s:b,s:s}]", "ok", 0, "error", error ? error : "refused");
@@ -199,6 +202,11 @@ int sio_api_message_reply(sbr_message *msg, const char *data_json)
         return SBR_ERR_GONE;
     if (data_json && !sio_json_valid(data_json))
         return SBR_ERR_INVALID;
+    if (data_json && log_enabled(LOG_DEBUG_)) {
+        struct sio_conn *c = sio_conn_find(msg->conn);
+        if (c)
+            sio_log_reply(c, msg->name, data_json);
+    }
     int r = SBR_OK;
     if (msg->wants_ack) {
         size_t n = data_json ? strlen(data_json) : 0;
