@@ -32,6 +32,18 @@ static void api_set_error(sbr_plugin *self, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(self->error, sizeof(self->error), fmt, ap);
     va_end(ap);
+    self->error_key[0] = '\0';
+}
+
+static void api_set_error_key(sbr_plugin *self, const char *key, const char *fmt, ...)
+{
+    if (!self)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->error, sizeof(self->error), fmt, ap);
+    va_end(ap);
+    snprintf(self->error_key, sizeof(self->error_key), "%s", key ? key : "");
 }
 
 static const char *api_config_string(sbr_plugin *self, const char *key)
@@ -119,7 +131,7 @@ static int api_metric_set(sbr_plugin *self, const char *name, const char *labels
 #define API_BASE_SERVICES                                                                                        \
     .abi_version = SBR_ABI_VERSION, .struct_size = sizeof(sbr_api), .log = api_log, .set_error = api_set_error,  \
     .config_string = api_config_string, .config_int = api_config_int, .config_bool = api_config_bool,            \
-    .config_double = api_config_double, .now_ms = clock_now_ms
+    .config_double = api_config_double, .now_ms = clock_now_ms, .set_error_key = api_set_error_key
 
 static const sbr_api api_services = {
     API_BASE_SERVICES,

@@ -22,6 +22,7 @@ struct sbr_plugin {
     int loading;      /* inside on_load: registration allowed */
     int started;      /* on_load succeeded: on_unload is due */
     char error[CONF_ERR_MAX];
+    char error_key[64]; /* set_error_key: the key the error is about, or "" */
 };
 
 /* Keys of a plugin file that the loader reads itself. */

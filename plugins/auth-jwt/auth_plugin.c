@@ -39,9 +39,11 @@ static void auth_settings_free(struct auth_settings *s)
 }
 
 /* Copy the settings out of the core (its strings live only until a reload);
- * -1 with *why when something is unusable. */
-static int auth_settings_read(struct auth *auth, struct auth_settings *s, const char **why)
+ * -1 with *why, and the key at fault in *key (or NULL), when something is
+ * unusable. */
+static int auth_settings_read(struct auth *auth, struct auth_settings *s, const char **why, const char **key)
 {
+    *key = NULL;
     const sbr_api *api = auth->api;
     memset(s, 0, sizeof(*s));
     s->secret = strdup(api->config_string(auth->self, "secret"));
@@ -60,11 +62,13 @@ static int auth_settings_read(struct auth *auth, struct auth_settings *s, const 
     s->session_secret_len = strlen(s->session_secret);
     if (s->secret_len == 0) {
         *why = "no secret for realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, which it falls back to)";
+        *key = "secret";
         auth_settings_free(s);
         return -1;
     }
     if (s->audience[0] == '\0' || s->issuer[0] == '\0') {
         *why = "audience and issuer must not be empty";
+        *key = s->audience[0] == '\0' ? "audience" : "issuer";
         auth_settings_free(s);
         return -1;
     }
@@ -122,8 +126,8 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     struct auth *auth = userdata;
     struct auth_settings fresh;
-    const char *why = NULL;
-    if (auth_settings_read(auth, &fresh, &why) != 0) {
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(auth, &fresh, &why, &key) != 0) {
         auth->api->log(auth->self, SBR_LOG_WARN, "reload: %s; keeping the previous token settings", why);
         return 0;
     }
@@ -133,13 +137,21 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+static void auth_set_error(const sbr_api *api, sbr_plugin *self, const char *key, const char *why)
+{
+    if (key)
+        SBR_SET_ERROR_KEY(api, self, key, "%s", why);
+    else
+        api->set_error(self, "%s", why);
+}
+
 static int auth_check(sbr_plugin *self, const sbr_api *api)
 {
     struct auth probe = {.self = self, .api = api};
     struct auth_settings s;
-    const char *why = NULL;
-    if (auth_settings_read(&probe, &s, &why) != 0) {
-        api->set_error(self, "%s", why);
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(&probe, &s, &why, &key) != 0) {
+        auth_set_error(api, self, key, why);
         return -1;
     }
     auth_settings_free(&s);
@@ -152,9 +164,9 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
     memset(auth, 0, sizeof(*auth));
     auth->self = self;
     auth->api = api;
-    const char *why = NULL;
-    if (auth_settings_read(auth, &auth->settings, &why) != 0) {
-        api->set_error(self, "%s", why);
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(auth, &auth->settings, &why, &key) != 0) {
+        auth_set_error(api, self, key, why);
         return -1;
     }
     auth_settings_announce(auth);

@@ -97,7 +97,7 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     if (url[0]) {
         char err[200];
         if (redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
-            api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+            SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
             bus_redis_free(br);
             return -1;
         }
@@ -136,7 +136,7 @@ static int bus_redis_check(sbr_plugin *self, const sbr_api *api)
     struct redis_url parsed;
     char err[200];
     if (url[0] && redis_url_parse(url, &parsed, err, sizeof(err)) != 0) {
-        api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+        SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
         return -1;
     }
     if (url[0])

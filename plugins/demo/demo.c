@@ -218,17 +218,19 @@ static int demo_config_read(sbr_plugin *self, const sbr_api *api, struct demo *d
     char why[256];
     const char *server = api->config_string(self, "server_id");
     if (!demo_id_valid(server, DEMO_ID_MAX)) {
-        api->set_error(self, "server_id '%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server, DEMO_ID_MAX);
+        SBR_SET_ERROR_KEY(api, self, "server_id", "'%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server,
+                          DEMO_ID_MAX);
         return -1;
     }
     snprintf(d->server_id, sizeof(d->server_id), "%s", server);
     if (demo_channels_parse(d, api->config_string(self, "channels"), why, sizeof(why)) != 0) {
-        api->set_error(self, "%s", why);
+        SBR_SET_ERROR_KEY(api, self, "channels", "%s", why);
         return -1;
     }
     if (api->config_bool(self, "identity_route") && api->config_string(self, "secret")[0] == '\0') {
-        api->set_error(self, "identity_route needs the realtime secret: set secret = "
-                             "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
+        SBR_SET_ERROR_KEY(api, self, "identity_route",
+                          "identity_route needs the realtime secret: set secret = "
+                          "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
         return -1;
     }
     return 0;

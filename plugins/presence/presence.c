@@ -59,8 +59,9 @@ static int presence_check(sbr_plugin *self, const sbr_api *api)
     int64_t ttl = api->config_int(self, "ttl_seconds");
     int64_t refresh = api->config_int(self, "refresh_seconds");
     if (refresh >= ttl) {
-        api->set_error(self, "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")",
-                       refresh, ttl);
+        SBR_SET_ERROR_KEY(api, self, "refresh_seconds",
+                          "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")", refresh,
+                          ttl);
         return -1;
     }
     return 0;

@@ -29,6 +29,7 @@ static uint64_t clock_ms = FAKE_START_MS; /* when frozen; else an offset to real
 static int clock_real;
 static sbr_timer_id next_timer = 1;
 static char load_error[512];
+static char load_error_key[64];
 static char *log_text;
 static size_t log_len;
 static sbr_api table;
@@ -67,6 +68,16 @@ static void api_set_error(sbr_plugin *self, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(load_error, sizeof load_error, fmt, ap);
     va_end(ap);
+    load_error_key[0] = '\0';
+}
+
+static void api_set_error_key(sbr_plugin *self, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(load_error, sizeof load_error, fmt, ap);
+    va_end(ap);
+    snprintf(load_error_key, sizeof load_error_key, "%s", key);
 }
 
 static char **config_slot(sbr_plugin *self, const char *key)
@@ -126,6 +137,7 @@ double fake_metric(const char *name, const char *labels)
 }
 
 const char *fake_error(void) { return load_error; }
+const char *fake_error_key(void) { return load_error_key; }
 const char *fake_log(void) { return log_text ? log_text : ""; }
 
 /* --- hooks, clock, timers ------------------------------------------------------ */
@@ -309,6 +321,7 @@ static const sbr_api *services(void)
     table.struct_size = sizeof table;
     table.log = fake_log_line;
     table.set_error = api_set_error;
+    table.set_error_key = api_set_error_key;
     table.config_string = api_config_string;
     table.config_int = api_config_int;
     table.config_bool = api_config_bool;
@@ -340,7 +353,7 @@ static const char *config_lookup(const char *const *config, const char *key)
 int fake_load(const char *name, const char *const *config)
 {
     char path[1024];
-    load_error[0] = '\0';
+    load_error[0] = load_error_key[0] = '\0';
     snprintf(path, sizeof path, "%s/plugins/%s.so", SBR_TEST_BUILD_DIR, name);
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -435,7 +448,7 @@ static void forget(int unload)
     free(log_text);
     log_text = NULL;
     log_len = 0;
-    load_error[0] = '\0';
+    load_error[0] = load_error_key[0] = '\0';
 }
 
 void fake_reset(void)

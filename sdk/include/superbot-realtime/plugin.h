@@ -543,11 +543,30 @@ typedef struct sbr_api {
      */
     int (*emit_with_ack)(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
                          void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
+    /**
+     * As set_error, naming the declared config key the error is about: the
+     * core reports it at that key's line, "file:line: plugin 'x': key 'url':
+     * reason", instead of at the file's `plugin =` line (which stays the
+     * place when the key is not set in the file, or not declared).  `key` and
+     * the message are copied.  From on_load and on_check (it is in the table
+     * handed to on_check).  SBR_SET_ERROR_KEY falls back to set_error on a
+     * core that lacks it.
+     */
+    void (*set_error_key)(sbr_plugin *self, const char *key, const char *fmt, ...) SBR_PRINTF(3, 4);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */
 #define SBR_API_HAS(api, field) \
     ((api)->struct_size >= offsetof(sbr_api, field) + sizeof((api)->field) && (api)->field != NULL)
+
+/**
+ * Set the error of a failing on_load or on_check about config key `key`:
+ * api->set_error_key where the core has it, else api->set_error (without
+ * the key's line).  Usage: SBR_SET_ERROR_KEY(api, self, "url", "bad port %d", port)
+ */
+#define SBR_SET_ERROR_KEY(api, self, key, ...)                                        \
+    (SBR_API_HAS(api, set_error_key) ? (api)->set_error_key((self), (key), __VA_ARGS__) \
+                                     : (api)->set_error((self), __VA_ARGS__))
 
 /* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
@@ -562,8 +581,8 @@ typedef struct sbr_api {
  * on_check (optional) validates the plugin's configuration without starting
  * anything: `--check-config` calls it, and a SIGHUP reload calls it with the
  * new values before applying them (a refusal keeps the running
- * configuration).  It may use only the log, set_error, config_* and now_ms
- * members of api (the others are NULL there); it returns 0, or non-zero
+ * configuration).  It may use only the log, set_error, set_error_key, config_* and
+ * now_ms members of api (the others are NULL there); it returns 0, or non-zero
  * after api->set_error.  Checks that on_load also makes belong here too, so
  * that an operator learns of a bad value before a restart, not at it.
  * (Added in ABI 1 in place of a reserved slot: a plugin built before it

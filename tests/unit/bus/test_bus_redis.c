@@ -84,6 +84,7 @@ START_TEST(bad_url_refuses_start)
     ck_assert_int_ne(load("redis://localhost:notaport", NULL, NULL), 0);
     ck_assert_ptr_nonnull(strstr(fake_error(), "bad url"));
     ck_assert_ptr_nonnull(strstr(fake_error(), "port"));
+    ck_assert_str_eq(fake_error_key(), "url");
     ck_assert_ptr_null(P());
 }
 END_TEST
