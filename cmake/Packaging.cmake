@@ -39,6 +39,10 @@ set(_sbr_etc_dir "${CMAKE_INSTALL_FULL_SYSCONFDIR}/superbot-realtime")
 # --- operator files and guides ---------------------------------------------
 install(FILES packaging/superbot-realtime.env.example
         DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime RENAME env.example)
+install(FILES packaging/prometheus/alerts.yml packaging/prometheus/alerts.test.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime/prometheus)
+install(FILES packaging/grafana/superbot-realtime.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime/grafana)
 foreach(doc README.md CHANGELOG.md docs/PROTOCOL.md docs/PLUGINS.md docs/OPERATIONS.md docs/BENCHMARKS.md)
     if(EXISTS ${PROJECT_SOURCE_DIR}/${doc})
         install(FILES ${doc} DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -32,6 +32,8 @@ for f in usr/bin/superbot-realtime \
          usr/lib/systemd/system/superbot-realtime@.service \
          usr/include/superbot-realtime/plugin.h \
          usr/share/superbot-realtime/env.example \
+         usr/share/superbot-realtime/prometheus/alerts.yml \
+         usr/share/superbot-realtime/grafana/superbot-realtime.json \
          etc/superbot-realtime/conf.d/10-core.conf \
          $doc/copyright $doc/changelog.Debian.gz $doc/OPERATIONS.md; do
     [ -e "$root/$f" ] || fail "missing /$f"

@@ -126,6 +126,14 @@ static int api_metric_set(sbr_plugin *self, const char *name, const char *labels
     return metrics_dynamic_set(name, labels, value);
 }
 
+static int api_metric_declare(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help)
+{
+    if (type != SBR_METRIC_COUNTER && type != SBR_METRIC_GAUGE)
+        return SBR_ERR_INVALID;
+    int rc = metrics_declare(name, type == SBR_METRIC_GAUGE, help);
+    return rc == -4 ? SBR_ERR_NOMEM : rc < 0 ? SBR_ERR_INVALID : SBR_OK;
+}
+
 /* What every table has, on_check's included: logging, errors, the
  * configuration and the clock. */
 #define API_BASE_SERVICES                                                                                        \
@@ -184,6 +192,7 @@ static const sbr_api api_services = {
     .message_reply_args = sio_api_message_reply_args,
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
+    .metric_declare = api_metric_declare,
 };
 
 const sbr_api *api_table(void)

@@ -158,6 +158,24 @@ static int auth_check(sbr_plugin *self, const sbr_api *api)
     return 0;
 }
 
+/* Every reason connect.c counts (token_error_name, the session checks,
+ * revocations), so each series is scraped at 0 from start-up. */
+static const char *const auth_refusal_labels[] = {
+    "reason=\"missing_token\"", "reason=\"oversize\"", "reason=\"malformed\"", "reason=\"bad_alg\"",
+    "reason=\"bad_signature\"", "reason=\"expired\"", "reason=\"not_yet_valid\"",
+    "reason=\"issued_in_future\"", "reason=\"bad_audience\"", "reason=\"bad_issuer\"",
+    "reason=\"bad_subject\"", "reason=\"bad_claims\"", "reason=\"no_memory\"", "reason=\"bad_session_bearer\"",
+    "reason=\"session_mismatch\"", "reason=\"rooms\"", "reason=\"revoked\"", NULL};
+static const char *const auth_source_labels[] = {"source=\"session\"", "source=\"api_key\"", NULL};
+static const sbr_metric_def auth_metrics[] = {
+    {"superbot_auth_connects_refused_total", SBR_METRIC_COUNTER,
+     "Socket.IO connections refused by auth-jwt, by reason", auth_refusal_labels},
+    {"superbot_auth_tokens_issued_total", SBR_METRIC_COUNTER,
+     "Realtime tokens issued at POST /api/realtime/token, by identity source", auth_source_labels},
+    {"superbot_auth_revocations_total", SBR_METRIC_COUNTER, "Sessions revoked through the server API", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int auth_load(sbr_plugin *self, const sbr_api *api)
 {
     struct auth *auth = &auth_state;
@@ -170,13 +188,14 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
         return -1;
     }
     auth_settings_announce(auth);
-    if (api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, auth_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, auth_reload_hook, auth) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/token", token_route_handle, auth) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/sessions/{sid}/revoke", revoke_route_handle, auth) != SBR_OK ||
         api->bus_subscribe(self, REVOKE_TOPIC, revoke_bus_message, auth) != SBR_OK) {
-        api->set_error(self, "could not register hooks, routes or the revocation topic");
+        api->set_error(self, "could not register metrics, hooks, routes or the revocation topic");
         auth_settings_free(&auth->settings);
         return -1;
     }

@@ -50,8 +50,16 @@ static void local_bus_expiry_fire(void *userdata)
     local_bus_after_change(lb);
 }
 
+static const sbr_metric_def local_bus_metrics[] = {
+    {LOCAL_BUS_METRIC, SBR_METRIC_GAUGE, "Keys, map fields and reservations held in this worker's in-process state",
+     NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 local_bus *local_bus_new(sbr_plugin *self, const sbr_api *api)
 {
+    if (sbr_metrics_declare(api, self, local_bus_metrics) != SBR_OK)
+        return NULL;
     local_bus *lb = calloc(1, sizeof(*lb));
     if (!lb)
         return NULL;

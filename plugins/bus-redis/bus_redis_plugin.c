@@ -72,8 +72,19 @@ static void bus_redis_free(struct bus_redis *br)
     free(br);
 }
 
+static const sbr_metric_def bus_redis_metrics[] = {
+    {"superbot_bus_redis_local_answers_total", SBR_METRIC_COUNTER,
+     "State operations answered from in-process state because Redis was configured but unreachable", NULL},
+    {"superbot_bus_redis_reconnects_total", SBR_METRIC_COUNTER, "Connections to Redis made again after a loss", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
 {
+    if (sbr_metrics_declare(api, self, bus_redis_metrics) != SBR_OK) {
+        api->set_error(self, "cannot declare the metrics of bus-redis");
+        return -1;
+    }
     struct bus_redis *br = calloc(1, sizeof(*br));
     if (!br) {
         api->set_error(self, "out of memory");

@@ -248,6 +248,11 @@ static int demo_check(sbr_plugin *self, const sbr_api *api)
     return rc;
 }
 
+static const sbr_metric_def demo_metrics[] = {
+    {"superbot_demo_logins_total", SBR_METRIC_COUNTER, "Sign-ins on the demo page's identity route", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int demo_load(sbr_plugin *self, const sbr_api *api)
 {
     memset(&demo, 0, sizeof(demo));
@@ -271,12 +276,13 @@ static int demo_load(sbr_plugin *self, const sbr_api *api)
     if (demo_assets_load(&demo) != 0)
         goto fail;
 
-    if (api->http_route(self, "GET", "/demo", demo_asset_route, &demo) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, demo_metrics) != SBR_OK ||
+        api->http_route(self, "GET", "/demo", demo_asset_route, &demo) != SBR_OK ||
         api->http_route(self, "GET", "/demo/{file}", demo_asset_route, &demo) != SBR_OK ||
         api->http_route(self, "GET", "/demo/api/info", demo_info_route, &demo) != SBR_OK ||
         api->http_route(self, "POST", "/demo/api/login", demo_login_route, &demo) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, demo_bus_state_hook, &demo) != SBR_OK) {
-        api->set_error(self, "could not register the /demo routes");
+        api->set_error(self, "could not register the metrics and /demo routes");
         goto fail;
     }
     demo_channels_register(&demo, NULL, NULL);

@@ -50,7 +50,7 @@ describe('running daemon', () => {
     assert.match(r.body, /^superbot_connections \d+$/m);
     assert.match(r.body, /^superbot_bus_state 0$/m);
     assert.match(r.body, /^superbot_plugins_loaded 1$/m);
-    assert.match(r.body, /^superbot_events_in_total \d+$/m);
+    assert.match(r.body, /^superbot_received_events_total \d+$/m);
     assert.match(r.body, /^superbot_http_requests_total\{route="\/healthz",status="200"\} \d+$/m);
     assert.match(r.body, /^superbot_plugin_info\{name="probe",version="1.0.0"\} 1$/m);
   });

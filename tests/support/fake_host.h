@@ -34,6 +34,9 @@ const char *fake_error_key(void);
 const char *fake_log(void);
 /* A counter or gauge by name and labels (NULL: none), or -1 if never touched. */
 double fake_metric(const char *name, const char *labels);
+/* The help text a plugin declared for a metric (metric_declare), or NULL.
+ * Updating an undeclared metric, or one of another type, aborts the test. */
+const char *fake_metric_help(const char *name);
 
 /* --- time and the loop ---------------------------------------------------- */
 

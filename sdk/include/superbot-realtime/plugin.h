@@ -335,6 +335,12 @@ typedef struct sbr_bus_provider {
     void *reserved[8];
 } sbr_bus_provider;
 
+/** Types of metric_declare. */
+enum sbr_metric_type {
+    SBR_METRIC_COUNTER = 1, /* only goes up: metric_add */
+    SBR_METRIC_GAUGE = 2    /* set to a value: metric_set */
+};
+
 /** Emit flags. */
 #define SBR_EMIT_VOLATILE 0x1u /* may be dropped for a connection whose output is backed up */
 
@@ -553,6 +559,20 @@ typedef struct sbr_api {
      * core that lacks it.
      */
     void (*set_error_key)(sbr_plugin *self, const char *key, const char *fmt, ...) SBR_PRINTF(3, 4);
+    /**
+     * Declare a metric the plugin exports: its type and a one-line help
+     * text (no backslash), shown as `# HELP` and `# TYPE` on /metrics.
+     * Declare every metric in on_load, and create each of its series at 0
+     * (metric_add(name, labels, 0), or metric_set for a gauge) so that it is
+     * scraped from start-up rather than from its first event;
+     * sbr_metrics_declare does both from a table.  Names follow Prometheus:
+     * snake_case, the unit as a suffix (`_bytes`, `_seconds`), `_total` for
+     * counters.  SBR_ERR_INVALID for a bad name, a name the core exports
+     * itself, a bad help text, or a type that differs from the metric's
+     * earlier declaration or use.  Strings are copied.  Any time, usually
+     * from on_load.
+     */
+    int (*metric_declare)(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */
@@ -567,6 +587,46 @@ typedef struct sbr_api {
 #define SBR_SET_ERROR_KEY(api, self, key, ...)                                        \
     (SBR_API_HAS(api, set_error_key) ? (api)->set_error_key((self), (key), __VA_ARGS__) \
                                      : (api)->set_error((self), __VA_ARGS__))
+
+/**
+ * One metric for sbr_metrics_declare.  `labels` is NULL for one series
+ * without labels, or a NULL-terminated list of label texts (such as
+ * "reason=\"expired\""), one series each.
+ */
+typedef struct sbr_metric_def {
+    const char *name;
+    enum sbr_metric_type type;
+    const char *help;
+    const char *const *labels;
+} sbr_metric_def;
+
+/**
+ * Declare each metric of `defs` (ended by an entry whose name is NULL) with
+ * api->metric_declare, when the core has it, and create each of its series
+ * at 0, so that /metrics shows them, with their help text and type, from
+ * start-up.  Call it from on_load.  Returns SBR_OK or the first error.
+ */
+static inline int sbr_metric_zero_(const sbr_api *api, sbr_plugin *self, const sbr_metric_def *def, const char *labels)
+{
+    return def->type == SBR_METRIC_GAUGE ? api->metric_set(self, def->name, labels, 0)
+                                         : api->metric_add(self, def->name, labels, 0);
+}
+
+static inline int sbr_metrics_declare(const sbr_api *api, sbr_plugin *self, const sbr_metric_def *defs)
+{
+    for (; defs->name; defs++) {
+        int rc = SBR_OK;
+        if (SBR_API_HAS(api, metric_declare))
+            rc = api->metric_declare(self, defs->name, defs->type, defs->help);
+        if (rc == SBR_OK && !defs->labels)
+            rc = sbr_metric_zero_(api, self, defs, NULL);
+        for (size_t i = 0; rc == SBR_OK && defs->labels && defs->labels[i]; i++)
+            rc = sbr_metric_zero_(api, self, defs, defs->labels[i]);
+        if (rc != SBR_OK)
+            return rc;
+    }
+    return SBR_OK;
+}
 
 /* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
