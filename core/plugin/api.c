@@ -193,6 +193,12 @@ static const sbr_api api_services = {
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
     .metric_declare = api_metric_declare,
+    .msg_arg_string = api_msg_arg_string,
+    .msg_arg_number = api_msg_arg_number,
+    .msg_arg_bool = api_msg_arg_bool,
+    .msg_arg_json = api_msg_arg_json,
+    .json_quote = api_json_quote,
+    .incr = bus_api_incr,
 };
 
 const sbr_api *api_table(void)

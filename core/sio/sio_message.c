@@ -16,6 +16,7 @@ struct sbr_message {
     sbr_event_message event;
     char *name;
     char *args;
+    json_t *args_value;  /* the same arguments, parsed: read by api->msg_arg_* */
     int wants_ack;
     uint64_t ack_id;
     struct eio_buf **attachments;
@@ -42,6 +43,7 @@ static void message_free(struct sbr_message *m)
     free(m->attachments);
     free(m->name);
     free(m->args);
+    json_decref(m->args_value);
     free(m->resume_reason);
     free(m);
 }
@@ -157,7 +159,7 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     for (size_t i = 1; rest && i < json_array_size(pk->data); i++)
         json_array_append(rest, json_array_get(pk->data, i));
     m->args = rest ? json_dumps(rest, JSON_COMPACT) : NULL;
-    json_decref(rest);
+    m->args_value = rest;
     if (!m->name || !m->args) {
         message_free(m);
         return;
@@ -184,6 +186,11 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     m->chain.next = 0;
     m->chain.event = &m->event;
     message_run(m);
+}
+
+json_t *sio_message_args(sbr_message *msg)
+{
+    return msg && !msg->answered ? msg->args_value : NULL;
 }
 
 /* End the message: now, or when its chain returns. */

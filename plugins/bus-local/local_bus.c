@@ -143,6 +143,18 @@ int local_bus_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_don
     return local_bus_answer(lb, done, userdata, &reply);
 }
 
+int local_bus_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
+{
+    local_bus *lb = ctx;
+    if (!lb || !key)
+        return SBR_ERR_INVALID;
+    sbr_state_reply reply = {.status = SBR_OK};
+    int rc = local_store_incr(lb->store, key, delta, ttl_ms, lb->api->now_ms(), &reply.count);
+    if (rc < 0)
+        return local_bus_answer_status(lb, done, userdata, rc);
+    return local_bus_answer(lb, done, userdata, &reply);
+}
+
 int local_bus_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
                       sbr_state_done_fn done, void *userdata)
 {

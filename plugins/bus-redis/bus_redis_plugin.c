@@ -31,6 +31,7 @@ static const sbr_bus_provider bus_redis_provider = {
     .kv_get = redis_state_kv_get,
     .kv_del = redis_state_kv_del,
     .reserve = redis_state_reserve,
+    .incr = redis_state_incr,
     .map_set = redis_state_map_set,
     .map_del = redis_state_map_del,
     .map_get_all = redis_state_map_get_all,

@@ -290,7 +290,7 @@ typedef struct sbr_state_reply {
     int found;           /* kv_get: the key exists */
     const char *value;   /* kv_get: its value (NUL-terminated) */
     size_t value_len;
-    int64_t count;       /* map_set/map_del/map_count: live fields after the operation */
+    int64_t count;       /* map_set/map_del/map_count: live fields after the operation; incr: the new value */
     int changed;         /* map_set: the field is new; map_del/kv_del: something was removed */
     int acquired;        /* reserve: the key was free and is now ours */
     int64_t remaining_ms;/* reserve refused: time left on the holder's reservation */
@@ -332,7 +332,15 @@ typedef struct sbr_bus_provider {
     int (*publish)(void *ctx, const char *topic, const char *data, size_t len);
     int (*subscribe)(void *ctx, const char *topic);
     int (*unsubscribe)(void *ctx, const char *topic);
-    void *reserved[8];
+    /**
+     * api->incr: add delta to the integer at key (absent: 0), giving it a
+     * ttl_ms expiry when it has none and ttl_ms > 0, atomically for every
+     * worker; reply count (the new value), or status SBR_ERR_INVALID for a
+     * value that is not an integer or an overflow.  (Added in ABI 1 in place
+     * of a reserved slot: a provider built before it has NULL there.)
+     */
+    int (*incr)(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    void *reserved[7];
 } sbr_bus_provider;
 
 /** Types of metric_declare. */
@@ -573,6 +581,55 @@ typedef struct sbr_api {
      * from on_load.
      */
     int (*metric_declare)(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help);
+
+    /**
+     * Read a string inside a client event's arguments, with no JSON library
+     * in the plugin.  `index` picks the argument (0: the first after the
+     * event name); `path` names a value inside it: object keys separated by
+     * dots, an all-digit segment indexing an array ("content", "author.name",
+     * "attachments.0.url"; NULL or "": the argument itself; a key holding a
+     * dot cannot be named).  Returns the string's length in bytes (UTF-8,
+     * without the terminating NUL; a client's \u0000 arrives as a NUL byte
+     * inside it) and copies it, NUL-terminated, into buf when it fits
+     * (length < len).  When it does not fit, buf gets "" (if len > 0), never
+     * a truncated string, and the length says how much to allocate, as with
+     * snprintf (buf may be NULL with len 0).  SBR_ERR_INVALID when the value
+     * is missing or not a string, SBR_ERR_GONE once the message is answered.
+     * Call it between the message hook and the message's answer.  The
+     * arguments are parsed once per message; a lookup costs the path's
+     * length plus the copy.
+     */
+    int (*msg_arg_string)(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+    /** As msg_arg_string, for a number (integers exact up to 2^53): SBR_OK and *out. */
+    int (*msg_arg_number)(sbr_message *msg, unsigned index, const char *path, double *out);
+    /** As msg_arg_string, for true or false: SBR_OK and *out set to 1 or 0. */
+    int (*msg_arg_bool)(sbr_message *msg, unsigned index, const char *path, int *out);
+    /**
+     * As msg_arg_string, for any value (an object, an array, a number, ...):
+     * its compact JSON text, copied when it fits, its length returned.
+     */
+    int (*msg_arg_json)(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+    /**
+     * Quote `text` (UTF-8, NUL-terminated) as a JSON string, quotes
+     * included, escaping quotes, backslashes and control characters, for
+     * the JSON a plugin hands to emit, message_reply or http_reply.  Returns
+     * the quoted length and copies it when it fits, as msg_arg_string does;
+     * SBR_ERR_INVALID when text is NULL or not UTF-8.  Any time.
+     */
+    int (*json_quote)(const char *text, char *buf, size_t len);
+    /**
+     * Add `delta` to the integer counter at `key`, atomically across every
+     * worker sharing the bus, and answer its new value (reply: count).  An
+     * absent key starts at 0; when the key has no expiry and ttl_ms > 0 it
+     * gets one, ttl_ms from now, so the first incr of a window sets it and
+     * the later ones keep it: "at most 5 per minute" is incr(key, 1, 60000)
+     * and a refusal above 5.  ttl_ms 0: no expiry.  Counters share the key
+     * space of kv_set/kv_get/kv_del (kv_get reads the decimal text, kv_del
+     * resets it); a key holding something else than an integer, or an
+     * overflow, answers status SBR_ERR_INVALID.  SBR_ERR_UNAVAILABLE (and
+     * `done` never called) when the bus provider has no counters.
+     */
+    int (*incr)(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */
