@@ -18,7 +18,8 @@ struct core_metrics {
     uint64_t bytes_in;
     uint64_t slow_consumer_disconnects; /* outbound cap exceeded */
     uint64_t volatile_dropped;        /* volatile events skipped for backed-up sockets */
-    uint64_t rate_limited_disconnects;/* inbound event rate exceeded */
+    uint64_t rate_limited_events;     /* events refused or dropped past the inbound rate */
+    uint64_t rate_limited_disconnects;/* inbound event rate exceeded twice over: ended */
     uint64_t protocol_errors;         /* malformed packets/frames that closed a session */
     uint64_t ping_timeouts;
     uint64_t bus_undelivered;         /* bus messages that could not be published */

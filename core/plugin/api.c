@@ -192,6 +192,7 @@ static const sbr_api api_services = {
     .message_reply_args = sio_api_message_reply_args,
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
+    .conn_end = sio_api_conn_end,
     .metric_declare = api_metric_declare,
     .msg_arg_string = api_msg_arg_string,
     .msg_arg_number = api_msg_arg_number,

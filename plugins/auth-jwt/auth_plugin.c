@@ -25,6 +25,8 @@ static const sbr_config_key auth_config[] = {
     {"leeway_seconds", SBR_CONF_INT, "5", 0, 300, SBR_CONF_RELOADABLE, "clock skew allowed on exp, nbf and iat"},
     {"max_token_bytes", SBR_CONF_INT, "4096", 256, 65536, SBR_CONF_RELOADABLE,
      "longest token accepted at connect or issued"},
+    {"session_require_exp", SBR_CONF_BOOL, "true", 0, 0, SBR_CONF_RELOADABLE,
+     "refuse session bearers without exp (a leaked one would mint realtime tokens forever)"},
     SBR_CONF_END};
 
 static struct auth auth_state;
@@ -53,6 +55,7 @@ static int auth_settings_read(struct auth *auth, struct auth_settings *s, const 
     s->ttl_seconds = api->config_int(auth->self, "ttl_seconds");
     s->leeway_seconds = api->config_int(auth->self, "leeway_seconds");
     s->max_token_bytes = (size_t)api->config_int(auth->self, "max_token_bytes");
+    s->session_require_exp = api->config_bool(auth->self, "session_require_exp");
     if (!s->secret || !s->session_secret || !s->audience || !s->issuer) {
         *why = "out of memory";
         auth_settings_free(s);
@@ -110,6 +113,7 @@ void auth_rules_session(const struct auth *auth, struct token_rules *rules)
     rules->now = (int64_t)(auth->api->now_ms() / 1000);
     rules->leeway = s->leeway_seconds;
     rules->max_bytes = s->max_token_bytes;
+    rules->require_exp = s->session_require_exp;
     rules->refuse_audience = s->audience;
 }
 

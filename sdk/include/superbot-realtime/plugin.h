@@ -166,8 +166,9 @@ typedef int (*sbr_hook_fn)(enum sbr_event_id id, void *event, void *userdata);
  * api->connect_resume.  When every hook passed, the client gets its
  * CONNECT answer and SBR_EVENT_CONNECTED follows.  Events emitted to the
  * connection before the verdict (api->emit, api->emit_with_ack, or a room
- * it already joined) are held and reach the client, in order, just before
- * its CONNECT answer; a refusal drops them.
+ * it already joined) are held and reach the client, in order, right after
+ * its CONNECT answer (the answer is always the namespace's first packet)
+ * and before anything SBR_EVENT_CONNECTED hooks emit; a refusal drops them.
  */
 typedef struct sbr_event_connect {
     size_t struct_size;
@@ -557,6 +558,19 @@ typedef struct sbr_api {
      */
     int (*emit_with_ack)(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
                          void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
+    /**
+     * End the connection for a reason its client should show rather than
+     * retry blindly (a revoked session, an expired token, a flood): the
+     * client gets the event `disconnect_reason` {"reason": code}, then a
+     * Socket.IO DISCONNECT, after which the stock client does not reconnect
+     * by itself.  `code` is 1..64 characters of [a-z0-9_.-] ("revoked",
+     * "token_expired", "rate_limited", "removed", or a plugin's own);
+     * disconnect hooks get it as their reason.  A connection whose CONNECT
+     * is still pending gets CONNECT_ERROR {"message": code} instead.  Safe
+     * inside hooks: the close happens after the hook returns.  For an
+     * ending the client may retry at once, use conn_disconnect.
+     */
+    int (*conn_end)(sbr_conn_id conn, const char *code);
     /**
      * As set_error, naming the declared config key the error is about: the
      * core reports it at that key's line, "file:line: plugin 'x': key 'url':
