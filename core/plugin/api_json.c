@@ -1,4 +1,4 @@
-/* The JSON helpers of the host table: reading a value inside a client
+/* The JSON services of the host table: reading a value inside a client
  * event's arguments (api->msg_arg_*) and quoting a string into JSON
  * (api->json_quote), so that a plugin needs no JSON library of its own.
  * The arguments are parsed once, when the event arrives; a lookup walks

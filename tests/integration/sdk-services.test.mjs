@@ -1,9 +1,9 @@
-// The SDK helpers a plugin uses instead of a JSON library and its own
+// The SDK services a plugin uses instead of a JSON library and its own
 // counters, through the real daemon and the stock client: msg_arg_string /
 // number / bool / json (paths, array indexes, wrong types, buffers too
 // small, a message already answered), json_quote, and incr in one worker
 // and across two workers sharing Redis.  The plugin is the fixture
-// tests/fixtures/helpers.c, which links no JSON library.
+// tests/fixtures/sdk_services.c, which links no JSON library.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -12,8 +12,8 @@ import { startRedis, redisMissing } from './lib/redis.mjs';
 import { client, connected, request } from './lib/client.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 
-const FIXTURE = path.join(BUILD_DIR, 'tests', 'fixtures', 'helpers.so');
-const files = { '80-helpers.conf': `plugin = helpers\npath = ${FIXTURE}\n` };
+const FIXTURE = path.join(BUILD_DIR, 'tests', 'fixtures', 'sdk-services.so');
+const files = { '80-sdk-services.conf': `plugin = sdk-services\npath = ${FIXTURE}\n` };
 const SBR_ERR_INVALID = -1;
 const SBR_ERR_GONE = -2;
 let d;
@@ -92,7 +92,7 @@ test('json_quote escapes what JSON needs and refuses nothing valid', async () =>
   }
 });
 
-test('a message already answered: the helpers say GONE', async () => {
+test('a message already answered: the services say GONE', async () => {
   assert.deepEqual(await request(s, 'late', 'x'), { answered: true });
   await d.waitLog(new RegExp(`after the answer msg_arg_string returned ${SBR_ERR_GONE}\\n`));
 });
