@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader, freePort, SOURCE_DIR, until } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected, request, collect } from './lib/client.mjs';
+import { client, connected, request, collect, ready } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 
 const skip = redisMissing();
@@ -33,8 +33,7 @@ const waitRedis = (d, want, ms = 5000) => until(`redis ${want}`, async () => (aw
 async function connect(d, claims) {
   const s = client(d, { token: realtimeToken(claims) });
   sockets.push(s);
-  await connected(s);
-  return s;
+  return ready(s);
 }
 
 test('Redis stopped mid-run: local sockets keep working, "down", then reconnect and converge', { skip }, async () => {
