@@ -641,7 +641,9 @@ typedef struct sbr_api {
      * space of kv_set/kv_get/kv_del (kv_get reads the decimal text, kv_del
      * resets it); a key holding something else than an integer, or an
      * overflow, answers status SBR_ERR_INVALID.  SBR_ERR_UNAVAILABLE (and
-     * `done` never called) when the bus provider has no counters.
+     * `done` never called) when the bus provider has no counters.  As the
+     * other state services: from any hook or callback, `done` (may be NULL)
+     * called exactly once, later, from the event loop.
      */
     int (*incr)(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
 } sbr_api;
