@@ -33,6 +33,10 @@ struct core_metrics {
 
 extern struct core_metrics core_metrics;
 
+/* Declare a plugin metric's type and one-line help text (api->metric_declare):
+ * 0, or -1 for a bad or reserved name, a bad help text or a type that
+ * differs from the metric's first use; -4 out of memory. */
+int metrics_declare(const char *name, int gauge, const char *help);
 /* A counter or gauge with a name and label text, for plugins (api->metric_add/set). */
 int metrics_dynamic_add(const char *name, const char *labels, double delta);
 int metrics_dynamic_set(const char *name, const char *labels, double value);

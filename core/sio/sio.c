@@ -292,6 +292,7 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     c->state = SIO_CONN_CLOSED;
     /* A refused CONNECT gets its CONNECT_ERROR only. */
     sio_conn_drop_held(c);
+    sio_log_closed(c, reason ? reason : "transport close");
     sio_rooms_leave_all(c);
     table_remove(c);
     sio_acks_cancel(c);
@@ -376,6 +377,7 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
+    sio_log_connected(c);
     /* The answer is the first packet of the namespace, as the reference
      * server sends it: clients other than the JavaScript one drop events of
      * a namespace they are not connected to yet.  It goes out in a write of
@@ -405,6 +407,7 @@ static void connect_accept(struct sio_conn *c)
 static void connect_refuse(struct sio_conn *c, const char *reason)
 {
     core_metrics.socketio_connects_refused++;
+    sio_log_refused(c, reason);
     send_connect_error(c->client, c->nsp, reason ? reason : "refused");
     sio_conn_close(c, "connect refused");
 }

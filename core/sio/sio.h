@@ -47,6 +47,10 @@ int sio_api_message_reply(sbr_message *msg, const char *data_json);
 int sio_api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason);
 int sio_api_message_reply_args(sbr_message *msg, const char *args_json);
 int sio_api_message_emit_args(sbr_message *msg, const char *event, const char *args_json);
+/* A message's arguments as a parsed JSON array (owned by the message), or
+ * NULL once it is answered.  For api->msg_arg_*. */
+struct json_t;
+struct json_t *sio_message_args(sbr_message *msg);
 int sio_api_namespace_add(sbr_plugin *self, const char *nsp);
 const char *sio_api_conn_namespace(sbr_conn_id conn);
 int sio_api_room_join(sbr_conn_id conn, const char *room);

@@ -148,6 +148,17 @@ void sio_acks_cancel(struct sio_conn *c);
 /* Shutdown: free them without callbacks (plugins are unloaded). */
 void sio_acks_discard(struct sio_conn *c);
 
+/* --- sio_log.c -------------------------------------------------------- */
+/* Connection-level lines at log_level = debug (nothing is prepared below). */
+void sio_log_connected(const struct sio_conn *c);
+void sio_log_refused(const struct sio_conn *c, const char *reason);
+void sio_log_closed(const struct sio_conn *c, const char *reason);
+void sio_log_room(const struct sio_conn *c, const char *room, int joined);
+/* A client event answered with an error ("unknown_event" included). */
+void sio_log_event_refused(const struct sio_conn *c, const char *event, const char *reason);
+/* A plugin answered an event: logged when the answer is {"ok": false, "error": ...}. */
+void sio_log_reply(const struct sio_conn *c, const char *event, const char *data_json);
+
 /* --- sio_message.c ----------------------------------------------------- */
 /* A client EVENT (or a BINARY_EVENT with its attachments, taken over). */
 void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_buf **attachments, unsigned n);
