@@ -18,7 +18,8 @@ struct core_metrics {
     uint64_t bytes_in;
     uint64_t slow_consumer_disconnects; /* outbound cap exceeded */
     uint64_t volatile_dropped;        /* volatile events skipped for backed-up sockets */
-    uint64_t rate_limited_disconnects;/* inbound event rate exceeded */
+    uint64_t rate_limited_events;     /* events refused or dropped past the inbound rate */
+    uint64_t rate_limited_disconnects;/* inbound event rate exceeded twice over: ended */
     uint64_t protocol_errors;         /* malformed packets/frames that closed a session */
     uint64_t ping_timeouts;
     uint64_t bus_undelivered;         /* bus messages that could not be published */
@@ -32,6 +33,10 @@ struct core_metrics {
 
 extern struct core_metrics core_metrics;
 
+/* Declare a plugin metric's type and one-line help text (api->metric_declare):
+ * 0, or -1 for a bad or reserved name, a bad help text or a type that
+ * differs from the metric's first use; -4 out of memory. */
+int metrics_declare(const char *name, int gauge, const char *help);
 /* A counter or gauge with a name and label text, for plugins (api->metric_add/set). */
 int metrics_dynamic_add(const char *name, const char *labels, double delta);
 int metrics_dynamic_set(const char *name, const char *labels, double value);

@@ -21,6 +21,7 @@ struct eio_session {
     unsigned transport : 1;     /* enum eio_transport */
     unsigned closed : 1;        /* on_close was called; waiting to be freed */
     unsigned closing : 1;       /* polling: close packet waits for the next GET */
+    unsigned close_queued : 1;  /* closing: the close packet is in the queue */
     unsigned awaiting_pong : 1;
     unsigned probe_ready : 1;   /* the probe answered 3probe; waiting for 5 */
     uint8_t timer_list;         /* 1 + the eio_timer list we are on, or 0 */
@@ -63,6 +64,9 @@ int eio_session_expired(struct eio_session *s);
 void eio_session_heartbeat_start(struct eio_session *s);
 /* 1 if a polling GET is pending. */
 #define eio_poll_pending(s) ((s)->poll != NULL)
+/* Queue the close packet of a closing polling session (which takes no
+ * other packet): it answers a GET of its own. */
+void eio_queue_close(struct eio_session *s);
 /* Answer the pending GET with the queued packets (or a noop if none). */
 void eio_polling_flush(struct eio_session *s, int noop_if_empty);
 /* Engine.IO's own error answer: HTTP 400 {"code": N, "message": "..."}. */

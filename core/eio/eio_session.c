@@ -148,6 +148,11 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
         return NULL;
     }
     core_metrics.connections_opened++;
+    if (log_enabled(LOG_DEBUG_)) {
+        const struct log_field f[] = {
+            {"sid", s->sid}, {"transport", eio_session_transport(s)}, {"remote", eio_session_remote_addr(s)}};
+        log_fields(LOG_DEBUG_, "eio", f, 3, "session opened");
+    }
     return s;
 }
 
@@ -201,6 +206,31 @@ static void release_frame(const void *data, size_t len, void *arg)
     eio_buf_unref(arg);
 }
 
+/* Append to the polling queue (the queue takes the caller's reference). */
+static int queue_push(struct eio_session *s, struct eio_buf *b)
+{
+    if (s->queue_len == s->queue_cap) {
+        size_t cap = s->queue_cap ? s->queue_cap * 2 : 4;
+        struct eio_buf **q = realloc(s->queue, cap * sizeof(*q));
+        if (!q)
+            return -1;
+        s->queue = q;
+        s->queue_cap = cap;
+    }
+    s->queue[s->queue_len++] = b;
+    s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
+    return 0;
+}
+
+void eio_queue_close(struct eio_session *s)
+{
+    struct eio_buf *b = eio_buf_new("1", 1, 0);
+    if (b && queue_push(s, b) != 0)
+        eio_buf_unref(b);
+    else if (b)
+        s->close_queued = 1;
+}
+
 int eio_session_send(struct eio_session *s, struct eio_buf *b)
 {
     if (s->closed || s->closing)
@@ -216,16 +246,10 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
         core_metrics.bytes_out += flen;
         return 0;
     }
-    if (s->queue_len == s->queue_cap) {
-        size_t cap = s->queue_cap ? s->queue_cap * 2 : 4;
-        struct eio_buf **q = realloc(s->queue, cap * sizeof(*q));
-        if (!q)
-            return -1;
-        s->queue = q;
-        s->queue_cap = cap;
+    if (queue_push(s, eio_buf_ref(b)) != 0) {
+        eio_buf_unref(b);
+        return -1;
     }
-    s->queue[s->queue_len++] = eio_buf_ref(b);
-    s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
     if (eio_poll_pending(s) && !s->probe_ready && !eio_polls_held)
         eio_polling_flush(s, 0);
     return 0;
@@ -247,18 +271,9 @@ size_t eio_session_pending(const struct eio_session *s)
 
 static void send_close_to_poll(struct eio_session *s)
 {
-    struct eio_buf *b = eio_buf_new("1", 1, 0);
-    if (b) {
-        /* Queued directly: the session is already marked closed. */
-        struct eio_buf **q = realloc(s->queue, (s->queue_len + 1) * sizeof(*q));
-        if (q) {
-            s->queue = q;
-            s->queue_cap = s->queue_len + 1;
-            q[s->queue_len++] = b;
-        } else {
-            eio_buf_unref(b);
-        }
-    }
+    /* Queued directly: the session is already marked closed. */
+    if (!s->close_queued)
+        eio_queue_close(s);
     eio_polling_flush(s, 1);
 }
 
@@ -293,21 +308,28 @@ void eio_session_close(struct eio_session *s, const char *reason)
 {
     if (s->closed || s->closing)
         return;
-    if (s->transport == EIO_TRANSPORT_POLLING && !eio_poll_pending(s)) {
-        /* The close packet waits for the client's next GET, for at most
-         * one ping timeout. */
-        send_control(s, "1");
-        s->closing = 1;
-        eio_timer_arm(s, settings_get()->ping_timeout_ms);
+    if (s->transport != EIO_TRANSPORT_POLLING) {
+        eio_session_terminate(s, reason);
         return;
     }
-    if (s->transport == EIO_TRANSPORT_POLLING) {
-        /* The pending GET gets the queue and the close packet together
-         * (sending alone does not answer it while polls are held). */
-        send_control(s, "1");
+    /* The close packet answers a GET of its own, as the reference server
+     * sends it: given it in one answer with the packets ahead of it (a
+     * DISCONNECT, say), the stock client acts on the close first (it hands
+     * decoded packets over a tick later), takes the ending for a lost
+     * transport and reconnects.  So what is queued answers the pending GET
+     * alone, and the close waits for the next GET, for at most one ping
+     * timeout. */
+    if (eio_poll_pending(s) && s->queue_len)
         eio_polling_flush(s, 0);
+    if (eio_poll_pending(s)) {
+        /* Nothing was queued: the pending GET gets the close packet. */
+        eio_session_terminate(s, reason);
+        return;
     }
-    eio_session_terminate(s, reason);
+    s->closing = 1;
+    if (!s->queue_len)
+        eio_queue_close(s);
+    eio_timer_arm(s, settings_get()->ping_timeout_ms);
 }
 
 static void session_free(struct eio_session *s)
@@ -382,6 +404,11 @@ const char *eio_session_sid(const struct eio_session *s)
 const char *eio_session_remote_addr(const struct eio_session *s)
 {
     return s->meta[0] ? s->meta : NULL;
+}
+
+const char *eio_session_transport(const struct eio_session *s)
+{
+    return s->transport == EIO_TRANSPORT_WEBSOCKET ? "websocket" : "polling";
 }
 
 /* Walk the meta block: skip the address and `skip` pairs, then search n pairs. */

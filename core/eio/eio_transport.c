@@ -18,6 +18,9 @@
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
+/* Seconds a handshake refused at max_connections is told to wait. */
+#define EIO_FULL_RETRY_AFTER "5"
+
 /* Engine.IO error codes (engine.io Server.errors). */
 enum {
     EIO_ERR_UNKNOWN_TRANSPORT = 0,
@@ -47,13 +50,6 @@ static void reply_text(struct evhttp_request *req, struct evbuffer *body)
     evhttp_send_reply(req, 200, "OK", body);
 }
 
-static void release_buf(const void *data, size_t len, void *arg)
-{
-    (void)data;
-    (void)len;
-    eio_buf_unref(arg);
-}
-
 /* Send a polling answer to the pending GET. */
 static void answer_poll(struct eio_session *s, struct evbuffer *body)
 {
@@ -63,43 +59,74 @@ static void answer_poll(struct eio_session *s, struct evbuffer *body)
     reply_text(req, body);
 }
 
-void eio_polling_flush(struct eio_session *s, int noop_if_empty)
+/* One queued packet as it appears in a polling answer: text as is, binary
+ * as "b" and base64. */
+static size_t poll_packet_size(const struct eio_buf *b)
 {
-    if (!eio_poll_pending(s) || (s->queue_len == 0 && !noop_if_empty))
-        return;
-    struct evbuffer *body = evbuffer_new();
-    if (!body)
-        return;
+    return b->binary ? 1 + BASE64_ENCODED_LEN(b->len) : b->len;
+}
+
+/* Write the queue, packets joined by \x1e, into out (poll_packet_size of
+ * each plus the separators, and one byte more).  Returns 1 if it holds the
+ * close packet. */
+static int poll_write_queue(const struct eio_session *s, char *out)
+{
     int closing = 0;
     for (size_t i = 0; i < s->queue_len; i++) {
         struct eio_buf *b = s->queue[i];
         if (i)
-            evbuffer_add(body, "\x1e", 1);
+            *out++ = '\x1e';
         if (b->binary) {
-            char *text = malloc(BASE64_ENCODED_LEN(b->len) + 2);
-            if (text) {
-                text[0] = 'b';
-                size_t n = base64_encode((const uint8_t *)eio_buf_data(b), b->len, text + 1, 0);
-                evbuffer_add(body, text, n + 1);
-                free(text);
-            }
-            eio_buf_unref(b);
+            /* The encoder's NUL lands on the next separator, or on the byte
+             * reserved past the answer. */
+            *out++ = 'b';
+            out += base64_encode((const uint8_t *)eio_buf_data(b), b->len, out, 0);
         } else {
             if (b->len == 1 && eio_buf_data(b)[0] == '1')
                 closing = 1;
-            /* The queue's reference moves into the response. */
-            evbuffer_add_reference(body, eio_buf_data(b), b->len, release_buf, b);
+            memcpy(out, eio_buf_data(b), b->len);
+            out += b->len;
         }
     }
-    if (s->queue_len == 0)
-        evbuffer_add(body, "6", 1);
-    core_metrics.bytes_out += evbuffer_get_length(body);
+    return closing;
+}
+
+/* The answer is one contiguous copy of the queue: its memory is the size of
+ * the payload.  (Referencing each shared packet costs an evbuffer chain per
+ * packet and per separator, about 2 KB of heap for a 100-byte packet, which
+ * many sessions flushing thousands of small packets at once multiply.) */
+void eio_polling_flush(struct eio_session *s, int noop_if_empty)
+{
+    if (!eio_poll_pending(s) || (s->queue_len == 0 && !noop_if_empty))
+        return;
+    size_t total = s->queue_len ? s->queue_len - 1 : 1;
+    for (size_t i = 0; i < s->queue_len; i++)
+        total += poll_packet_size(s->queue[i]);
+    struct evbuffer *body = evbuffer_new();
+    struct evbuffer_iovec v;
+    if (!body || evbuffer_reserve_space(body, (ev_ssize_t)total + 1, &v, 1) < 1) {
+        if (body)
+            evbuffer_free(body);
+        return;
+    }
+    int closing = 0;
+    if (s->queue_len)
+        closing = poll_write_queue(s, v.iov_base);
+    else
+        memcpy(v.iov_base, "6", 1);
+    v.iov_len = total;
+    evbuffer_commit_space(body, &v, 1);
+    for (size_t i = 0; i < s->queue_len; i++)
+        eio_buf_unref(s->queue[i]);
+    core_metrics.bytes_out += total;
     s->queue_len = 0;
     s->queue_bytes = 0;
     answer_poll(s, body);
     evbuffer_free(body);
     if (closing && s->closing)
         eio_session_terminate(s, "transport close");
+    else if (s->closing && !s->close_queued)
+        eio_queue_close(s); /* for the next GET, alone */
 }
 
 /* Answer the pending GET with a noop, leaving the queue alone (upgrade). */
@@ -182,15 +209,26 @@ static void upgrade_complete(struct eio_session *s)
     s->probe_ready = 0;
     s->transport = EIO_TRANSPORT_WEBSOCKET;
     ws_conn_set_callbacks(s->ws, &eio_ws_callbacks, s);
+    if (log_enabled(LOG_DEBUG_)) {
+        const struct log_field f[] = {{"sid", s->sid}, {"transport", "websocket"}};
+        log_fields(LOG_DEBUG_, "eio", f, 2, "session upgraded from polling");
+    }
     size_t n = s->queue_len;
     struct eio_buf **q = s->queue;
     s->queue = NULL;
     s->queue_len = s->queue_cap = s->queue_bytes = 0;
+    /* A session closed while the client was upgrading (a drain, say) kept
+     * its queue and close packet for the next GET, which will not come:
+     * they go out on the WebSocket, then its close frame. */
+    int closing = s->closing;
+    s->closing = 0;
     for (size_t i = 0; i < n; i++) {
         eio_session_send(s, q[i]);
         eio_buf_unref(q[i]);
     }
     free(q);
+    if (closing)
+        eio_session_terminate(s, "transport close");
 }
 
 static void probe_on_message(void *userdata, int binary, const uint8_t *data, size_t len)
@@ -244,8 +282,12 @@ static void handshake(struct evhttp_request *req, int websocket)
     }
     if (st->max_connections && eio_server.sessions.count >= st->max_connections) {
         core_metrics.connections_refused_max++;
-        log_warn("eio", "refusing a session: max_connections (%llu) reached",
-                 (unsigned long long)st->max_connections);
+        char limit[24];
+        snprintf(limit, sizeof(limit), "%llu", (unsigned long long)st->max_connections);
+        const struct log_field f[] = {{"reason", "max_connections"}, {"limit", limit}};
+        log_fields(LOG_WARN_, "eio", f, 2, "refusing a session: max_connections (%s) reached", limit);
+        /* A balancer or a client may try another worker now, this one later. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", EIO_FULL_RETRY_AFTER);
         eio_reply_error(req, 503, EIO_ERR_FORBIDDEN, "Too many connections");
         return;
     }

@@ -292,6 +292,7 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     c->state = SIO_CONN_CLOSED;
     /* A refused CONNECT gets its CONNECT_ERROR only. */
     sio_conn_drop_held(c);
+    sio_log_closed(c, reason ? reason : "transport close");
     sio_rooms_leave_all(c);
     table_remove(c);
     sio_acks_cancel(c);
@@ -376,14 +377,18 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
-    /* What plugins emitted during the chain (the user's own presence, say)
-     * goes first: the client buffers it and replays it on connect, before
-     * anything sent after the CONNECT answer. */
-    sio_conn_release_held(c);
+    sio_log_connected(c);
+    /* The answer is the first packet of the namespace, as the reference
+     * server sends it: clients other than the JavaScript one drop events of
+     * a namespace they are not connected to yet.  It goes out in a write of
+     * its own (clients that read one message per read need it apart), then
+     * what plugins emitted during the chain (the user's own presence, say),
+     * then what the SBR_EVENT_CONNECTED hooks emit (`ready`). */
     sio_conn_send_text(c, pk, len);
     free(pk);
     if (c->client->eio)
         eio_session_flush(c->client->eio);
+    sio_conn_release_held(c);
     connect_state_free(c);
     core_metrics.socketio_connects++;
     struct sio_client *cl = c->client;
@@ -402,6 +407,7 @@ static void connect_accept(struct sio_conn *c)
 static void connect_refuse(struct sio_conn *c, const char *reason)
 {
     core_metrics.socketio_connects_refused++;
+    sio_log_refused(c, reason);
     send_connect_error(c->client, c->nsp, reason ? reason : "refused");
     sio_conn_close(c, "connect refused");
 }
@@ -515,19 +521,6 @@ static struct sio_conn *client_conn(struct sio_client *cl, const char *nsp)
     return NULL;
 }
 
-static int rate_exceeded(struct sio_conn *c)
-{
-    const struct core_settings *st = settings_get();
-    if (!st->inbound_rate)
-        return 0;
-    uint64_t now = clock_monotonic_ms();
-    if (now - c->rate_window_start >= st->inbound_rate_window_ms) {
-        c->rate_window_start = now;
-        c->rate_count = 0;
-    }
-    return ++c->rate_count > st->inbound_rate;
-}
-
 static void protocol_error(struct sio_client *cl, const char *why)
 {
     core_metrics.protocol_errors++;
@@ -566,11 +559,10 @@ static void client_dispatch(struct sio_client *cl, struct sio_packet *pk, struct
         core_metrics.events_in++;
         if (c->disconnect_requested)
             break; /* the rest of a flood already being disconnected */
-        if (rate_exceeded(c)) {
-            core_metrics.rate_limited_disconnects++;
-            log_info("sio", "connection %llu: inbound rate exceeded, disconnecting",
-                     (unsigned long long)c->id);
-            sio_conn_request_disconnect(c, "rate limited");
+        uint64_t retry_after_ms = 0;
+        enum sio_rate_verdict rate = sio_rate_check(c, &retry_after_ms);
+        if (rate != SIO_RATE_OK) {
+            sio_rate_refuse(c, pk, rate, retry_after_ms);
             break;
         }
         sio_message_dispatch(c, pk, att, n_att);
@@ -767,14 +759,13 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
 
 void sio_server_drain(void (*done)(void))
 {
-    /* Every connected socket gets a DISCONNECT, then its session closes;
-     * a polling GET held now is answered with both at once. */
+    /* As the reference server's close(): the Engine.IO transport of every
+     * session closes (a WebSocket close frame, the close packet for a
+     * polling client), with no Socket.IO DISCONNECT, so the client sees
+     * "transport close" and reconnects by itself, to another worker when
+     * one is up.  A polling GET held now gets its queue and the close
+     * packet at once. */
     eio_server_hold_polls();
-    for (size_t i = 0; i < sio.n_buckets; i++)
-        for (struct sio_conn *c = sio.buckets[i]; c; c = c->hash_next)
-            sio_conn_request_disconnect(c, "server shutting down");
-    sio_reap(-1, 0, NULL);
-    /* Sessions that never joined a namespace go too. */
     uint64_t timeout = settings_get()->shutdown_timeout_ms;
     eio_server_drain("server shutting down", timeout < SIO_DRAIN_POLL_GRACE_MS ? timeout : SIO_DRAIN_POLL_GRACE_MS);
     sio.drain_done = done;
@@ -923,6 +914,45 @@ const sbr_identity *sio_api_conn_identity(sbr_conn_id conn)
 {
     struct sio_conn *c = live_conn(conn);
     return c ? c->identity : NULL;
+}
+
+int sio_reason_code_valid(const char *code)
+{
+    size_t n = code ? strlen(code) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = code[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+void sio_conn_end(struct sio_conn *c, const char *code)
+{
+    if (c->state == SIO_CONN_CONNECTED && !c->disconnect_requested) {
+        char payload[96];
+        int n = snprintf(payload, sizeof(payload), "{\"reason\":\"%s\"}", code);
+        struct eio_buf *b = sio_encode_packet(SIO_EVENT, 0, c->nsp, 0, 0, "disconnect_reason", payload, (size_t)n);
+        if (b) {
+            sio_conn_send(c, b, 0);
+            eio_buf_unref(b);
+        }
+    }
+    sio_conn_request_disconnect(c, code);
+}
+
+int sio_api_conn_end(sbr_conn_id conn, const char *code)
+{
+    if (!sio_reason_code_valid(code))
+        return SBR_ERR_INVALID;
+    struct sio_conn *c = live_conn(conn);
+    if (!c)
+        return SBR_ERR_GONE;
+    log_info("sio", "connection %llu ended: %s", (unsigned long long)conn, code);
+    sio_conn_end(c, code);
+    return SBR_OK;
 }
 
 int sio_api_conn_disconnect(sbr_conn_id conn, const char *reason)

@@ -16,8 +16,9 @@ struct core_settings;
 int sio_server_init(struct event_base *base);
 /* Settings were reloaded: apply what can change live. */
 void sio_server_reload(void);
-/* SIGTERM: close every connection cleanly (Socket.IO DISCONNECT, WebSocket
- * close) and call done() once all are gone or the timeout passed. */
+/* SIGTERM: close every session's transport (WebSocket close, polling close
+ * packet; no Socket.IO DISCONNECT, so clients reconnect by themselves) and
+ * call done() once all are gone or the timeout passed. */
 void sio_server_drain(void (*done)(void));
 /* Free everything (after the loop stopped). */
 void sio_server_free(void);
@@ -40,11 +41,16 @@ const char *sio_api_conn_remote_addr(sbr_conn_id conn);
 int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity);
 const sbr_identity *sio_api_conn_identity(sbr_conn_id conn);
 int sio_api_conn_disconnect(sbr_conn_id conn, const char *reason);
+int sio_api_conn_end(sbr_conn_id conn, const char *code);
 int sio_api_connect_resume(sbr_conn_id conn, enum sbr_verdict verdict, const char *reason);
 int sio_api_message_reply(sbr_message *msg, const char *data_json);
 int sio_api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason);
 int sio_api_message_reply_args(sbr_message *msg, const char *args_json);
 int sio_api_message_emit_args(sbr_message *msg, const char *event, const char *args_json);
+/* A message's arguments as a parsed JSON array (owned by the message), or
+ * NULL once it is answered.  For api->msg_arg_*. */
+struct json_t;
+struct json_t *sio_message_args(sbr_message *msg);
 int sio_api_namespace_add(sbr_plugin *self, const char *nsp);
 const char *sio_api_conn_namespace(sbr_conn_id conn);
 int sio_api_room_join(sbr_conn_id conn, const char *room);

@@ -92,6 +92,12 @@ struct sio_conn *sio_conn_find(sbr_conn_id id);
 void sio_conn_close(struct sio_conn *c, const char *reason);
 /* Disconnect after the current hook returns: DISCONNECT packet, then close. */
 void sio_conn_request_disconnect(struct sio_conn *c, const char *reason);
+/* End a connection for a reason its client should show rather than retry
+ * blindly: the event disconnect_reason {"reason": code}, then a DISCONNECT
+ * after the current hook returns.  code: see sio_reason_code_valid. */
+void sio_conn_end(struct sio_conn *c, const char *code);
+/* 1..64 characters of [a-z0-9_.-]: codes go into JSON unescaped. */
+int sio_reason_code_valid(const char *code);
 /* The whole session goes away after the current hook returns; reason must
  * be a string literal. */
 void sio_client_drop(struct sio_client *cl, const char *reason);
@@ -124,6 +130,16 @@ int sio_conn_send_text(struct sio_conn *c, const char *sio_packet, size_t len);
 void sio_rooms_leave_all(struct sio_conn *c);
 void sio_rooms_free(void);
 
+/* --- sio_rate.c -------------------------------------------------------- */
+enum sio_rate_verdict { SIO_RATE_OK, SIO_RATE_LIMITED, SIO_RATE_ABUSE };
+/* Count one client event against the connection's inbound rate; past it,
+ * *retry_after_ms is what is left of the window. */
+enum sio_rate_verdict sio_rate_check(struct sio_conn *c, uint64_t *retry_after_ms);
+/* An event past the rate: answer its ack with rate_limited (LIMITED), or
+ * end the connection (ABUSE: past twice the rate). */
+void sio_rate_refuse(struct sio_conn *c, const struct sio_packet *pk, enum sio_rate_verdict verdict,
+                     uint64_t retry_after_ms);
+
 /* --- sio_ack.c --------------------------------------------------------- */
 /* The client acknowledged packet id: call its callback (args: JSON array). */
 void sio_ack_received(struct sio_conn *c, uint64_t id, json_t *args);
@@ -131,6 +147,17 @@ void sio_ack_received(struct sio_conn *c, uint64_t id, json_t *args);
 void sio_acks_cancel(struct sio_conn *c);
 /* Shutdown: free them without callbacks (plugins are unloaded). */
 void sio_acks_discard(struct sio_conn *c);
+
+/* --- sio_log.c -------------------------------------------------------- */
+/* Connection-level lines at log_level = debug (nothing is prepared below). */
+void sio_log_connected(const struct sio_conn *c);
+void sio_log_refused(const struct sio_conn *c, const char *reason);
+void sio_log_closed(const struct sio_conn *c, const char *reason);
+void sio_log_room(const struct sio_conn *c, const char *room, int joined);
+/* A client event answered with an error ("unknown_event" included). */
+void sio_log_event_refused(const struct sio_conn *c, const char *event, const char *reason);
+/* A plugin answered an event: logged when the answer is {"ok": false, "error": ...}. */
+void sio_log_reply(const struct sio_conn *c, const char *event, const char *data_json);
 
 /* --- sio_message.c ----------------------------------------------------- */
 /* A client EVENT (or a BINARY_EVENT with its attachments, taken over). */

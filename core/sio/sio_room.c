@@ -98,6 +98,7 @@ int sio_api_room_join(sbr_conn_id conn, const char *room)
     c->n_rooms++;
     if (r->n == 1)
         bus_room_interest(r->name, 1);
+    sio_log_room(c, room, 1);
     return SBR_OK;
 nomem:
     if (created)
@@ -138,6 +139,7 @@ int sio_api_room_leave(sbr_conn_id conn, const char *room)
     for (size_t i = 0; i < c->n_rooms; i++) {
         if (strcmp(c->rooms[i].room->name, room) == 0) {
             leave_slot(c, i);
+            sio_log_room(c, room, 0);
             break;
         }
     }

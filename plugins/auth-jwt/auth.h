@@ -20,6 +20,7 @@ struct auth_settings {
     int64_t ttl_seconds;
     int64_t leeway_seconds;
     size_t max_token_bytes;
+    int session_require_exp; /* session bearers without exp are refused */
 };
 
 struct auth {

@@ -54,7 +54,7 @@ void revoke_bus_message(const char *topic, const char *data, size_t len, void *u
     if (list.failed)
         auth->api->log(auth->self, SBR_LOG_ERROR, "out of memory: some sockets of a revoked session stay open");
     for (size_t i = 0; i < list.n; i++)
-        auth->api->conn_disconnect(list.ids[i], "session revoked");
+        auth->api->conn_end(list.ids[i], "revoked");
     if (list.n)
         auth->api->log(auth->self, SBR_LOG_INFO, "session revoked: closed %zu socket(s)", list.n);
     free(list.ids);

@@ -59,6 +59,8 @@ struct token_rules {
      * of the primary app (0): exp is checked when present, and integer ids
      * (sub, sid, servers) are accepted and read as decimal text. */
     int strict;
+    /* exp must be present (always so when strict). */
+    int require_exp;
     /* Refuse a token whose aud contains this (NULL: none), so a realtime
      * token is never taken for a session bearer when both secrets agree. */
     const char *refuse_audience;

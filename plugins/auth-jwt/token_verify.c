@@ -155,7 +155,7 @@ static enum token_error time_check(const json_t *claims, const struct token_rule
     int present;
     if (numeric_date(claims, "exp", 0, &v, &present) != 0)
         return TOKEN_ERR_CLAIMS;
-    if (!present && rules->strict)
+    if (!present && (rules->strict || rules->require_exp))
         return TOKEN_ERR_CLAIMS;
     if (present && rules->now >= v + rules->leeway)
         return TOKEN_ERR_EXPIRED;

@@ -20,6 +20,7 @@ int local_bus_kv_set(void *ctx, const char *key, const char *value, size_t len, 
 int local_bus_kv_get(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int local_bus_kv_del(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int local_bus_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+int local_bus_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
 int local_bus_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
                       sbr_state_done_fn done, void *userdata);
 int local_bus_map_del(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata);

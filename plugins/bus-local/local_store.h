@@ -37,6 +37,12 @@ int local_store_kv_del(local_store *st, const char *key, uint64_t now);
  * enum sbr_status on error. */
 int local_store_reserve(local_store *st, const char *key, uint64_t ttl_ms, uint64_t now, int64_t *remaining_ms);
 
+/* Add delta to the integer at key (absent: 0) and put the result in *value;
+ * a key without an expiry gets ttl_ms (0: none), one with an expiry keeps
+ * it.  SBR_OK, SBR_ERR_INVALID when the value is not an integer or the sum
+ * overflows, SBR_ERR_NOMEM. */
+int local_store_incr(local_store *st, const char *key, int64_t delta, uint64_t ttl_ms, uint64_t now, int64_t *value);
+
 /* Set a field for ttl_ms (0: no expiry).  1 if the field was not live
  * before, 0 if refreshed, negative enum sbr_status on error; *count is the
  * number of live fields after. */

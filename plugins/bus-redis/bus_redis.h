@@ -30,6 +30,7 @@ enum redis_script {
     REDIS_SCRIPT_MAP_DEL,
     REDIS_SCRIPT_MAP_GET_ALL,
     REDIS_SCRIPT_MAP_COUNT,
+    REDIS_SCRIPT_INCR,
     REDIS_SCRIPT_RESERVE_EXTEND,
     REDIS_SCRIPT_PUBLISH_RECENT,
     REDIS_SCRIPT_COUNT_
@@ -43,7 +44,8 @@ enum redis_op_kind {
     REDIS_OP_MAP_SET,
     REDIS_OP_MAP_DEL,
     REDIS_OP_MAP_GET_ALL,
-    REDIS_OP_MAP_COUNT
+    REDIS_OP_MAP_COUNT,
+    REDIS_OP_INCR
 };
 
 /* A message received while catching up (redis_receive.c). */
@@ -138,6 +140,8 @@ int redis_state_kv_set(void *ctx, const char *key, const char *value, size_t len
 int redis_state_kv_get(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int redis_state_kv_del(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int redis_state_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+int redis_state_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done,
+                     void *userdata);
 int redis_state_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
                         sbr_state_done_fn done, void *userdata);
 int redis_state_map_del(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata);

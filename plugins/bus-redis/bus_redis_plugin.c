@@ -37,6 +37,7 @@ static const sbr_bus_provider bus_redis_provider = {
     .kv_get = redis_state_kv_get,
     .kv_del = redis_state_kv_del,
     .reserve = redis_state_reserve,
+    .incr = redis_state_incr,
     .map_set = redis_state_map_set,
     .map_del = redis_state_map_del,
     .map_get_all = redis_state_map_get_all,
@@ -81,8 +82,25 @@ static void bus_redis_free(struct bus_redis *br)
     free(br);
 }
 
+static const sbr_metric_def bus_redis_metrics[] = {
+    {"superbot_bus_redis_local_answers_total", SBR_METRIC_COUNTER,
+     "State operations answered from in-process state because Redis was configured but unreachable", NULL},
+    {"superbot_bus_redis_reconnects_total", SBR_METRIC_COUNTER, "Connections to Redis made again after a loss", NULL},
+    {"superbot_bus_outage_buffered_messages", SBR_METRIC_GAUGE,
+     "Published messages waiting for Redis to answer them (updated while Redis is away)", NULL},
+    {"superbot_bus_dropped_total", SBR_METRIC_COUNTER,
+     "Published messages dropped past outage_buffer_max, outage_buffer_bytes or outage_buffer_seconds", NULL},
+    {"superbot_bus_duplicates_dropped_total", SBR_METRIC_COUNTER,
+     "Messages from another worker received again (sent again after a lost link) and delivered once", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
 {
+    if (sbr_metrics_declare(api, self, bus_redis_metrics) != SBR_OK) {
+        api->set_error(self, "cannot declare the metrics of bus-redis");
+        return -1;
+    }
     struct bus_redis *br = calloc(1, sizeof(*br));
     if (!br) {
         api->set_error(self, "out of memory");
@@ -110,7 +128,7 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     if (url[0]) {
         char err[200];
         if (redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
-            api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+            SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
             bus_redis_free(br);
             return -1;
         }
@@ -149,7 +167,7 @@ static int bus_redis_check(sbr_plugin *self, const sbr_api *api)
     struct redis_url parsed;
     char err[200];
     if (url[0] && redis_url_parse(url, &parsed, err, sizeof(err)) != 0) {
-        api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+        SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
         return -1;
     }
     if (url[0])

@@ -31,7 +31,7 @@ void redis_publish_init(struct bus_redis *br, size_t max_events, size_t max_byte
 static void redis_publish_gauge(struct bus_redis *br)
 {
     if (br->api->metric_set)
-        br->api->metric_set(br->self, "superbot_bus_outage_buffered", NULL, (double)br->outbox.count);
+        br->api->metric_set(br->self, "superbot_bus_outage_buffered_messages", NULL, (double)br->outbox.count);
 }
 
 /* Count what the bounds dropped; logged once per outage (redis_publish_report),

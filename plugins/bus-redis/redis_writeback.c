@@ -94,7 +94,7 @@ void redis_writeback_note(struct bus_redis *br, enum redis_op_kind kind, const c
     case REDIS_OP_KV_DEL:
     case REDIS_OP_MAP_DEL: what = REDIS_DIRTY_DEL; break;
     case REDIS_OP_RESERVE: what = REDIS_DIRTY_RESERVE; break;
-    default: return; /* reads change nothing */
+    default: return; /* reads change nothing; counters (incr) count windows too short to carry over */
     }
     int map = kind == REDIS_OP_MAP_SET || kind == REDIS_OP_MAP_DEL;
     struct redis_dirty *d = calloc(1, sizeof(*d));

@@ -71,12 +71,20 @@ static int presence_check(sbr_plugin *self, const sbr_api *api)
     int64_t ttl = api->config_int(self, "ttl_seconds");
     int64_t refresh = api->config_int(self, "refresh_seconds");
     if (refresh >= ttl) {
-        api->set_error(self, "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")",
-                       refresh, ttl);
+        SBR_SET_ERROR_KEY(api, self, "refresh_seconds",
+                          "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")", refresh,
+                          ttl);
         return -1;
     }
     return 0;
 }
+
+static const sbr_metric_def presence_metrics[] = {
+    {"superbot_presence_updates_total", SBR_METRIC_COUNTER, "presence_update events announced by this worker", NULL},
+    {"superbot_presence_orphans_offline_total", SBR_METRIC_COUNTER,
+     "Users of a worker that died announced offline by this worker", NULL},
+    {NULL, 0, NULL, NULL},
+};
 
 static int presence_load(sbr_plugin *self, const sbr_api *api)
 {
@@ -96,7 +104,8 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     p->beat_ms = p->ttl_ms / 6 ? p->ttl_ms / 6 : 1;
     p->silence_ms = p->ttl_ms / 2;
     presence_worker_init(p);
-    if (api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, presence_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_MESSAGE, presence_on_message, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
@@ -104,7 +113,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
         !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p) ||
         !api->timer_start(self, p->beat_ms, 1, presence_beat_tick, p)) {
-        api->set_error(self, "cannot register the hooks, routes and timers of presence");
+        api->set_error(self, "cannot register the metrics, hooks, routes and timers of presence");
         return -1;
     }
     return 0;

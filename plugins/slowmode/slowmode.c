@@ -64,16 +64,24 @@ static int slowmode_on_message(enum sbr_event_id id, void *event, void *userdata
     return SBR_PASS;
 }
 
+static const char *const slowmode_via_labels[] = {"via=\"socket\"", "via=\"api\"", NULL};
+static const sbr_metric_def slowmode_metrics[] = {
+    {"superbot_slow_mode_refused_total", SBR_METRIC_COUNTER,
+     "Messages refused by slow mode, from sockets (send_message) and the reserve API", slowmode_via_labels},
+    {NULL, 0, NULL, NULL},
+};
+
 static int slowmode_load(sbr_plugin *self, const sbr_api *api)
 {
     struct slowmode *sm = &slowmode_state;
     memset(sm, 0, sizeof *sm);
     sm->self = self;
     sm->api = api;
-    if (api->hook_register(self, SBR_EVENT_MESSAGE, slowmode_on_message, sm) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, slowmode_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_MESSAGE, slowmode_on_message, sm) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/channels/{channel_id}/reserve", slowmode_http_reserve,
                         sm) != SBR_OK) {
-        api->set_error(self, "cannot register the hooks and routes of slowmode");
+        api->set_error(self, "cannot register the metrics, hooks and routes of slowmode");
         return -1;
     }
     return 0;

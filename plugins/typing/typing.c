@@ -70,6 +70,12 @@ static int typing_on_reload(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+static const sbr_metric_def typing_metrics[] = {
+    {"superbot_typing_orphans_stopped_total", SBR_METRIC_COUNTER,
+     "Typing indicators of a worker that died ended by this worker", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int typing_load(sbr_plugin *self, const sbr_api *api)
 {
     struct typing *t = &typing_state;
@@ -78,11 +84,12 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
     t->api = api;
     typing_worker_init(t);
     typing_configure(t);
-    if (api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, typing_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK || !t->beat_timer) {
-        api->set_error(self, "cannot register the hooks and timer of typing");
+        api->set_error(self, "cannot register the metrics, hooks and timer of typing");
         return -1;
     }
     return 0;

@@ -158,9 +158,11 @@ test('a worker restarted (SIGTERM)', { skip, timeout: 120000 }, async () => {
     assert.equal(res.code, 0);
     c.workers[1] = await c.startWorker(1);
     await waitRedisConnected(c.workers[1]);
-    // Its clients come back to it and chat on.
+    // Its clients come back to it by themselves: a drain closes the
+    // transport without a Socket.IO DISCONNECT.
     const rejoined = await converge(async () => b.every((x) => x.socket.connected && x.joinedOk), 15000);
     assert.ok(rejoined !== null, 'the clients of the restarted worker did not come back');
+    for (const x of b) assert.deepEqual(x.disconnects, ['transport close'], x.name);
     const before = ackedSoFar(all);
     await delay(3000);
     for (const x of all) x.stopChatting();

@@ -36,13 +36,18 @@ describe('POST /api/realtime/sessions/{sid}/revoke', () => {
     await Promise.all([connected(a), connected(b), connected(other)]);
     const goneA = once(a, 'disconnect');
     const goneB = once(b, 'disconnect');
+    const whyA = once(a, 'disconnect_reason');
+    const whyB = once(b, 'disconnect_reason');
     const r = await http(d, 'POST', '/api/realtime/sessions/web-1/revoke', { headers: apiKeyHeader() });
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, { ok: true, revoked: 'web-1' });
-    // socket.io-client passes (reason, details).  Over long-polling the
-    // Engine.IO close can arrive in the same response as the DISCONNECT, and
-    // the client then reports the transport closing first.
-    assert.ok(['io server disconnect', 'transport close'].includes([await goneA].flat()[0]), 'polling');
+    // The reason first, then the DISCONNECT: socket.io-client passes
+    // (reason, details) and does not reconnect after "io server
+    // disconnect", on either transport (over polling the Engine.IO close
+    // comes in the next answer, so the client acts on the DISCONNECT first).
+    assert.deepEqual(await whyA, { reason: 'revoked' });
+    assert.deepEqual(await whyB, { reason: 'revoked' });
+    assert.equal([await goneA].flat()[0], 'io server disconnect', 'polling');
     assert.equal([await goneB].flat()[0], 'io server disconnect', 'websocket');
     // Reconnecting with the same token, or a fresh one of that session, is refused.
     assert.equal(await refusal(client(d, { token })), 'invalid_token');

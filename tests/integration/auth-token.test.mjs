@@ -3,7 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startDaemon, http, apiKeyHeader, TEST_ENV } from './lib/daemon.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, http, apiKeyHeader, TEST_ENV, SOURCE_DIR } from './lib/daemon.mjs';
 import { sign, decode, sessionToken, realtimeToken } from './lib/jwt.mjs';
 
 const bearer = (t) => ({ authorization: `Bearer ${t}` });
@@ -87,6 +89,7 @@ describe('POST /api/realtime/token', () => {
       'session bearer with a wrong secret': bearer(sessionToken({}, 'some-other-secret-0123456789abcdef')),
       'expired session bearer': bearer(sessionToken({ iat: iat - 7200, exp: iat - 3600 })),
       'session bearer without sub': bearer(sign({ sid: 'x', exp: iat + 60 }, TEST_ENV.SECRET_KEY)),
+      'session bearer without exp': bearer(sign({ sub: 'u1', iat }, TEST_ENV.SECRET_KEY)),
       'session bearer alg none': bearer(sign({ sub: 'u1' }, '', { alg: 'none', typ: 'JWT' })),
       'session bearer HS512': bearer(sign({ sub: 'u1' }, TEST_ENV.SECRET_KEY, { alg: 'HS512', typ: 'JWT' })),
       'a realtime token': bearer(realtimeToken()),
@@ -95,6 +98,19 @@ describe('POST /api/realtime/token', () => {
       const r = await http(d, 'POST', '/api/realtime/token', { headers, body: { user_id: 'u1' } });
       assert.equal(r.status, 401, name);
       assert.deepEqual(r.body, { error: 'authentication_required' }, name);
+    }
+  });
+
+  it('takes a session bearer without exp only when session_require_exp = false', async () => {
+    const conf = fs.readFileSync(path.join(SOURCE_DIR, 'conf.d', '20-auth-jwt.conf'), 'utf8')
+      .replace(/^session_require_exp = true$/m, 'session_require_exp = false');
+    const lenient = await startDaemon({ files: { '20-auth-jwt.conf': conf } });
+    try {
+      const r = await http(lenient, 'POST', '/api/realtime/token', { headers: bearer(sign({ sub: 'u8', iat: now() }, TEST_ENV.SECRET_KEY)) });
+      assert.equal(r.status, 200);
+      assert.equal(decode(r.body.token).payload.sub, 'u8');
+    } finally {
+      await lenient.stop();
     }
   });
 

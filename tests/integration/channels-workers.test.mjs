@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected, once, request, collect } from './lib/client.mjs';
+import { client, once, request, collect, ready } from './lib/client.mjs';
 
 let redis;
 let w1;
@@ -34,7 +34,7 @@ function open(d, claims) {
   sockets.push(s);
   return s;
 }
-const connect = (d, claims) => connected(open(d, claims));
+const connect = (d, claims) => ready(open(d, claims));
 const put = (id, body) => http(w1, 'PUT', `/api/realtime/channels/${id}`, { body, headers: apiKeyHeader() });
 
 test('presence: online on one worker shows on the other; offline only with the last tab', async () => {

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, http, apiKeyHeader } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected, once, request, collect } from './lib/client.mjs';
+import { client, once, request, collect, ready } from './lib/client.mjs';
 
 let d;
 const sockets = [];
@@ -13,8 +13,7 @@ after(async () => { for (const s of sockets) s.close(); await d.stop(); });
 async function connect(claims) {
   const s = client(d, { token: realtimeToken(claims) });
   sockets.push(s);
-  await connected(s);
-  return s;
+  return ready(s);
 }
 
 const putChannel = (id, body, headers = apiKeyHeader()) =>

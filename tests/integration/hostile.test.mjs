@@ -343,23 +343,45 @@ test(`${CYCLES} connect/disconnect cycles leave RSS and fds at their baseline`, 
   await healthy();
 });
 
-test('an event flood from one socket is disconnected past the inbound rate, with a reason', async () => {
+test('past the inbound rate an event is refused with retry_after; a flood past twice the rate is ended with a reason', async () => {
   const base = stats();
   const bystander = client(d, { token: token() });
   await connected(bystander);
   const flooder = client(d, { token: token(), transports: ['websocket'] });
   await connected(flooder);
+  const reasons = [];
+  flooder.on('disconnect_reason', (r) => reasons.push(r));
   const gone = once(flooder, 'disconnect', 10000);
-  const logged = (d.log.match(/inbound rate exceeded/g) || []).length;
+  const logged = (d.log.match(/past twice the inbound rate/g) || []).length;
   const disconnects = metric(await metrics(), 'rate_limited_disconnects');
-  // Far past the limit, in one burst: the DISCONNECT must still reach the
-  // client ahead of the close (no RST over unread input).
+  const limited = metric(await metrics(), 'rate_limited_events');
+  // Within the limit (50 per 10 s), events are processed; past it, one with
+  // an ack is answered rate_limited with the time left, one without is
+  // dropped; the socket stays up.
+  const acks = [];
+  for (let i = 0; i < 60; i++) acks.push(request(flooder, 'presence_snapshot', { server_id: '7' }));
+  const answers = await Promise.all(acks);
+  assert.equal(answers.filter((a) => a.ok === true).length, 50);
+  const refused = answers.filter((a) => a.ok === false);
+  assert.equal(refused.length, 10);
+  for (const r of refused) {
+    assert.equal(r.error, 'rate_limited');
+    assert.ok(typeof r.retry_after === 'number' && r.retry_after > 0 && r.retry_after <= 10, JSON.stringify(r));
+  }
+  for (let i = 0; i < 20; i++) flooder.emit('typing_start', { channel_id: 'nope' });
+  await waitFor(async () => metric(await metrics(), 'rate_limited_events') === limited + 30, 5000, 'counted');
+  assert.equal(flooder.connected, true, 'refused, not disconnected, below twice the rate');
+  assert.equal(metric(await metrics(), 'rate_limited_disconnects'), disconnects);
+  // Far past twice the limit, in one burst: disconnect_reason, then the
+  // DISCONNECT, must still reach the client ahead of the close (no RST
+  // over unread input); the stock client does not reconnect after it.
   for (let i = 0; i < 3000 && flooder.connected; i++) flooder.emit('typing_start', { channel_id: 'nope' });
   const why = await gone;
   assert.equal(Array.isArray(why) ? why[0] : why, 'io server disconnect');
-  await d.waitLog(/inbound rate exceeded/);
-  // One disconnect, logged once, not one line per excess event.
-  assert.equal((d.log.match(/inbound rate exceeded/g) || []).length, logged + 1);
+  assert.deepEqual(reasons, [{ reason: 'rate_limited' }]);
+  await d.waitLog(/past twice the inbound rate/);
+  // One ending, logged once, not one line per excess event.
+  assert.equal((d.log.match(/past twice the inbound rate/g) || []).length, logged + 1);
   assert.equal(metric(await metrics(), 'rate_limited_disconnects'), disconnects + 1);
   assert.equal((await request(bystander, 'presence_snapshot', { server_id: '7' })).ok, true);
   bystander.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader, until, waitRedisConnected } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected, once, request, collect } from './lib/client.mjs';
+import { client, connected, once, request, collect, ready } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 
 const skip = redisMissing();
@@ -37,8 +37,7 @@ after(async () => {
 async function connect(w, claims) {
   const s = client(w, { token: realtimeToken(claims) });
   sockets.push(s);
-  await connected(s);
-  return s;
+  return ready(s);
 }
 
 // Wait until n workers listen to a room (their SUBSCRIBE reached Redis).

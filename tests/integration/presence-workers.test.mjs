@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected } from './lib/client.mjs';
+import { client, connected, ready } from './lib/client.mjs';
 
 const TTL_SECONDS = 2;
 let redis;
@@ -35,7 +35,7 @@ after(async () => {
 async function connect(d, claims) {
   const s = client(d, { token: realtimeToken(claims) });
   sockets.push(s);
-  return connected(s);
+  return ready(s);
 }
 
 const membersOf = async (server) =>

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { client, connected, once, request, collect } from './lib/client.mjs';
+import { client, connected, once, request, collect, ready } from './lib/client.mjs';
 
 let d;
 const sockets = [];
@@ -17,7 +17,7 @@ function open(claims) {
   sockets.push(s);
   return s;
 }
-async function connect(claims) { return connected(open(claims)); }
+async function connect(claims) { return ready(open(claims)); }
 
 // Poll until the daemon holds `n` connections (a closed socket is processed).
 async function connectionsReach(n) {

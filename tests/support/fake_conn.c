@@ -292,6 +292,20 @@ static int api_emit(sbr_conn_id conn, const char *event, const char *data_json, 
     return SBR_OK;
 }
 
+/* As the core: disconnect_reason first, then the close, later. */
+static int api_conn_end(sbr_conn_id conn, const char *code)
+{
+    if (!code || !*code || strlen(code) > 64 || strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code))
+        return SBR_ERR_INVALID;
+    struct fake_conn *c = conn_live(conn);
+    if (!c || c->disconnected)
+        return SBR_ERR_GONE;
+    char payload[96];
+    snprintf(payload, sizeof(payload), "{\"reason\":\"%s\"}", code);
+    api_emit(conn, "disconnect_reason", payload, 0);
+    return api_conn_disconnect(conn, code);
+}
+
 static int api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except,
                          unsigned flags)
 {
@@ -437,6 +451,7 @@ void fake_conn_api(sbr_api *api)
     api->room_foreach = api_room_foreach;
     api->emit = api_emit;
     api->emit_room = api_emit_room;
+    api->conn_end = api_conn_end;
 }
 
 void fake_conn_reset(void)

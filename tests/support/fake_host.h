@@ -28,10 +28,15 @@ void fake_reset(void);
 void fake_abandon(void);
 /* Why the last load failed (set_error or dlopen), or "". */
 const char *fake_error(void);
+/* The config key the last error named (set_error_key), or "". */
+const char *fake_error_key(void);
 /* Everything the plugins logged, one line per call (printed too when SBR_TEST_VERBOSE is set). */
 const char *fake_log(void);
 /* A counter or gauge by name and labels (NULL: none), or -1 if never touched. */
 double fake_metric(const char *name, const char *labels);
+/* The help text a plugin declared for a metric (metric_declare), or NULL.
+ * Updating an undeclared metric, or one of another type, aborts the test. */
+const char *fake_metric_help(const char *name);
 
 /* --- time and the loop ---------------------------------------------------- */
 

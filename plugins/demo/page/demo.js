@@ -1,24 +1,51 @@
+// @ts-check
 // The demo page: sign in by name, join a channel, and watch presence,
 // typing, messages and slow mode through the stock socket.io-client.
+// Type-checked against the event types of clients/typescript (its
+// tsconfig.demo.json declares the global `io` of socket.io.min.js).
 'use strict';
 
+/** @typedef {import('../../../clients/typescript').Ready} Ready */
+/** @typedef {import('../../../clients/typescript').PresenceUpdate} PresenceUpdate */
+/** @typedef {import('../../../clients/typescript').TypingStart} TypingStart */
+/** @typedef {import('../../../clients/typescript').Message} Message */
+
+/** @type {(id: string) => any} the page's elements, untyped: the check is about the events */
 const $ = (id) => document.getElementById(id);
 
-const state = {
-  user: null,          // our user id
-  token: null,         // realtime token from POST /demo/api/login
-  serverId: null,      // the demo server every user is a member of
-  channels: [],        // [{id, slow_mode}]
-  channel: null,       // the joined channel id
+/**
+ * What the page holds. Ids are null until sign-in, the socket until connect().
+ * @typedef {object} DemoState
+ * @property {string} user          our user id
+ * @property {string} token         realtime token from POST /demo/api/login
+ * @property {string} serverId      the demo server every user is a member of
+ * @property {{id: string, slow_mode: number}[]} channels
+ * @property {string} channel       the joined channel id
+ * @property {ReturnType<typeof io>} socket
+ * @property {import('../../../clients/typescript').PresenceStatus} myStatus
+ * @property {Map<string, string>} online   user id -> status, for the demo server
+ * @property {Map<string, any>} typing      user id -> timer that ends the indicator
+ * @property {number} typingSent    when we last sent typing_start (ms), 0: not typing
+ * @property {any} typingIdle       timer that sends typing_stop after a pause
+ * @property {number} cooldownEnd   when sending is allowed again (ms)
+ * @property {any} cooldownTimer
+ */
+/** @type {DemoState} */
+const state = /** @type {any} */ ({
+  user: null,
+  token: null,
+  serverId: null,
+  channels: [],
+  channel: null,
   socket: null,
   myStatus: 'online',
-  online: new Map(),   // user id -> status, for the demo server
-  typing: new Map(),   // user id -> timer that ends the indicator
-  typingSent: 0,       // when we last sent typing_start (ms), 0: not typing
-  typingIdle: null,    // timer that sends typing_stop after a pause
-  cooldownEnd: 0,      // when sending is allowed again (ms)
+  online: new Map(),
+  typing: new Map(),
+  typingSent: 0,
+  typingIdle: null,
+  cooldownEnd: 0,
   cooldownTimer: null,
-};
+});
 
 const TYPING_REFRESH_MS = 2500; // below the server's rebroadcast window and TTL
 const TYPING_IDLE_MS = 5000;    // stop showing us as typing after a pause
@@ -35,6 +62,11 @@ function showText(id, text) {
   $(id).textContent = text || '';
   $(id).hidden = !text;
 }
+
+// The ack of an event whose answer only matters when it is a refusal.
+const warnIfRefused = (event) => (ack) => {
+  if (!ack.ok) console.warn(event, ack.error);
+};
 
 // A line in the banner above the page (several may add up).
 function notice(text) {
@@ -145,9 +177,10 @@ function connect() {
 }
 
 // The gateway accepted us: catch up on presence and (re)join our channel.
+/** @param {Ready} ready */
 async function onReady(ready) {
   setStatus('connected', `signed in as ${ready.user_id}`);
-  if (state.myStatus !== 'online') state.socket.emit('presence_set', { status: state.myStatus });
+  if (state.myStatus !== 'online') state.socket.emit('presence_set', { status: state.myStatus }, warnIfRefused('presence_set'));
   try {
     const snap = await state.socket.timeout(5000).emitWithAck('presence_snapshot', { server_id: state.serverId });
     if (snap.ok) {
@@ -162,6 +195,7 @@ async function onReady(ready) {
 
 // --- presence -----------------------------------------------------------------
 
+/** @param {PresenceUpdate} ev */
 function onPresenceUpdate(ev) {
   if (ev.server_id !== state.serverId) return;
   if (ev.status === 'offline') state.online.delete(ev.user_id);
@@ -209,7 +243,7 @@ async function switchChannel(id) {
   state.channel = id;
   renderChannels();
   if (state.socket.connected) {
-    state.socket.emit('leave_channel', { channel_id: previous });
+    state.socket.emit('leave_channel', { channel_id: previous }, warnIfRefused('leave_channel'));
     await joinChannel(id);
   }
 }
@@ -219,6 +253,7 @@ async function joinChannel(id) {
   $('messages').replaceChildren();
   for (const user of [...state.typing.keys()]) typingEnd(user);
   endCooldown();
+  /** @type {import('../../../clients/typescript').JoinChannelAck} */
   let ack;
   try {
     ack = await state.socket.timeout(5000).emitWithAck('join_channel', { channel_id: id });
@@ -239,6 +274,7 @@ async function joinChannel(id) {
 
 // --- typing ------------------------------------------------------------------
 
+/** @param {TypingStart} ev */
 function onTypingStart(ev) {
   if (ev.channel_id !== state.channel) return;
   typingShow(ev.user_id, ev.expires_in || TYPING_DEFAULT_TTL_S);
@@ -277,7 +313,7 @@ function onInput() {
   }
   const now = Date.now();
   if (now - state.typingSent > TYPING_REFRESH_MS) {
-    state.socket.emit('typing_start', { channel_id: state.channel });
+    state.socket.emit('typing_start', { channel_id: state.channel }, warnIfRefused('typing_start'));
     state.typingSent = now;
   }
   clearTimeout(state.typingIdle);
@@ -287,13 +323,14 @@ function onInput() {
 function stopTyping() {
   clearTimeout(state.typingIdle);
   if (state.typingSent && state.socket && state.socket.connected) {
-    state.socket.emit('typing_stop', { channel_id: state.channel });
+    state.socket.emit('typing_stop', { channel_id: state.channel }, warnIfRefused('typing_stop'));
   }
   state.typingSent = 0;
 }
 
 // --- messages and slow mode -----------------------------------------------------
 
+/** @param {Message} msg */
 function onMessage(msg) {
   if (msg.channel_id !== state.channel) return;
   typingEnd(msg.user_id);
@@ -316,6 +353,7 @@ async function onSend(event) {
   if (!content || !state.socket || Date.now() < state.cooldownEnd) return;
   showText('send-error', '');
   const nonce = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  /** @type {import('../../../clients/typescript').SendMessageAck} */
   let ack;
   try {
     ack = await state.socket.timeout(5000).emitWithAck('send_message',
@@ -365,7 +403,7 @@ $('send-form').addEventListener('submit', onSend);
 $('content').addEventListener('input', onInput);
 $('my-status').addEventListener('change', () => {
   state.myStatus = $('my-status').value;
-  if (state.socket && state.socket.connected) state.socket.emit('presence_set', { status: state.myStatus });
+  if (state.socket && state.socket.connected) state.socket.emit('presence_set', { status: state.myStatus }, warnIfRefused('presence_set'));
   renderOnline();
 });
 start();

@@ -108,13 +108,9 @@ export class ChatClient {
       this.joinedOk = false;
       this.joined = this.join().then(() => { this.joinedOk = true; });
     });
+    // Why the connection was lost, each time (the client reconnects by itself).
     this.disconnects = [];
-    this.socket.on('disconnect', (reason) => {
-      if (!this.closed) this.disconnects.push(reason);
-      // A drain that still ends with a Socket.IO DISCONNECT: come back as a
-      // client retrying after a deploy would.
-      if (reason === 'io server disconnect' && !this.closed) setTimeout(() => this.socket.connect(), 300);
-    });
+    this.socket.on('disconnect', (reason) => { if (!this.closed) this.disconnects.push(reason); });
     this.ready = connected(this.socket, 10000).then(() => this.joined);
   }
 

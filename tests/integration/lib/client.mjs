@@ -29,6 +29,18 @@ export function connected(socket, timeoutMs = 5000) {
   });
 }
 
+// Resolve when connected and `ready` arrived (auth-jwt emits it once the
+// connection is accepted): what the connect produced, such as the user's own
+// presence_update, came before it, so a listener added now misses nothing
+// of the connect and sees only what follows.
+export async function ready(socket, timeoutMs = 5000) {
+  const got = once(socket, 'ready', timeoutMs);
+  got.catch(() => {}); // a refused connect rejects below instead
+  await connected(socket, timeoutMs);
+  await got;
+  return socket;
+}
+
 // The CONNECT_ERROR message of a refused connection (throws if it connects).
 export async function refusal(socket, timeoutMs = 5000) {
   try {

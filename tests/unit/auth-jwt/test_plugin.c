@@ -74,6 +74,7 @@ START_TEST(test_refuses_to_start_without_secret)
     ck_assert_int_ne(load("", ""), 0);
     ck_assert_ptr_nonnull(strstr(fake_error(), "REALTIME_JWT_SECRET"));
     ck_assert_ptr_nonnull(strstr(fake_error(), "SECRET_KEY"));
+    ck_assert_str_eq(fake_error_key(), "secret");
     fake_reset();
 }
 END_TEST
@@ -196,10 +197,12 @@ END_TEST
 START_TEST(test_connect_session_bearer_header)
 {
     char *token = issue("{\"user_id\":\"u1\",\"session_id\":\"sess1\"}");
-    char *same = mint("{\"sub\":\"u1\",\"sid\":\"sess1\"}", FAKE_SESSION_SECRET);
-    char *other_user = mint("{\"sub\":\"u2\",\"sid\":\"sess1\"}", FAKE_SESSION_SECRET);
-    char *other_session = mint("{\"sub\":\"u1\",\"sid\":\"sess9\"}", FAKE_SESSION_SECRET);
-    char *forged = mint("{\"sub\":\"u1\",\"sid\":\"sess1\"}", "not-the-session-secret-0123456789");
+    char *same = mint("{\"sub\":\"u1\",\"sid\":\"sess1\",\"exp\":1700003600}", FAKE_SESSION_SECRET);
+    char *other_user = mint("{\"sub\":\"u2\",\"sid\":\"sess1\",\"exp\":1700003600}", FAKE_SESSION_SECRET);
+    char *other_session = mint("{\"sub\":\"u1\",\"sid\":\"sess9\",\"exp\":1700003600}", FAKE_SESSION_SECRET);
+    char *forged = mint("{\"sub\":\"u1\",\"sid\":\"sess1\",\"exp\":1700003600}", "not-the-session-secret-0123456789");
+    /* session_require_exp: a bearer without exp is no credential. */
+    char *no_exp = mint("{\"sub\":\"u1\",\"sid\":\"sess1\"}", FAKE_SESSION_SECRET);
     char h[1024];
     int verdict;
     const char *reason;
@@ -210,8 +213,8 @@ START_TEST(test_connect_session_bearer_header)
     fake_run();
     ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
 
-    const char *bad[] = {other_user, other_session, forged};
-    for (size_t i = 0; i < 3; i++) {
+    const char *bad[] = {other_user, other_session, forged, no_exp};
+    for (size_t i = 0; i < 4; i++) {
         snprintf(h, sizeof(h), "Bearer %s", bad[i]);
         fake_open(token, h, NULL, &verdict, &reason);
         ck_assert_int_eq(verdict, SBR_REFUSE);
@@ -227,6 +230,7 @@ START_TEST(test_connect_session_bearer_header)
     free(other_user);
     free(other_session);
     free(forged);
+    free(no_exp);
 }
 END_TEST
 
@@ -254,7 +258,8 @@ START_TEST(test_revocation)
     ck_assert_int_eq(fake_reply_status(req), 200);
     ck_assert_str_eq(fake_reply_body(req), "{\"ok\":true,\"revoked\":\"sess1\"}");
     ck_assert_uint_eq(fake_kv_ttl("auth:revoked:sess1"), (300 + 5) * 1000);
-    ck_assert_str_eq(fake_disconnected(live), "session revoked");
+    ck_assert_str_eq(fake_disconnected(live), "revoked");
+    ck_assert_str_eq(fake_last(live, "disconnect_reason"), "{\"reason\":\"revoked\"}");
     ck_assert(fake_metric("superbot_auth_revocations_total", NULL) == 1);
 
     sbr_conn_id again = fake_open(token, NULL, NULL, &verdict, &reason);
@@ -281,7 +286,7 @@ START_TEST(test_denylist_unavailable_fails_open)
     sbr_http_request *req = fake_request("POST", REVOKE_ROUTE("sess1"), API_KEY_BEARER, NULL);
     fake_run();
     ck_assert_int_eq(fake_reply_status(req), 503);
-    ck_assert_str_eq(fake_disconnected(conn), "session revoked");
+    ck_assert_str_eq(fake_disconnected(conn), "revoked");
     free(token);
 }
 END_TEST

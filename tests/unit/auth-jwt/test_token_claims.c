@@ -83,10 +83,21 @@ START_TEST(test_session_rules)
     ck_assert_int_eq(token_verify(no_sub, strlen(no_sub), &rules, &c), TOKEN_ERR_SUBJECT);
     char *bool_sub = fixture_mint(JWT_ALG_HS256, "{\"sub\":true}", FIXTURE_OTHER_SECRET);
     ck_assert_int_eq(token_verify(bool_sub, strlen(bool_sub), &rules, &c), TOKEN_ERR_SUBJECT);
+    /* exp is optional unless required (auth-jwt's session_require_exp). */
+    char *no_exp = fixture_mint(JWT_ALG_HS256, "{\"sub\":\"u1\"}", FIXTURE_OTHER_SECRET);
+    ck_assert_int_eq(token_verify(no_exp, strlen(no_exp), &rules, &c), TOKEN_OK);
+    token_claims_free(&c);
+    rules.require_exp = 1;
+    ck_assert_int_eq(token_verify(no_exp, strlen(no_exp), &rules, &c), TOKEN_ERR_CLAIMS);
+    char *with_exp = fixture_mint(JWT_ALG_HS256, "{\"sub\":\"u1\",\"exp\":1700000300}", FIXTURE_OTHER_SECRET);
+    ck_assert_int_eq(token_verify(with_exp, strlen(with_exp), &rules, &c), TOKEN_OK);
+    token_claims_free(&c);
     free(expired);
     free(realtime);
     free(no_sub);
     free(bool_sub);
+    free(no_exp);
+    free(with_exp);
 }
 END_TEST
 

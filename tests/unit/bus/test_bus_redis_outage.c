@@ -200,7 +200,7 @@ START_TEST(silent_redis_loses_nothing_and_reorders_nothing)
     ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "no answer"));
     publish("6");
     publish("7");
-    ck_assert_int_eq(fake_metric("superbot_bus_outage_buffered", NULL), 5);
+    ck_assert_int_eq(fake_metric("superbot_bus_outage_buffered_messages", NULL), 5);
     /* Back: Redis runs 3 4 5 from the old link, then they come again with
      * 6 7 on the new one, before 8. */
     kill(server.pid, SIGCONT);
