@@ -72,13 +72,21 @@ export class Cluster {
     return c;
   }
 
+  // Stop everything; a worker that does not exit 0 on SIGTERM (a crash, or
+  // a leak under ASan) fails the test.
   async stop() {
     for (const c of this.clients) c.close();
-    for (const w of this.workers) if (w && !w.exited) await w.stop().catch(() => {});
+    const bad = [];
+    for (const w of this.workers) {
+      if (!w || w.exited) continue;
+      const res = await w.stop().catch((err) => ({ code: err.message }));
+      if (res.code !== 0) bad.push(`worker on ${w.port} exited ${JSON.stringify(res)}:\n${w.log.slice(-4000)}`);
+    }
     // SBR_FAULTS_LOG_DIR: keep the workers' logs there, for a failure.
     const dir = process.env.SBR_FAULTS_LOG_DIR;
     if (dir) this.logs.forEach((text, i) => fs.writeFileSync(path.join(dir, `worker-${i}-${Date.now()}.log`), text));
     await this.redis.cleanup();
+    if (bad.length) throw new Error(bad.join('\n'));
   }
 }
 
