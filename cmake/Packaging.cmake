@@ -8,35 +8,41 @@
 #     cmake --build build-pkg
 #     (cd build-pkg && cpack -G DEB)
 #
-# The committed units name /usr/bin and /etc/superbot-realtime; for another
-# prefix they are installed with that prefix's paths.
+# The committed units name /usr/bin and /etc/superbot-realtime; an install
+# to another prefix writes that prefix's paths into them.
 
 set(SBR_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
     "Where the systemd units are installed (relative: under the install prefix)")
 set(SBR_PACKAGE_MAINTAINER "superbot-realtime maintainers <realtime@superbot.invalid>" CACHE STRING
     "Maintainer field of the Debian package")
 
-# The daemon's compiled-in conf dir (see SBR_INSTALL_CONF_DIR in CMakeLists.txt):
-# /etc/superbot-realtime/conf.d for the /usr prefix, as GNUInstallDirs maps
-# /usr's sysconfdir to /etc.
+# conf.d, the systemd units and the SDK's .pc file name install paths: they
+# are written at install time for the prefix of that install, so
+# `cmake --install build --prefix P` gives units that start P/bin's daemon
+# (cmake/InstallConfigured.cmake).
+install(CODE "
+set(SBR_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
+set(SBR_BINARY_DIR \"${CMAKE_BINARY_DIR}\")
+set(SBR_VERSION \"${PROJECT_VERSION}\")
+set(SBR_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+set(SBR_LIBDIR \"${CMAKE_INSTALL_LIBDIR}\")
+set(SBR_INCLUDEDIR \"${CMAKE_INSTALL_INCLUDEDIR}\")
+set(SBR_SYSCONFDIR \"${CMAKE_INSTALL_SYSCONFDIR}\")
+set(SBR_DATADIR \"${CMAKE_INSTALL_DATADIR}\")
+set(SBR_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
+set(SBR_UNITDIR \"${SBR_SYSTEMD_UNIT_DIR}\")
+")
+install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/InstallConfigured.cmake)
+# For the package's conffiles: where the /usr prefix puts conf.d.
 set(_sbr_etc_dir "${CMAKE_INSTALL_FULL_SYSCONFDIR}/superbot-realtime")
-set(_sbr_bin "${CMAKE_INSTALL_FULL_BINDIR}/superbot-realtime")
-
-# --- systemd units: the committed files, with this prefix's paths ----------
-foreach(unit superbot-realtime.service superbot-realtime@.service)
-    file(READ ${PROJECT_SOURCE_DIR}/packaging/${unit} _sbr_unit)
-    string(REPLACE "/usr/bin/superbot-realtime" "${_sbr_bin}" _sbr_unit "${_sbr_unit}")
-    string(REPLACE "/etc/superbot-realtime" "${_sbr_etc_dir}" _sbr_unit "${_sbr_unit}")
-    file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/packaging/${unit} CONTENT "${_sbr_unit}" @ONLY)
-    install(FILES ${CMAKE_BINARY_DIR}/packaging/${unit} DESTINATION ${SBR_SYSTEMD_UNIT_DIR})
-endforeach()
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-    ${PROJECT_SOURCE_DIR}/packaging/superbot-realtime.service
-    ${PROJECT_SOURCE_DIR}/packaging/superbot-realtime@.service)
 
 # --- operator files and guides ---------------------------------------------
 install(FILES packaging/superbot-realtime.env.example
         DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime RENAME env.example)
+install(FILES packaging/prometheus/alerts.yml packaging/prometheus/alerts.test.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime/prometheus)
+install(FILES packaging/grafana/superbot-realtime.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/superbot-realtime/grafana)
 foreach(doc README.md CHANGELOG.md docs/PROTOCOL.md docs/PLUGINS.md docs/OPERATIONS.md docs/BENCHMARKS.md)
     if(EXISTS ${PROJECT_SOURCE_DIR}/${doc})
         install(FILES ${doc} DESTINATION ${CMAKE_INSTALL_DOCDIR})
@@ -47,6 +53,29 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/examples)
             FILES_MATCHING PATTERN "*.c" PATTERN "*.h" PATTERN "Makefile" PATTERN "*.conf" PATTERN "*.md"
             PATTERN "CMakeLists.txt" EXCLUDE)
 endif()
+
+# The package's copyright (machine-readable, DEP-5) and its Debian changelog,
+# compressed as Debian wants it (gzip -9n: no name or time, reproducible).
+install(FILES packaging/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+set(SBR_PACKAGE_RELEASE 1)
+string(TIMESTAMP _sbr_changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/packaging/debian/changelog.Debian CONTENT
+"superbot-realtime (${PROJECT_VERSION}-${SBR_PACKAGE_RELEASE}) unstable; urgency=medium
+
+  * Package of superbot-realtime ${PROJECT_VERSION}; what changed is in
+    /usr/share/doc/superbot-realtime/CHANGELOG.md.
+
+ -- ${SBR_PACKAGE_MAINTAINER}  ${_sbr_changelog_date}
+")
+find_program(SBR_GZIP gzip REQUIRED)
+execute_process(COMMAND ${SBR_GZIP} -9nc
+                INPUT_FILE ${CMAKE_BINARY_DIR}/packaging/debian/changelog.Debian
+                OUTPUT_FILE ${CMAKE_BINARY_DIR}/packaging/debian/changelog.Debian.gz
+                RESULT_VARIABLE _sbr_gzip_rc)
+if(NOT _sbr_gzip_rc EQUAL 0)
+    message(FATAL_ERROR "gzip failed (${_sbr_gzip_rc}) on packaging/debian/changelog.Debian")
+endif()
+install(FILES ${CMAKE_BINARY_DIR}/packaging/debian/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # --- the Debian package --------------------------------------------------
 set(CPACK_PACKAGE_NAME "superbot-realtime")
@@ -65,7 +94,7 @@ set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_PACKAGE_NAME "superbot-realtime")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${SBR_PACKAGE_RELEASE})
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 # Runtime libraries.  libevent-2.1-7 is the whole of libevent (core, and the
@@ -97,30 +126,6 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
     ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-
-# With the /usr prefix the daemon reads /etc/superbot-realtime/conf.d, while
-# the relative install rule of conf.d stages it under usr/etc: move it to etc/
-# before the package is built.
-if(NOT IS_ABSOLUTE "${CMAKE_INSTALL_SYSCONFDIR}"
-   AND NOT "${CMAKE_INSTALL_FULL_SYSCONFDIR}" STREQUAL "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}")
-    file(RELATIVE_PATH _sbr_staged_etc "/" "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}")
-    file(RELATIVE_PATH _sbr_real_etc "/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}")
-    file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/packaging/cpack-sysconfdir.cmake CONTENT [[
-# Generated by cmake/Packaging.cmake: @_sbr_staged_etc@ -> @_sbr_real_etc@ in the staged tree.
-file(GLOB _roots LIST_DIRECTORIES true "${CPACK_TEMPORARY_DIRECTORY}" "${CPACK_TEMPORARY_DIRECTORY}/*")
-foreach(root ${_roots})
-    if(IS_DIRECTORY "${root}/@_sbr_staged_etc@")
-        file(MAKE_DIRECTORY "${root}/@_sbr_real_etc@")
-        file(GLOB _entries RELATIVE "${root}/@_sbr_staged_etc@" "${root}/@_sbr_staged_etc@/*")
-        foreach(e ${_entries})
-            file(RENAME "${root}/@_sbr_staged_etc@/${e}" "${root}/@_sbr_real_etc@/${e}")
-        endforeach()
-        file(REMOVE_RECURSE "${root}/@_sbr_staged_etc@")
-    endif()
-endforeach()
-]] @ONLY)
-    set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_BINARY_DIR}/packaging/cpack-sysconfdir.cmake)
-endif()
 
 set(CPACK_GENERATOR "DEB")
 set(CPACK_SOURCE_GENERATOR "TGZ")

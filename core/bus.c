@@ -330,6 +330,16 @@ int bus_api_reserve(const char *key, uint64_t ttl_ms, sbr_state_done_fn done, vo
     BUS_ROUTE(reserve, key, ttl_ms, done, ud);
 }
 
+int bus_api_incr(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    /* A provider built before incr had its slot reserved (NULL). */
+    if (bus_provider && bus_provider->struct_size < offsetof(sbr_bus_provider, incr) + sizeof(bus_provider->incr))
+        return SBR_ERR_UNAVAILABLE;
+    BUS_ROUTE(incr, key, delta, ttl_ms, done, ud);
+}
+
 int bus_api_map_set(const char *key, const char *field, const char *value, uint64_t ttl_ms, sbr_state_done_fn done,
                     void *ud)
 {

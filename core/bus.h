@@ -54,6 +54,7 @@ int bus_api_kv_set(const char *key, const char *value, size_t len, uint64_t ttl_
 int bus_api_kv_get(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_kv_del(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_reserve(const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *ud);
+int bus_api_incr(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *ud);
 int bus_api_map_set(const char *key, const char *field, const char *value, uint64_t ttl_ms, sbr_state_done_fn done, void *ud);
 int bus_api_map_del(const char *key, const char *field, sbr_state_done_fn done, void *ud);
 int bus_api_map_get_all(const char *key, sbr_state_done_fn done, void *ud);

@@ -112,6 +112,7 @@ static int daemon_reload(char *err, size_t errlen)
     settings_install(&fresh, &values);
     conf_set_clear(&set);
     log_set_level(settings_get()->log_level);
+    log_set_format(settings_get()->log_format);
     http_server_reload();
     sio_server_reload();
     sbr_event_reload ev = {.struct_size = sizeof(ev)};
@@ -271,6 +272,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
     }
     settings_install(&settings, &values);
     log_set_level(settings_get()->log_level);
+    log_set_format(settings_get()->log_format);
     if (!check_only)
         log_info("core", "superbot-realtime %s starting: conf.d %s, plugins from %s", SBR_VERSION, conf_dir,
                  settings_get()->plugin_dir);

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "net/http.h"
 #include "plugin/plugin.h"
+#include "settings.h"
 #include "sio/sio.h"
 
 /* {"status": "ok", "bus": ..., "redis": (the same, for existing probes),
@@ -68,13 +69,16 @@ static void health_metrics_reply(struct evhttp_request *req, void *arg)
     evbuffer_add_printf(buf,
                         "# HELP superbot_connections Live Engine.IO sessions on this worker\n"
                         "# TYPE superbot_connections gauge\nsuperbot_connections %zu\n"
+                        "# HELP superbot_connections_max The max_connections setting of this worker\n"
+                        "# TYPE superbot_connections_max gauge\nsuperbot_connections_max %llu\n"
                         "# HELP superbot_bus_state State-and-bus backend: 0 disabled (in-process), 1 connected, 2 down\n"
                         "# TYPE superbot_bus_state gauge\nsuperbot_bus_state %d\n"
                         "# HELP superbot_plugins_loaded Plugins loaded\n"
                         "# TYPE superbot_plugins_loaded gauge\nsuperbot_plugins_loaded %zu\n"
-                        "# HELP superbot_plugin_info One sample per loaded plugin\n"
+                        "# HELP superbot_plugin_info One series per loaded plugin, with its name and version\n"
                         "# TYPE superbot_plugin_info gauge\n",
-                        sio_connection_count(), bus_state_get(), registry_count());
+                        sio_connection_count(), (unsigned long long)settings_get()->max_connections,
+                        bus_state_get(), registry_count());
     for (size_t i = 0; i < registry_count(); i++) {
         struct sbr_plugin *p = registry_at(i);
         char name[256], version[256];

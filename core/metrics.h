@@ -34,12 +34,18 @@ struct core_metrics {
 
 extern struct core_metrics core_metrics;
 
+/* Declare a plugin metric's type and one-line help text (api->metric_declare):
+ * 0, or -1 for a bad or reserved name, a bad help text or a type that
+ * differs from the metric's first use; -4 out of memory. */
+int metrics_declare(const void *owner, const char *name, int gauge, const char *help);
 /* A counter or gauge with a name and label text, for plugins
  * (api->metric_add/set); the first use of a name/labels pair creates it,
- * owned by `owner` (opaque: the plugin record). */
+ * owned by `owner` (opaque: the plugin record), as is a name first used or
+ * declared by it. */
 int metrics_dynamic_add(const void *owner, const char *name, const char *labels, double delta);
 int metrics_dynamic_set(const void *owner, const char *name, const char *labels, double value);
-/* Drop every series owner created (the plugin is unloaded). */
+/* Drop the series owner created and the names it introduced, with their
+ * series (the plugin is unloaded). */
 void metrics_unregister_all(const void *owner);
 /* HTTP requests by route pattern and status. */
 void metrics_http_request(const char *route, int status);

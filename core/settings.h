@@ -15,6 +15,7 @@ struct core_settings {
     int reuse_port;                    /* SO_REUSEPORT on the listeners */
     char *plugin_dir;                  /* absolute; default: <binary dir>/plugins, or the install dir */
     int log_level;                     /* enum sbr_log_level */
+    int log_format;                    /* LOG_FORMAT_TEXT or LOG_FORMAT_JSON */
     uint64_t max_connections;          /* Socket.IO connections (all transports) */
     uint64_t max_payload;              /* Engine.IO maxPayload, bytes (default 1000000) */
     uint64_t ping_interval_ms;         /* 25000 */

@@ -2,8 +2,10 @@
 # when they are missing.  Usage: deps_install build|test
 deps_build="build-essential cmake pkg-config libevent-dev libjansson-dev libjwt-dev libhiredis-dev"
 # python3-*: the Python Socket.IO client tests, the Python client and the Flask
-# example of the integration kit (Debian's /usr/bin/python3).
-deps_test="$deps_build check redis-server nodejs npm clang libclang-rt-14-dev chromium valgrind python3 python3-socketio python3-websocket python3-requests python3-flask"
+# example of the integration kit (Debian's /usr/bin/python3); systemd
+# (systemd-analyze), dpkg-dev and prometheus (promtool): the package and
+# monitoring checks.
+deps_test="$deps_build check redis-server nodejs npm clang libclang-rt-14-dev chromium valgrind python3 python3-socketio python3-websocket python3-requests python3-flask systemd dpkg-dev prometheus"
 
 deps_install() {
     local want missing="" pkg

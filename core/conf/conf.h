@@ -24,6 +24,33 @@ int env_expand(const char *in, char **out, char *err, size_t errlen);
  * file is not an error.  Returns -1 with "path:line: reason" on a bad line. */
 int env_load_dotenv(const char *path, char *err, size_t errlen);
 
+/* --- envfile.c ----------------------------------------------------------- */
+
+/* Called for each assignment of an environment file, in file order; `line`
+ * is where it starts.  Returns 0 to go on, -1 (with errno) to stop. */
+typedef int (*envfile_fn)(const char *key, const char *value, int line, void *userdata);
+
+/* Parse text in the syntax of systemd's EnvironmentFile= (see envfile.c),
+ * read from `path` (for messages).  Lines systemd would skip, an unclosed
+ * quote, a NUL byte or text that is not UTF-8 are errors: -1 with
+ * "path:line: reason". */
+int envfile_parse(const char *path, const char *text, size_t len, envfile_fn fn, void *userdata, char *err,
+                  size_t errlen);
+/* Read path (at most 1 MiB) and set each of its variables, overriding the
+ * environment, as EnvironmentFile= overrides a unit's Environment=.  A
+ * missing file is an error.  0, or -1 with "path[:line]: reason". */
+int envfile_load(const char *path, char *err, size_t errlen);
+
+/* --- paths.c ------------------------------------------------------------ */
+
+/* The default plugin directory: <bindir>/plugins (the build tree), else
+ * where an install under any prefix puts them relative to <bindir>, else the
+ * configured install dir.  A new malloc'd string. */
+char *paths_plugin_dir(void);
+/* The default conf.d: ./conf.d, else an install's relative to <bindir>, else
+ * the configured one.  A new malloc'd string. */
+char *paths_conf_dir(void);
+
 /* --- parser.c ----------------------------------------------------------- */
 
 struct conf_entry {

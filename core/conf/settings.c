@@ -1,23 +1,22 @@
 /* The core's own settings: declared as a sbr_config_key table like any
  * plugin's, validated by the same code, then turned into core_settings. */
 #include "conf/conf.h"
+#include "log.h"
 #include "settings.h"
 #include "util/listen_addr.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define R SBR_CONF_RELOADABLE
 static const sbr_config_key settings_table[] = {
     {"listen", SBR_CONF_STRING, "127.0.0.1:8080", 0, 0, SBR_CONF_REQUIRED, "host:port[,host:port...] to listen on"},
     {"reuse_port", SBR_CONF_BOOL, "0", 0, 0, 0, "share the port with other workers (SO_REUSEPORT)"},
-    {"plugin_dir", SBR_CONF_STRING, "", 0, 0, 0, "where <name>.so files are found; empty: next to the binary"},
+    {"plugin_dir", SBR_CONF_STRING, "", 0, 0, 0, "where <name>.so files are found; empty: build/plugins next to a built binary, else the install's, relative to the binary"},
     {"log_level", SBR_CONF_STRING, "info", 0, 0, R, "debug, info, warn or error"},
+    {"log_format", SBR_CONF_STRING, "text", 0, 0, R, "text, or json: one JSON object per line"},
     {"api_key", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET | R, "bearer key of the server API; empty disables it"},
     {"max_connections", SBR_CONF_INT, "10000", 1, 1000000, R, "Socket.IO connections of this worker"},
     {"max_payload", SBR_CONF_INT, "1000000", 1024, 100000000, 0, "Engine.IO maxPayload, bytes"},
@@ -82,24 +81,6 @@ static int settings_level(const char *text)
     if (strcasecmp(text, "warning") == 0)
         return 2;
     return -1;
-}
-
-/* <directory of the executable>/plugins if it exists, else the install dir. */
-static char *settings_default_plugin_dir(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            strcpy(slash, "/plugins");
-            struct stat st;
-            if (stat(exe, &st) == 0 && S_ISDIR(st.st_mode))
-                return strdup(exe);
-        }
-    }
-    return strdup(SBR_INSTALL_PLUGIN_DIR);
 }
 
 static int settings_line(const struct conf_values *v, const char *key)
@@ -206,8 +187,15 @@ int settings_build(const struct conf_values *v, const char *file, struct core_se
                  settings_line(v, "log_level"), conf_values_string(v, "log_level"));
         goto fail;
     }
+    const char *format = conf_values_string(v, "log_format");
+    out->log_format = strcasecmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT;
+    if (out->log_format == LOG_FORMAT_TEXT && strcasecmp(format, "text") != 0) {
+        snprintf(err, errlen, "%s:%d: key 'log_format' expects text or json, got '%s'", file,
+                 settings_line(v, "log_format"), format);
+        goto fail;
+    }
     const char *dir = conf_values_string(v, "plugin_dir");
-    out->plugin_dir = *dir ? strdup(dir) : settings_default_plugin_dir();
+    out->plugin_dir = *dir ? strdup(dir) : paths_plugin_dir();
     out->cors_origins = strdup(conf_values_string(v, "cors_origins"));
     if (!out->plugin_dir || !out->cors_origins) {
         snprintf(err, errlen, "out of memory");

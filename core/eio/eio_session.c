@@ -143,6 +143,11 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
         return NULL;
     }
     core_metrics.connections_opened++;
+    if (log_enabled(LOG_DEBUG_)) {
+        const struct log_field f[] = {
+            {"sid", s->sid}, {"transport", eio_session_transport(s)}, {"remote", eio_session_remote_addr(s)}};
+        log_fields(LOG_DEBUG_, "eio", f, 3, "session opened");
+    }
     return s;
 }
 
@@ -369,6 +374,11 @@ const char *eio_session_sid(const struct eio_session *s)
 const char *eio_session_remote_addr(const struct eio_session *s)
 {
     return s->meta[0] ? s->meta : NULL;
+}
+
+const char *eio_session_transport(const struct eio_session *s)
+{
+    return s->transport == EIO_TRANSPORT_WEBSOCKET ? "websocket" : "polling";
 }
 
 /* Walk the meta block: skip the address and `skip` pairs, then search n pairs. */

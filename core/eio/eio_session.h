@@ -70,6 +70,8 @@ const char *eio_session_sid(const struct eio_session *s);
 const char *eio_session_query(const struct eio_session *s, const char *name);
 const char *eio_session_header(const struct eio_session *s, const char *name);
 const char *eio_session_remote_addr(const struct eio_session *s);
+/* "polling" or "websocket": the transport in use now. */
+const char *eio_session_transport(const struct eio_session *s);
 
 /* Sessions alive. */
 size_t eio_session_count(void);

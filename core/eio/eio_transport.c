@@ -91,6 +91,10 @@ static void upgrade_complete(struct eio_session *s)
     s->probe_ready = 0;
     s->transport = EIO_TRANSPORT_WEBSOCKET;
     ws_conn_set_callbacks(s->ws, &eio_ws_callbacks, s);
+    if (log_enabled(LOG_DEBUG_)) {
+        const struct log_field f[] = {{"sid", s->sid}, {"transport", "websocket"}};
+        log_fields(LOG_DEBUG_, "eio", f, 2, "session upgraded from polling");
+    }
     size_t n = s->queue_len;
     struct eio_buf **q = s->queue;
     s->queue = NULL;
@@ -160,8 +164,10 @@ static void handshake(struct evhttp_request *req, int websocket)
     }
     if (st->max_connections && eio_server.sessions.count >= st->max_connections) {
         core_metrics.connections_refused_max++;
-        log_warn("eio", "refusing a session: max_connections (%llu) reached",
-                 (unsigned long long)st->max_connections);
+        char limit[24];
+        snprintf(limit, sizeof(limit), "%llu", (unsigned long long)st->max_connections);
+        const struct log_field f[] = {{"reason", "max_connections"}, {"limit", limit}};
+        log_fields(LOG_WARN_, "eio", f, 2, "refusing a session: max_connections (%s) reached", limit);
         /* A balancer or a client may try another worker now, this one later. */
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", EIO_FULL_RETRY_AFTER);
         eio_reply_error(req, 503, EIO_ERR_FORBIDDEN, "Too many connections");

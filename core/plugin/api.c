@@ -33,6 +33,18 @@ static void api_set_error(sbr_plugin *self, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(self->error, sizeof(self->error), fmt, ap);
     va_end(ap);
+    self->error_key[0] = '\0';
+}
+
+static void api_set_error_key(sbr_plugin *self, const char *key, const char *fmt, ...)
+{
+    if (!self)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->error, sizeof(self->error), fmt, ap);
+    va_end(ap);
+    snprintf(self->error_key, sizeof(self->error_key), "%s", key ? key : "");
 }
 
 static const char *api_config_string(sbr_plugin *self, const char *key)
@@ -142,12 +154,20 @@ static int api_metric_set(sbr_plugin *self, const char *name, const char *labels
     return metrics_dynamic_set(self, name, labels, value);
 }
 
+static int api_metric_declare(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help)
+{
+    if (type != SBR_METRIC_COUNTER && type != SBR_METRIC_GAUGE)
+        return SBR_ERR_INVALID;
+    int rc = metrics_declare(self, name, type == SBR_METRIC_GAUGE, help);
+    return rc == -4 ? SBR_ERR_NOMEM : rc < 0 ? SBR_ERR_INVALID : SBR_OK;
+}
+
 /* What every table has, on_check's included: logging, errors, the
  * configuration and the clock. */
 #define API_BASE_SERVICES                                                                                        \
     .abi_version = SBR_ABI_VERSION, .struct_size = sizeof(sbr_api), .log = api_log, .set_error = api_set_error,  \
     .config_string = api_config_string, .config_int = api_config_int, .config_bool = api_config_bool,            \
-    .config_double = api_config_double, .now_ms = clock_now_ms
+    .config_double = api_config_double, .now_ms = clock_now_ms, .set_error_key = api_set_error_key
 
 static const sbr_api api_services = {
     API_BASE_SERVICES,
@@ -201,6 +221,13 @@ static const sbr_api api_services = {
     .message_emit_args = sio_api_message_emit_args,
     .emit_with_ack = sio_api_emit_with_ack,
     .conn_end = sio_api_conn_end,
+    .metric_declare = api_metric_declare,
+    .msg_arg_string = api_msg_arg_string,
+    .msg_arg_number = api_msg_arg_number,
+    .msg_arg_bool = api_msg_arg_bool,
+    .msg_arg_json = api_msg_arg_json,
+    .json_quote = api_json_quote,
+    .incr = bus_api_incr,
     .message_handler = api_message_handler,
     .message_filter = api_message_filter,
     .worker_id = worker_id,

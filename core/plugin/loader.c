@@ -141,9 +141,25 @@ static void plugin_unregister_all(struct sbr_plugin *p)
     sio_unregister_all(p);
 }
 
+/* The file:line of the plugin's error: the line of the key it named with
+ * set_error_key when the file sets that key, else the `plugin =` line; and
+ * "key 'x': " to put before the reason. */
+static void plugin_error_place(const struct sbr_plugin *p, char *where, size_t wlen, char *key, size_t klen)
+{
+    int line = p->conf_line;
+    key[0] = '\0';
+    if (p->error_key[0]) {
+        int i = conf_values_index(&p->values, p->error_key);
+        if (i >= 0 && p->values.line[i] > 0)
+            line = p->values.line[i];
+        snprintf(key, klen, "key '%s': ", p->error_key);
+    }
+    snprintf(where, wlen, "%s:%d", p->conf_path, line);
+}
+
 int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen)
 {
-    p->error[0] = p->refusal[0] = '\0';
+    p->error[0] = p->error_key[0] = p->refusal[0] = '\0';
     p->loading = 1;
     int rc = p->desc->on_load(p, api);
     p->loading = 0;
@@ -156,7 +172,9 @@ int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t err
         return -1;
     }
     if (rc != 0) {
-        snprintf(err, errlen, "%s:%d: plugin '%s' failed to load: %s", p->conf_path, p->conf_line, p->name,
+        char where[CONF_ERR_MAX], key[96];
+        plugin_error_place(p, where, sizeof(where), key, sizeof(key));
+        snprintf(err, errlen, "%s: plugin '%s' failed to load: %s%s", where, p->name, key,
                  p->error[0] ? p->error : "on_load failed without a reason");
         /* Undo what it registered before failing; on_unload is not due. */
         plugin_unregister_all(p);
@@ -183,10 +201,12 @@ int plugin_check(struct sbr_plugin *p, char *err, size_t errlen)
 {
     if (!p->desc->on_check)
         return 0;
-    p->error[0] = '\0';
+    p->error[0] = p->error_key[0] = '\0';
     if (p->desc->on_check(p, api_check_table()) == 0)
         return 0;
-    snprintf(err, errlen, "%s:%d: plugin '%s': %s", p->conf_path, p->conf_line, p->name,
+    char where[CONF_ERR_MAX], key[96];
+    plugin_error_place(p, where, sizeof(where), key, sizeof(key));
+    snprintf(err, errlen, "%s: plugin '%s': %s%s", where, p->name, key,
              p->error[0] ? p->error : "its configuration check failed without a reason");
     return -1;
 }

@@ -26,6 +26,7 @@ struct sbr_plugin {
     int loading;      /* inside on_load: registration allowed */
     int started;      /* on_load succeeded: on_unload is due */
     char error[CONF_ERR_MAX];
+    char error_key[64]; /* set_error_key: the key the error is about, or "" */
     char refusal[CONF_ERR_MAX]; /* a registration the core refused, which stops start-up */
 };
 
@@ -79,6 +80,19 @@ void api_init(struct event_base *base);
 const sbr_api *api_table(void);
 /* The reduced table handed to on_check (configuration, logging, errors). */
 const sbr_api *api_check_table(void);
+
+/* --- api_json.c ----------------------------------------------------------- */
+
+/* api->msg_arg_string/number/bool/json and api->json_quote (see plugin.h of the SDK). */
+int api_msg_arg_string(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+int api_msg_arg_number(sbr_message *msg, unsigned index, const char *path, double *out);
+int api_msg_arg_bool(sbr_message *msg, unsigned index, const char *path, int *out);
+int api_msg_arg_json(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+int api_json_quote(const char *text, char *buf, size_t len);
+/* The value at `path` (dot-separated keys, digits for array indexes) in
+ * element `index` of the JSON array args, or NULL. */
+struct json_t;
+struct json_t *api_json_path(struct json_t *args, unsigned index, const char *path);
 
 /* --- timers.c ------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include "util/base64.h"
 #include "sio/sio_connect.h"
 #include "sio/sio_emit.h"
+#include "sio/sio_log.h"
 #include "sio/sio_namespace.h"
 #include "sio/sio_reap.h"
 
@@ -28,6 +29,7 @@ static void connect_accept(struct sio_conn *c)
         return;
     }
     c->state = SIO_CONN_CONNECTED;
+    sio_log_connected(c);
     /* The answer is the first packet of the namespace, as the reference
      * server sends it: clients other than the JavaScript one drop events of
      * a namespace they are not connected to yet.  It goes out in a write of
@@ -57,6 +59,7 @@ static void connect_accept(struct sio_conn *c)
 static void connect_refuse(struct sio_conn *c, const char *reason)
 {
     core_metrics.socketio_connects_refused++;
+    sio_log_refused(c, reason);
     sio_send_connect_error(c->client, c->nsp, reason ? reason : "refused");
     sio_conn_close(c, "connect refused");
 }

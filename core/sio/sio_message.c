@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sio/sio_emit.h"
+#include "sio/sio_log.h"
 #include "sio/sio_message.h"
 
 struct sbr_message {
@@ -17,6 +18,7 @@ struct sbr_message {
     sbr_event_message event;
     char *name;
     char *args;
+    json_t *args_value;  /* the same arguments, parsed: read by api->msg_arg_* */
     int wants_ack;
     uint64_t ack_id;
     struct eio_buf **attachments;
@@ -43,6 +45,7 @@ static void message_free(struct sbr_message *m)
     free(m->attachments);
     free(m->name);
     free(m->args);
+    json_decref(m->args_value);
     free(m->resume_reason);
     free(m);
 }
@@ -87,6 +90,9 @@ static int message_send(struct sbr_message *m, int type, int has_id, const char 
 
 static void message_ack_error(struct sbr_message *m, const char *error)
 {
+    struct sio_conn *c = sio_conn_find(m->conn);
+    if (c)
+        sio_log_event_refused(c, m->name, error ? error : "refused");
     if (!m->wants_ack)
         return;
     json_t *o = json_pack("[{s:b,s:s}]", "ok", 0, "error", error ? error : "refused");
@@ -155,7 +161,7 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     for (size_t i = 1; rest && i < json_array_size(pk->data); i++)
         json_array_append(rest, json_array_get(pk->data, i));
     m->args = rest ? json_dumps(rest, JSON_COMPACT) : NULL;
-    json_decref(rest);
+    m->args_value = rest;
     if (!m->name || !m->args) {
         message_free(m);
         return;
@@ -186,6 +192,11 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     message_run(m);
 }
 
+json_t *sio_message_args(sbr_message *msg)
+{
+    return msg && !msg->answered ? msg->args_value : NULL;
+}
+
 /* End the message: now, or when its chain returns. */
 static void message_end(struct sbr_message *m)
 {
@@ -202,6 +213,11 @@ int sio_api_message_reply(sbr_message *msg, const char *data_json)
         return SBR_ERR_GONE;
     if (data_json && !sio_json_valid(data_json))
         return SBR_ERR_INVALID;
+    if (data_json && log_enabled(LOG_DEBUG_)) {
+        struct sio_conn *c = sio_conn_find(msg->conn);
+        if (c)
+            sio_log_reply(c, msg->name, data_json);
+    }
     int r = SBR_OK;
     if (msg->wants_ack) {
         size_t n = data_json ? strlen(data_json) : 0;

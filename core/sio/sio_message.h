@@ -11,6 +11,11 @@
 void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_buf **attachments, unsigned n);
 void sio_messages_free(void);
 
+/* A message's arguments as a parsed JSON array (owned by the message), or
+ * NULL once it is answered.  For api->msg_arg_*. */
+struct json_t;
+struct json_t *sio_message_args(sbr_message *msg);
+
 /* Host-table services (see struct sbr_api). */
 int sio_api_message_reply(sbr_message *msg, const char *data_json);
 int sio_api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason);

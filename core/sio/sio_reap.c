@@ -3,6 +3,7 @@
 #include <string.h>
 #include "sio/sio_ack.h"
 #include "sio/sio_emit.h"
+#include "sio/sio_log.h"
 #include "sio/sio_reap.h"
 #include "sio/sio_room.h"
 
@@ -117,6 +118,7 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
     c->state = SIO_CONN_CLOSED;
     /* A refused CONNECT gets its CONNECT_ERROR only. */
     sio_conn_drop_held(c);
+    sio_log_closed(c, reason ? reason : "transport close");
     sio_rooms_leave_all(c);
     sio_conn_remove(c);
     sio_acks_cancel(c);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sio/sio_emit.h"
+#include "sio/sio_log.h"
 #include "sio/sio_room.h"
 
 #define ROOM_NAME_MAX 255
@@ -112,6 +113,7 @@ int sio_api_room_join(sbr_conn_id conn, const char *room)
     c->n_rooms++;
     if (r->n == 1 && bus_subscribe(NULL, r->topic, room_on_bus, NULL) != SBR_OK)
         log_warn("sio", "room '%s' will not hear from other workers", sio_room_name(r));
+    sio_log_room(c, room, 1);
     return SBR_OK;
 nomem:
     if (created)
@@ -152,6 +154,7 @@ int sio_api_room_leave(sbr_conn_id conn, const char *room)
     for (size_t i = 0; i < c->n_rooms; i++) {
         if (strcmp(sio_room_name(c->rooms[i].room), room) == 0) {
             leave_slot(c, i);
+            sio_log_room(c, room, 0);
             break;
         }
     }

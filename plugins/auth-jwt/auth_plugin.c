@@ -41,9 +41,11 @@ static void auth_settings_free(struct auth_settings *s)
 }
 
 /* Copy the settings out of the core (its strings live only until a reload);
- * -1 with *why when something is unusable. */
-static int auth_settings_read(struct auth *auth, struct auth_settings *s, const char **why)
+ * -1 with *why, and the key at fault in *key (or NULL), when something is
+ * unusable. */
+static int auth_settings_read(struct auth *auth, struct auth_settings *s, const char **why, const char **key)
 {
+    *key = NULL;
     const sbr_api *api = auth->api;
     memset(s, 0, sizeof(*s));
     s->secret = strdup(api->config_string(auth->self, "secret"));
@@ -63,11 +65,13 @@ static int auth_settings_read(struct auth *auth, struct auth_settings *s, const 
     s->session_secret_len = strlen(s->session_secret);
     if (s->secret_len == 0) {
         *why = "no secret for realtime tokens: set REALTIME_JWT_SECRET (or SECRET_KEY, which it falls back to)";
+        *key = "secret";
         auth_settings_free(s);
         return -1;
     }
     if (s->audience[0] == '\0' || s->issuer[0] == '\0') {
         *why = "audience and issuer must not be empty";
+        *key = s->audience[0] == '\0' ? "audience" : "issuer";
         auth_settings_free(s);
         return -1;
     }
@@ -126,8 +130,8 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     struct auth *auth = userdata;
     struct auth_settings fresh;
-    const char *why = NULL;
-    if (auth_settings_read(auth, &fresh, &why) != 0) {
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(auth, &fresh, &why, &key) != 0) {
         auth->api->log(auth->self, SBR_LOG_WARN, "reload: %s; keeping the previous token settings", why);
         return 0;
     }
@@ -137,18 +141,44 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+static void auth_set_error(const sbr_api *api, sbr_plugin *self, const char *key, const char *why)
+{
+    if (key)
+        SBR_SET_ERROR_KEY(api, self, key, "%s", why);
+    else
+        api->set_error(self, "%s", why);
+}
+
 static int auth_check(sbr_plugin *self, const sbr_api *api)
 {
     struct auth probe = {.self = self, .api = api};
     struct auth_settings s;
-    const char *why = NULL;
-    if (auth_settings_read(&probe, &s, &why) != 0) {
-        api->set_error(self, "%s", why);
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(&probe, &s, &why, &key) != 0) {
+        auth_set_error(api, self, key, why);
         return -1;
     }
     auth_settings_free(&s);
     return 0;
 }
+
+/* Every reason connect.c counts (token_error_name, the session checks,
+ * revocations), so each series is scraped at 0 from start-up. */
+static const char *const auth_refusal_labels[] = {
+    "reason=\"missing_token\"", "reason=\"oversize\"", "reason=\"malformed\"", "reason=\"bad_alg\"",
+    "reason=\"bad_signature\"", "reason=\"expired\"", "reason=\"not_yet_valid\"",
+    "reason=\"issued_in_future\"", "reason=\"bad_audience\"", "reason=\"bad_issuer\"",
+    "reason=\"bad_subject\"", "reason=\"bad_claims\"", "reason=\"no_memory\"", "reason=\"bad_session_bearer\"",
+    "reason=\"session_mismatch\"", "reason=\"rooms\"", "reason=\"revoked\"", NULL};
+static const char *const auth_source_labels[] = {"source=\"session\"", "source=\"api_key\"", NULL};
+static const sbr_metric_def auth_metrics[] = {
+    {"superbot_auth_connects_refused_total", SBR_METRIC_COUNTER,
+     "Socket.IO connections refused by auth-jwt, by reason", auth_refusal_labels},
+    {"superbot_auth_tokens_issued_total", SBR_METRIC_COUNTER,
+     "Realtime tokens issued at POST /api/realtime/token, by identity source", auth_source_labels},
+    {"superbot_auth_revocations_total", SBR_METRIC_COUNTER, "Sessions revoked through the server API", NULL},
+    {NULL, 0, NULL, NULL},
+};
 
 static int auth_load(sbr_plugin *self, const sbr_api *api)
 {
@@ -156,19 +186,20 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
     memset(auth, 0, sizeof(*auth));
     auth->self = self;
     auth->api = api;
-    const char *why = NULL;
-    if (auth_settings_read(auth, &auth->settings, &why) != 0) {
-        api->set_error(self, "%s", why);
+    const char *why = NULL, *key = NULL;
+    if (auth_settings_read(auth, &auth->settings, &why, &key) != 0) {
+        auth_set_error(api, self, key, why);
         return -1;
     }
     auth_settings_announce(auth);
-    if (api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, auth_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, auth_reload_hook, auth) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/token", token_route_handle, auth) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/sessions/{sid}/revoke", revoke_route_handle, auth) != SBR_OK ||
         api->bus_subscribe(self, REVOKE_TOPIC, revoke_bus_message, auth) != SBR_OK) {
-        api->set_error(self, "could not register hooks, routes or the revocation topic");
+        api->set_error(self, "could not register metrics, hooks, routes or the revocation topic");
         auth_settings_free(&auth->settings);
         return -1;
     }

@@ -24,6 +24,7 @@ static const sbr_bus_provider bus_local_provider = {
     .kv_get = local_bus_kv_get,
     .kv_del = local_bus_kv_del,
     .reserve = local_bus_reserve,
+    .incr = local_bus_incr,
     .map_set = local_bus_map_set,
     .map_del = local_bus_map_del,
     .map_get_all = local_bus_map_get_all,

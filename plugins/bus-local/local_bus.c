@@ -50,8 +50,16 @@ static void local_bus_expiry_fire(void *userdata)
     local_bus_after_change(lb);
 }
 
+static const sbr_metric_def local_bus_metrics[] = {
+    {LOCAL_BUS_METRIC, SBR_METRIC_GAUGE, "Keys, map fields and reservations held in this worker's in-process state",
+     NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 local_bus *local_bus_new(sbr_plugin *self, const sbr_api *api)
 {
+    if (sbr_metrics_declare(api, self, local_bus_metrics) != SBR_OK)
+        return NULL;
     local_bus *lb = calloc(1, sizeof(*lb));
     if (!lb)
         return NULL;
@@ -75,6 +83,11 @@ void local_bus_free(local_bus *lb)
     reply_queue_free(lb->replies);
     local_store_free(lb->store);
     free(lb);
+}
+
+struct local_store *local_bus_store(local_bus *lb)
+{
+    return lb->store;
 }
 
 static int local_bus_answer(local_bus *lb, sbr_state_done_fn done, void *userdata, sbr_state_reply *reply)
@@ -132,6 +145,18 @@ int local_bus_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_don
     if (rc < 0)
         return local_bus_answer_status(lb, done, userdata, rc);
     reply.acquired = rc;
+    return local_bus_answer(lb, done, userdata, &reply);
+}
+
+int local_bus_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
+{
+    local_bus *lb = ctx;
+    if (!lb || !key)
+        return SBR_ERR_INVALID;
+    sbr_state_reply reply = {.status = SBR_OK};
+    int rc = local_store_incr(lb->store, key, delta, ttl_ms, lb->api->now_ms(), &reply.count);
+    if (rc < 0)
+        return local_bus_answer_status(lb, done, userdata, rc);
     return local_bus_answer(lb, done, userdata, &reply);
 }
 

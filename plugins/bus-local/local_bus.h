@@ -11,12 +11,16 @@ typedef struct local_bus local_bus;
 
 local_bus *local_bus_new(sbr_plugin *self, const sbr_api *api);
 void local_bus_free(local_bus *lb);
+/* The store behind it, for a provider that reads it directly (bus-redis
+ * writing back what it answered while Redis was away). */
+struct local_store *local_bus_store(local_bus *lb);
 
 int local_bus_kv_set(void *ctx, const char *key, const char *value, size_t len, uint64_t ttl_ms,
                      sbr_state_done_fn done, void *userdata);
 int local_bus_kv_get(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int local_bus_kv_del(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int local_bus_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+int local_bus_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
 int local_bus_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,
                       sbr_state_done_fn done, void *userdata);
 int local_bus_map_del(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata);

@@ -3,6 +3,9 @@
 #include "deadline_heap.h"
 #include "strtab.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <superbot-realtime/plugin.h>
@@ -193,6 +196,19 @@ int local_store_kv_get(local_store *st, const char *key, uint64_t now, const cha
     return 1;
 }
 
+int local_store_kv_peek(local_store *st, const char *key, uint64_t now, const char **value, size_t *len,
+                        uint64_t *deadline)
+{
+    local_store_purge(st, now);
+    struct store_entry *e = strtab_get(st->kv, key);
+    if (!e)
+        return 0;
+    *value = e->value;
+    *len = e->len;
+    *deadline = e->expiry.deadline;
+    return 1;
+}
+
 int local_store_kv_del(local_store *st, const char *key, uint64_t now)
 {
     local_store_purge(st, now);
@@ -214,6 +230,47 @@ int local_store_reserve(local_store *st, const char *key, uint64_t ttl_ms, uint6
     *remaining_ms = 0;
     int rc = local_store_kv_set(st, key, "1", 1, ttl_ms, now);
     return rc == SBR_OK ? 1 : rc;
+}
+
+/* A key's value as a counter: an optional '-' and digits, in range. */
+static int store_parse_counter(const char *text, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 20)
+        return -1;
+    char buf[24], *end;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+        return -1;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end || end == buf)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int local_store_incr(local_store *st, const char *key, int64_t delta, uint64_t ttl_ms, uint64_t now, int64_t *value)
+{
+    local_store_purge(st, now);
+    struct store_entry *e = strtab_get(st->kv, key);
+    int64_t old = 0;
+    uint64_t keep_ms = ttl_ms;
+    if (e) {
+        if (store_parse_counter(e->value, e->len, &old) != 0)
+            return SBR_ERR_INVALID;
+        /* The first increment set the window; later ones keep its end. */
+        if (e->expiry.deadline)
+            keep_ms = e->expiry.deadline - now;
+    }
+    if ((delta > 0 && old > INT64_MAX - delta) || (delta < 0 && old < INT64_MIN - delta))
+        return SBR_ERR_INVALID;
+    char text[24];
+    int n = snprintf(text, sizeof(text), "%" PRId64, old + delta);
+    int rc = local_store_kv_set(st, key, text, (size_t)n, keep_ms, now);
+    if (rc == SBR_OK)
+        *value = old + delta;
+    return rc;
 }
 
 static struct store_map *store_map_get(local_store *st, const char *key, uint64_t now)
@@ -292,6 +349,18 @@ size_t local_store_map_count(local_store *st, const char *key, uint64_t now)
 {
     struct store_map *m = store_map_get(st, key, now);
     return m ? strtab_count(m->fields) : 0;
+}
+
+int local_store_map_peek(local_store *st, const char *key, const char *field, uint64_t now, const char **value,
+                         uint64_t *deadline)
+{
+    struct store_map *m = store_map_get(st, key, now);
+    struct store_entry *e = m ? strtab_get(m->fields, field) : NULL;
+    if (!e)
+        return 0;
+    *value = e->value;
+    *deadline = e->expiry.deadline;
+    return 1;
 }
 
 struct store_foreach_ctx {

@@ -16,6 +16,12 @@ static const sbr_config_key bus_redis_keys[] = {
     {"connect_timeout_ms", SBR_CONF_INT, "2000", 50, 600000, 0,
      "longest wait to connect, and for any answer, before Redis counts as down"},
     {"reconnect_max_ms", SBR_CONF_INT, "10000", 100, 3600000, 0, "cap of the exponential reconnect backoff"},
+    {"outage_buffer_max", SBR_CONF_INT, "100000", 1, 100000000, 0,
+     "messages kept while Redis is away (or has not answered them yet), oldest dropped past it"},
+    {"outage_buffer_seconds", SBR_CONF_INT, "60", 1, 86400, 0,
+     "how long a message is kept for Redis, oldest dropped past it"},
+    {"outage_buffer_bytes", SBR_CONF_INT, "67108864", 65536, 68719476736.0, 0,
+     "bytes of messages kept for Redis, oldest dropped past it"},
     SBR_CONF_END,
 };
 
@@ -28,11 +34,12 @@ static const sbr_bus_provider bus_redis_provider = {
     .kv_get = redis_state_kv_get,
     .kv_del = redis_state_kv_del,
     .reserve = redis_state_reserve,
+    .incr = redis_state_incr,
     .map_set = redis_state_map_set,
     .map_del = redis_state_map_del,
     .map_get_all = redis_state_map_get_all,
     .map_count = redis_state_map_count,
-    .publish = redis_pubsub_publish,
+    .publish = redis_publish,
     .subscribe = redis_pubsub_subscribe,
     .unsubscribe = redis_pubsub_unsubscribe,
 };
@@ -57,6 +64,9 @@ static void bus_redis_free(struct bus_redis *br)
     if (!br)
         return;
     redis_link_stop(br);
+    redis_publish_clear(br);
+    redis_receive_clear(br);
+    redis_writeback_clear(br);
     if (br->topics)
         redis_pubsub_clear(br);
     local_bus_free(br->local);
@@ -65,8 +75,25 @@ static void bus_redis_free(struct bus_redis *br)
     free(br);
 }
 
+static const sbr_metric_def bus_redis_metrics[] = {
+    {"superbot_bus_redis_local_answers_total", SBR_METRIC_COUNTER,
+     "State operations answered from in-process state because Redis was configured but unreachable", NULL},
+    {"superbot_bus_redis_reconnects_total", SBR_METRIC_COUNTER, "Connections to Redis made again after a loss", NULL},
+    {"superbot_bus_outage_buffered_messages", SBR_METRIC_GAUGE,
+     "Published messages waiting for Redis to answer them (updated while Redis is away)", NULL},
+    {"superbot_bus_dropped_total", SBR_METRIC_COUNTER,
+     "Published messages dropped past outage_buffer_max, outage_buffer_bytes or outage_buffer_seconds", NULL},
+    {"superbot_bus_duplicates_dropped_total", SBR_METRIC_COUNTER,
+     "Messages from another worker received again (sent again after a lost link) and delivered once", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
 {
+    if (sbr_metrics_declare(api, self, bus_redis_metrics) != SBR_OK) {
+        api->set_error(self, "cannot declare the metrics of bus-redis");
+        return -1;
+    }
     struct bus_redis *br = calloc(1, sizeof(*br));
     if (!br) {
         api->set_error(self, "out of memory");
@@ -83,9 +110,13 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
         free(br);
         return -1;
     }
+    redis_publish_init(br, (size_t)api->config_int(self, "outage_buffer_max"),
+                       (size_t)api->config_int(self, "outage_buffer_bytes"),
+                       (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u);
     br->prefix = strdup(api->config_string(self, "key_prefix"));
     br->local = local_bus_new(self, api);
-    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0) {
+    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 ||
+        redis_writeback_init(br) != 0) {
         api->set_error(self, "out of memory");
         bus_redis_free(br);
         return -1;
@@ -94,7 +125,7 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     if (url[0]) {
         char err[200];
         if (redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
-            api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+            SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
             bus_redis_free(br);
             return -1;
         }
@@ -133,7 +164,7 @@ static int bus_redis_check(sbr_plugin *self, const sbr_api *api)
     struct redis_url parsed;
     char err[200];
     if (url[0] && redis_url_parse(url, &parsed, err, sizeof(err)) != 0) {
-        api->set_error(self, "bad url (REALTIME_REDIS_URL): %s", err);
+        SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
         return -1;
     }
     if (url[0])

@@ -17,7 +17,7 @@
 
 #define REDIS_LINK_FIRST_BACKOFF_MS 100
 
-static uint64_t redis_link_monotonic_ms(void)
+uint64_t redis_link_monotonic_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -62,6 +62,8 @@ static void redis_link_close(struct bus_redis *br)
         redisAsyncFree(cmd);
     if (sub)
         redisAsyncFree(sub);
+    redis_publish_lost(br);
+    redis_receive_hold(br, 0);
 }
 
 static void redis_link_retry(void *userdata)
@@ -76,6 +78,8 @@ void redis_link_fail(struct bus_redis *br, const char *reason)
     if (br->unloading || (!br->cmd && !br->sub && br->retry_timer))
         return;
     redis_link_close(br);
+    if (!br->down_since_ms)
+        br->down_since_ms = redis_link_monotonic_ms();
     br->attempts++;
     char detail[512];
     snprintf(detail, sizeof(detail),
@@ -109,7 +113,14 @@ static void redis_link_connected(struct bus_redis *br)
     }
     br->ever_connected = 1;
     br->attempts = 0;
-    redis_pubsub_resubscribe(br);
+    /* Subscribed already (the handshake's last answer).  On the command
+     * link, in this order: what this worker missed, the state it changed
+     * while Redis was away, what it could not publish; then whatever the
+     * plugins do on hearing that Redis is back, and new traffic. */
+    redis_receive_catch_up(br);
+    redis_writeback_flush(br);
+    redis_publish_flush(br);
+    br->down_since_ms = 0;
     redis_link_report(br, SBR_BUS_CONNECTED, detail);
 }
 
@@ -271,6 +282,7 @@ static int redis_link_open(struct bus_redis *br, redisAsyncContext **slot, int c
 /* Open both links to br->address (or the unix socket). */
 static void redis_link_connect(struct bus_redis *br)
 {
+    redis_receive_hold(br, 1);
     int steps = redis_link_open(br, &br->cmd, 1);
     if (steps < 0)
         return;
@@ -364,6 +376,9 @@ void redis_link_stop(struct bus_redis *br)
      * removals, say) as far as the socket takes it without blocking. */
     if (br->usable && br->cmd)
         redisAsyncHandleWrite(br->cmd);
+    else if (br->outbox.count)
+        br->api->log(br->self, SBR_LOG_WARN, "%zu message(s) kept while Redis was away are lost: it is still away",
+                     br->outbox.count);
     br->unloading = 1;
     redis_link_stop_timer(br, &br->retry_timer);
     redis_link_close(br);

@@ -1,15 +1,15 @@
-/* Fan-out between workers: one Redis channel per topic (key_prefix +
- * "bus:" + topic), subscribed while the core has an interest in the topic.
- * A message is the publishing worker's id followed by the payload, so the
- * echo of our own publishes is dropped here and the core, which already
- * delivered them locally, never sees them twice.
+/* Subscriptions: one Redis channel per topic (key_prefix + "bus:" + topic),
+ * subscribed while the core has an interest in the topic; what arrives
+ * goes to redis_receive.c (echo and duplicate filter, catching up).
  *
  * hiredis keeps one callback per subscribed channel and forgets it when an
  * UNSUBSCRIBE is answered, and leaves subscriber mode when the count of
  * subscriptions reaches zero.  So the subscriber link holds a private
  * channel of its own for its whole life (the count never reaches zero), and
  * a topic wanted again while its UNSUBSCRIBE is in flight is subscribed
- * again only once that answer arrived. */
+ * again only once that answer arrived.  A new link subscribes every topic
+ * first and its own channel last: the answer to that one ends the
+ * handshake, and tells that every topic is subscribed. */
 #include "bus_redis.h"
 
 #include <stdio.h>
@@ -27,19 +27,6 @@ struct redis_topic {
     int unsubscribing;  /* an UNSUBSCRIBE is unanswered on the current link */
 };
 
-static char *redis_channel(const struct bus_redis *br, const char *space, const char *topic, size_t *len)
-{
-    size_t lp = strlen(br->prefix), ls = strlen(space), lt = strlen(topic);
-    char *ch = malloc(lp + ls + lt + 1);
-    if (ch) {
-        memcpy(ch, br->prefix, lp);
-        memcpy(ch + lp, space, ls);
-        memcpy(ch + lp + ls, topic, lt + 1);
-        *len = lp + ls + lt;
-    }
-    return ch;
-}
-
 static void redis_topic_free(void *p)
 {
     struct redis_topic *t = p;
@@ -51,41 +38,6 @@ static void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
 {
     strtab_remove(br->topics, t->topic);
     redis_topic_free(t);
-}
-
-static void redis_pubsub_published(redisAsyncContext *ac, void *r, void *privdata)
-{
-    redis_link_answered(ac->data);
-}
-
-int redis_pubsub_publish(void *ctx, const char *topic, const char *data, size_t len)
-{
-    struct bus_redis *br = ctx;
-    if (!br || !topic || (!data && len))
-        return SBR_ERR_INVALID;
-    if (!br->url_text[0])
-        return SBR_OK; /* Redis disabled: one worker, nobody else to reach */
-    if (!br->usable || !br->cmd)
-        return SBR_ERR_UNAVAILABLE;
-    size_t chlen;
-    char *ch = redis_channel(br, REDIS_CHANNEL_SPACE, topic, &chlen);
-    char *envelope = malloc(BUS_REDIS_WORKER_ID_LEN + len);
-    int rc = SBR_ERR_NOMEM;
-    if (ch && envelope) {
-        memcpy(envelope, br->worker_id, BUS_REDIS_WORKER_ID_LEN);
-        if (len)
-            memcpy(envelope + BUS_REDIS_WORKER_ID_LEN, data, len);
-        const char *argv[3] = {"PUBLISH", ch, envelope};
-        size_t lens[3] = {7, chlen, BUS_REDIS_WORKER_ID_LEN + len};
-        rc = SBR_ERR_UNAVAILABLE;
-        if (redisAsyncCommandArgv(br->cmd, redis_pubsub_published, NULL, 3, argv, lens) == REDIS_OK) {
-            redis_link_sent(br);
-            rc = SBR_OK;
-        }
-    }
-    free(ch);
-    free(envelope);
-    return rc;
 }
 
 static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata);
@@ -103,7 +55,7 @@ static void redis_pubsub_command(struct bus_redis *br, const char *verb, const c
         argv[0] = verb;
         lens[0] = strlen(verb);
         for (; ok < n; ok++) {
-            channels[ok] = redis_channel(br, REDIS_CHANNEL_SPACE, topics[ok], &lens[ok + 1]);
+            channels[ok] = redis_name(br, REDIS_CHANNEL_SPACE, topics[ok], &lens[ok + 1]);
             if (!channels[ok])
                 break;
             argv[ok + 1] = channels[ok];
@@ -121,14 +73,18 @@ static void redis_pubsub_command(struct bus_redis *br, const char *verb, const c
         redis_link_fail(br, "out of memory while subscribing");
 }
 
-/* The topic of a channel of ours, or NULL. */
-static const char *redis_pubsub_topic(const struct bus_redis *br, const redisReply *channel)
+const char *redis_pubsub_topic(const struct bus_redis *br, const char *channel, size_t len)
 {
     size_t lp = strlen(br->prefix), ls = strlen(REDIS_CHANNEL_SPACE);
-    if (channel->type != REDIS_REPLY_STRING || channel->len < lp + ls ||
-        memcmp(channel->str, br->prefix, lp) != 0 || memcmp(channel->str + lp, REDIS_CHANNEL_SPACE, ls) != 0)
+    if (len < lp + ls || memcmp(channel, br->prefix, lp) != 0 || memcmp(channel + lp, REDIS_CHANNEL_SPACE, ls) != 0)
         return NULL;
-    return channel->str + lp + ls;
+    return channel + lp + ls;
+}
+
+int redis_pubsub_wanted(const struct bus_redis *br, const char *topic)
+{
+    const struct redis_topic *t = strtab_get(br->topics, topic);
+    return t && t->wanted;
 }
 
 /* Every reply of the subscriber link: ["message", channel, envelope],
@@ -153,7 +109,9 @@ static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata)
             redis_link_handshake_step(br, ac);
         return;
     }
-    const char *topic = redis_pubsub_topic(br, reply->element[1]);
+    const redisReply *channel = reply->element[1];
+    const char *topic =
+        channel->type == REDIS_REPLY_STRING ? redis_pubsub_topic(br, channel->str, channel->len) : NULL;
     if (!topic)
         return;
     if (strcmp(kind, "unsubscribe") == 0) {
@@ -168,17 +126,17 @@ static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
     const redisReply *env = reply->element[2];
-    if (strcmp(kind, "message") != 0 || env->type != REDIS_REPLY_STRING || env->len < BUS_REDIS_WORKER_ID_LEN)
-        return;
-    if (memcmp(env->str, br->worker_id, BUS_REDIS_WORKER_ID_LEN) == 0)
-        return; /* our own echo */
-    br->api->bus_deliver(topic, env->str + BUS_REDIS_WORKER_ID_LEN, env->len - BUS_REDIS_WORKER_ID_LEN);
+    if (strcmp(kind, "message") == 0 && env->type == REDIS_REPLY_STRING)
+        redis_receive_message(br, topic, env->str, env->len);
 }
+
+static void redis_pubsub_resubscribe(struct bus_redis *br);
 
 int redis_pubsub_open(struct bus_redis *br, redisAsyncContext *ac)
 {
+    redis_pubsub_resubscribe(br);
     size_t len;
-    char *anchor = redis_channel(br, REDIS_ANCHOR_SPACE, br->worker_id, &len);
+    char *anchor = redis_name(br, REDIS_ANCHOR_SPACE, br->worker_id, &len);
     if (!anchor)
         return -1;
     const char *argv[2] = {"SUBSCRIBE", anchor};
@@ -207,7 +165,7 @@ int redis_pubsub_subscribe(void *ctx, const char *topic)
         }
     }
     t->wanted = 1;
-    if (br->usable && !t->unsubscribing)
+    if (br->sub && !t->unsubscribing)
         redis_pubsub_command(br, "SUBSCRIBE", (const char *const *)&t->topic, 1);
     return SBR_OK;
 }
@@ -223,7 +181,7 @@ int redis_pubsub_unsubscribe(void *ctx, const char *topic)
     t->wanted = 0;
     if (t->unsubscribing)
         return SBR_OK;
-    if (!br->usable || !br->sub) {
+    if (!br->sub) {
         redis_topic_drop(br, t);
         return SBR_OK;
     }
@@ -257,7 +215,7 @@ static void redis_pubsub_batch_add(void *value, void *userdata)
     }
 }
 
-void redis_pubsub_resubscribe(struct bus_redis *br)
+static void redis_pubsub_resubscribe(struct bus_redis *br)
 {
     struct redis_pubsub_batch b = {.br = br};
     b.unwanted = malloc((strtab_count(br->topics) + 1) * sizeof(*b.unwanted));

@@ -12,6 +12,7 @@
  * map entries. */
 #include "bus_redis.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,23 +72,45 @@ static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
     [REDIS_SCRIPT_MAP_COUNT] =
         REDIS_MAP_PURGE
         "return redis.call('HLEN', KEYS[1])\n",
+    /* ARGV: delta, ttl_ms.  {1, value, ms left (-1: none)}, or {0, '0', 0}
+     * when the key holds no integer or the sum overflows.  The value is
+     * read back as text: Lua numbers are doubles, exact only up to 2^53.
+     * The expiry is set only on a key that has none (PEXPIRE NX), so the
+     * first incr of a window sets it and the next ones keep it. */
+    [REDIS_SCRIPT_INCR] =
+        "local v = redis.pcall('INCRBY', KEYS[1], ARGV[1])\n"
+        "if type(v) == 'table' and v.err then return {0, '0', 0} end\n"
+        "local ttl = tonumber(ARGV[2])\n"
+        "local left = redis.call('PTTL', KEYS[1])\n"
+        "if ttl > 0 and left == -1 then redis.call('PEXPIRE', KEYS[1], ttl); left = ttl end\n"
+        "return {1, redis.call('GET', KEYS[1]), left}\n",
+    /* A reservation taken in-process while Redis was away, written back:
+     * never shortens one held in Redis.  ARGV[1]: its time left (0: none). */
+    [REDIS_SCRIPT_RESERVE_EXTEND] =
+        "local want = tonumber(ARGV[1])\n"
+        "local left = redis.call('PTTL', KEYS[1])\n"
+        "if left == -1 then return 0 end\n"
+        "if want == 0 then redis.call('SET', KEYS[1], '1') return 1 end\n"
+        "if left < want then redis.call('SET', KEYS[1], '1', 'PX', want) return 1 end\n"
+        "return 0\n",
+    /* PUBLISH, and keep the message ARGV[3] ms in the recent stream
+     * KEYS[1] for the workers not subscribed yet (redis_publish.c).  The
+     * stream is best effort: a failure there still publishes. */
+    [REDIS_SCRIPT_PUBLISH_RECENT] =
+        "if redis.replicate_commands then redis.replicate_commands() end\n"
+        "local n = redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+        "local t = redis.call('TIME')\n"
+        "local keep = tonumber(ARGV[3])\n"
+        "local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - keep\n"
+        "redis.pcall('XADD', KEYS[1], 'MINID', '~', string.format('%.0f', oldest), '*', 'c', ARGV[1], 'm', ARGV[2])\n"
+        "redis.pcall('PEXPIRE', KEYS[1], keep)\n"
+        "return n\n",
 };
 
 const char *redis_script_source(enum redis_script script)
 {
     return redis_scripts[script];
 }
-
-enum redis_op_kind {
-    REDIS_OP_KV_SET,
-    REDIS_OP_KV_GET,
-    REDIS_OP_KV_DEL,
-    REDIS_OP_RESERVE,
-    REDIS_OP_MAP_SET,
-    REDIS_OP_MAP_DEL,
-    REDIS_OP_MAP_GET_ALL,
-    REDIS_OP_MAP_COUNT
-};
 
 /* One operation in flight, with its arguments kept so it can be replayed
  * on the in-process store or re-sent with EVAL. */
@@ -103,6 +126,7 @@ struct redis_op {
     char *value;
     size_t len;
     uint64_t ttl_ms;
+    int64_t delta;   /* incr */
 };
 
 static void redis_op_free(struct redis_op *op)
@@ -115,16 +139,18 @@ static void redis_op_free(struct redis_op *op)
     free(op);
 }
 
-static char *redis_op_name(const char *prefix, const char *space, const char *key)
+char *redis_name(const struct bus_redis *br, const char *space, const char *name, size_t *len)
 {
-    size_t lp = strlen(prefix), ls = strlen(space), lk = strlen(key);
-    char *name = malloc(lp + ls + lk + 1);
-    if (name) {
-        memcpy(name, prefix, lp);
-        memcpy(name + lp, space, ls);
-        memcpy(name + lp + ls, key, lk + 1);
+    size_t lp = strlen(br->prefix), ls = strlen(space), ln = strlen(name);
+    char *out = malloc(lp + ls + ln + 1);
+    if (out) {
+        memcpy(out, br->prefix, lp);
+        memcpy(out + lp, space, ls);
+        memcpy(out + lp + ls, name, ln + 1);
+        if (len)
+            *len = lp + ls + ln;
     }
-    return name;
+    return out;
 }
 
 static int redis_op_is_map(enum redis_op_kind kind)
@@ -148,8 +174,8 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
     op->ttl_ms = ttl_ms;
     op->key = strdup(key);
     int map = redis_op_is_map(kind);
-    op->redis_key = redis_op_name(br->prefix, map ? "map:" : "kv:", key);
-    op->redis_exp = map ? redis_op_name(br->prefix, "mapx:", key) : NULL;
+    op->redis_key = redis_name(br, map ? "map:" : "kv:", key, NULL);
+    op->redis_exp = map ? redis_name(br, "mapx:", key, NULL) : NULL;
     op->field = field ? strdup(field) : NULL;
     if (value) {
         op->value = malloc(len + 1);
@@ -165,12 +191,15 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
     return op;
 }
 
-/* Answer from the in-process store (which defers the callback). */
+/* Answer from the in-process store (which defers the callback).  A change
+ * made there while Redis is away is written back when it returns. */
 static int redis_op_local(struct redis_op *op)
 {
     local_bus *lb = op->br->local;
     if (op->br->url_text[0] && op->br->api->metric_add)
         op->br->api->metric_add(op->br->self, "superbot_bus_redis_local_answers_total", NULL, 1);
+    if (op->br->url_text[0] && !op->br->usable)
+        redis_writeback_note(op->br, op->kind, op->key, op->field);
     switch (op->kind) {
     case REDIS_OP_KV_SET:
         return local_bus_kv_set(lb, op->key, op->value, op->len, op->ttl_ms, op->done, op->userdata);
@@ -188,6 +217,8 @@ static int redis_op_local(struct redis_op *op)
         return local_bus_map_get_all(lb, op->key, op->done, op->userdata);
     case REDIS_OP_MAP_COUNT:
         return local_bus_map_count(lb, op->key, op->done, op->userdata);
+    case REDIS_OP_INCR:
+        return local_bus_incr(lb, op->key, op->delta, op->ttl_ms, op->done, op->userdata);
     }
     return SBR_ERR_INVALID;
 }
@@ -219,6 +250,28 @@ static int redis_reply_pair(const redisReply *r, long long *a, long long *b)
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
         return -1;
     return redis_reply_int(r->element[0], a) == 0 && redis_reply_int(r->element[1], b) == 0 ? 0 : -1;
+}
+
+/* {ok, value, ms left} of the incr script; the time left goes to
+ * remaining_ms, for the mirror only. */
+static int redis_decode_incr(const redisReply *r, sbr_state_reply *reply)
+{
+    long long ok, left;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || redis_reply_int(r->element[0], &ok) != 0 ||
+        r->element[1]->type != REDIS_REPLY_STRING || redis_reply_int(r->element[2], &left) != 0)
+        return -1;
+    if (!ok) {
+        reply->status = SBR_ERR_INVALID;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long value = strtoll(r->element[1]->str, &end, 10);
+    if (errno || *end || end == r->element[1]->str)
+        return -1;
+    reply->count = value;
+    reply->remaining_ms = left;
+    return 0;
 }
 
 /* Fill reply from a Redis answer; -1 when its shape is not the expected one. */
@@ -263,6 +316,8 @@ static int redis_op_decode(struct redis_op *op, const redisReply *r, sbr_state_r
             return -1;
         reply->count = a;
         return 0;
+    case REDIS_OP_INCR:
+        return redis_decode_incr(r, reply);
     case REDIS_OP_MAP_GET_ALL:
         if (r->type != REDIS_REPLY_ARRAY || r->elements % 2)
             return -1;
@@ -318,6 +373,14 @@ static void redis_op_mirror(struct redis_op *op, const sbr_state_reply *r)
         break;
     case REDIS_OP_MAP_DEL:
         local_bus_map_del(lb, op->key, op->field, NULL, NULL);
+        break;
+    case REDIS_OP_INCR:
+        if (r->status == SBR_OK) {
+            char text[24];
+            int n = snprintf(text, sizeof(text), "%" PRId64, r->count);
+            local_bus_kv_set(lb, op->key, text, (size_t)n, r->remaining_ms > 0 ? (uint64_t)r->remaining_ms : 0,
+                             NULL, NULL);
+        }
         break;
     case REDIS_OP_MAP_GET_ALL:
     case REDIS_OP_MAP_COUNT:
@@ -386,7 +449,7 @@ static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
             redis_op_fail(op);
     } else {
         redis_op_mirror(op, &out);
-        if (op->kind == REDIS_OP_KV_GET)
+        if (op->kind == REDIS_OP_KV_GET || op->kind == REDIS_OP_INCR)
             out.remaining_ms = 0;
         redis_op_answer(op, &out);
     }
@@ -403,6 +466,7 @@ static const char *redis_op_script(struct redis_op *op, enum redis_script *scrip
     case REDIS_OP_MAP_DEL: *script = REDIS_SCRIPT_MAP_DEL; break;
     case REDIS_OP_MAP_GET_ALL: *script = REDIS_SCRIPT_MAP_GET_ALL; break;
     case REDIS_OP_MAP_COUNT: *script = REDIS_SCRIPT_MAP_COUNT; break;
+    case REDIS_OP_INCR: *script = REDIS_SCRIPT_INCR; break;
     default: return NULL;
     }
     return redis_scripts[*script];
@@ -418,8 +482,9 @@ static int redis_op_send(struct redis_op *op, int with_eval)
     const char *argv[10];
     size_t lens[10];
     int argc = 0;
-    char ttl[24];
+    char ttl[24], delta[24];
     snprintf(ttl, sizeof(ttl), "%" PRIu64, op->ttl_ms);
+    snprintf(delta, sizeof(delta), "%" PRId64, op->delta);
 
 #define ARG(s, l) (argv[argc] = (s), lens[argc] = (l), argc++)
 #define ARGS(s) ARG((s), strlen(s))
@@ -438,7 +503,9 @@ static int redis_op_send(struct redis_op *op, int with_eval)
         ARGS(op->redis_key);
         if (map)
             ARGS(op->redis_exp);
-        if (op->kind == REDIS_OP_RESERVE)
+        if (op->kind == REDIS_OP_INCR)
+            ARGS(delta);
+        if (op->kind == REDIS_OP_RESERVE || op->kind == REDIS_OP_INCR)
             ARGS(ttl);
         if (op->kind == REDIS_OP_MAP_SET || op->kind == REDIS_OP_MAP_DEL)
             ARGS(op->field);
@@ -466,6 +533,17 @@ static int redis_op_send(struct redis_op *op, int with_eval)
     return SBR_OK;
 }
 
+/* Send op to Redis, or answer it in-process when the link cannot take it. */
+static int redis_op_dispatch(struct redis_op *op)
+{
+    int rc = redis_op_send(op, 0);
+    if (rc == SBR_OK)
+        return SBR_OK;
+    rc = redis_op_local(op);
+    redis_op_free(op);
+    return rc;
+}
+
 static int redis_op_start(struct bus_redis *br, enum redis_op_kind kind, const char *key, const char *field,
                           const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
 {
@@ -474,12 +552,7 @@ static int redis_op_start(struct bus_redis *br, enum redis_op_kind kind, const c
     struct redis_op *op = redis_op_new(br, kind, key, field, value, len, ttl_ms, done, userdata);
     if (!op)
         return SBR_ERR_NOMEM;
-    int rc = redis_op_send(op, 0);
-    if (rc == SBR_OK)
-        return SBR_OK;
-    rc = redis_op_local(op);
-    redis_op_free(op);
-    return rc;
+    return redis_op_dispatch(op);
 }
 
 int redis_state_kv_set(void *ctx, const char *key, const char *value, size_t len, uint64_t ttl_ms,
@@ -503,6 +576,18 @@ int redis_state_kv_del(void *ctx, const char *key, sbr_state_done_fn done, void 
 int redis_state_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata)
 {
     return redis_op_start(ctx, REDIS_OP_RESERVE, key, NULL, NULL, 0, ttl_ms, done, userdata);
+}
+
+int redis_state_incr(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done,
+                     void *userdata)
+{
+    if (!ctx || !key)
+        return SBR_ERR_INVALID;
+    struct redis_op *op = redis_op_new(ctx, REDIS_OP_INCR, key, NULL, NULL, 0, ttl_ms, done, userdata);
+    if (!op)
+        return SBR_ERR_NOMEM;
+    op->delta = delta;
+    return redis_op_dispatch(op);
 }
 
 int redis_state_map_set(void *ctx, const char *key, const char *field, const char *value, uint64_t ttl_ms,

@@ -46,6 +46,12 @@ static int channels_on_bus_state(enum sbr_event_id id, void *event, void *userda
     return 0;
 }
 
+static const sbr_metric_def channels_metrics[] = {
+    {"superbot_messages_sent_total", SBR_METRIC_COUNTER, "Chat messages accepted from send_message", NULL},
+    {"superbot_published_total", SBR_METRIC_COUNTER, "Events fanned out through POST /api/realtime/publish", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int channels_load(sbr_plugin *self, const sbr_api *api)
 {
     struct channels *ch = &channels_state;
@@ -55,14 +61,15 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
     ch->max_content_length = api->config_int(self, "max_content_length");
     if (!chat_services_present(self, api))
         return -1;
-    if (api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, channels_metrics) != SBR_OK ||
+        api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
         api->message_handler(self, "leave_channel", channels_on_leave, ch) != SBR_OK ||
         api->message_handler(self, "send_message", channels_on_send, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, channels_on_bus_state, ch) != SBR_OK ||
         api->http_route(self, "PUT", "/api/realtime/channels/{channel_id}", channels_http_put, ch) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/publish", channels_http_publish, ch) != SBR_OK) {
-        api->set_error(self, "cannot register the hooks and routes of channels");
+        api->set_error(self, "cannot register the metrics, hooks and routes of channels");
         return -1;
     }
     if (message_id_start(&ch->ids, self, api) != 0) {

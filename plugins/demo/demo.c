@@ -218,17 +218,19 @@ static int demo_config_read(sbr_plugin *self, const sbr_api *api, struct demo *d
     char why[256];
     const char *server = api->config_string(self, "server_id");
     if (!demo_id_valid(server, DEMO_ID_MAX)) {
-        api->set_error(self, "server_id '%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server, DEMO_ID_MAX);
+        SBR_SET_ERROR_KEY(api, self, "server_id", "'%s' is not an id (1 to %d of A-Z a-z 0-9 _ . -)", server,
+                          DEMO_ID_MAX);
         return -1;
     }
     snprintf(d->server_id, sizeof(d->server_id), "%s", server);
     if (demo_channels_parse(d, api->config_string(self, "channels"), why, sizeof(why)) != 0) {
-        api->set_error(self, "%s", why);
+        SBR_SET_ERROR_KEY(api, self, "channels", "%s", why);
         return -1;
     }
     if (api->config_bool(self, "identity_route") && api->config_string(self, "secret")[0] == '\0') {
-        api->set_error(self, "identity_route needs the realtime secret: set secret = "
-                             "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
+        SBR_SET_ERROR_KEY(api, self, "identity_route",
+                          "identity_route needs the realtime secret: set secret = "
+                          "${REALTIME_JWT_SECRET:-${SECRET_KEY:-}} in the demo's conf file");
         return -1;
     }
     return 0;
@@ -245,6 +247,11 @@ static int demo_check(sbr_plugin *self, const sbr_api *api)
     free(scratch);
     return rc;
 }
+
+static const sbr_metric_def demo_metrics[] = {
+    {"superbot_demo_logins_total", SBR_METRIC_COUNTER, "Sign-ins on the demo page's identity route", NULL},
+    {NULL, 0, NULL, NULL},
+};
 
 static int demo_load(sbr_plugin *self, const sbr_api *api)
 {
@@ -269,12 +276,13 @@ static int demo_load(sbr_plugin *self, const sbr_api *api)
     if (demo_assets_load(&demo) != 0)
         goto fail;
 
-    if (api->http_route(self, "GET", "/demo", demo_asset_route, &demo) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, demo_metrics) != SBR_OK ||
+        api->http_route(self, "GET", "/demo", demo_asset_route, &demo) != SBR_OK ||
         api->http_route(self, "GET", "/demo/{file}", demo_asset_route, &demo) != SBR_OK ||
         api->http_route(self, "GET", "/demo/api/info", demo_info_route, &demo) != SBR_OK ||
         api->http_route(self, "POST", "/demo/api/login", demo_login_route, &demo) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, demo_bus_state_hook, &demo) != SBR_OK) {
-        api->set_error(self, "could not register the /demo routes");
+        api->set_error(self, "could not register the metrics and /demo routes");
         goto fail;
     }
     demo_channels_register(&demo, NULL, NULL);

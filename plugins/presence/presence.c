@@ -49,7 +49,16 @@ static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userda
 static void presence_refresh_tick(void *userdata)
 {
     presence_refresh_all(userdata, 0);
+}
+
+static void presence_beat_tick(void *userdata)
+{
     presence_reap_tick(userdata);
+}
+
+int presence_worker_init(struct presence *p)
+{
+    return chat_worker_copy(p->self, p->api, p->worker, sizeof p->worker);
 }
 
 static int presence_check(sbr_plugin *self, const sbr_api *api)
@@ -57,12 +66,20 @@ static int presence_check(sbr_plugin *self, const sbr_api *api)
     int64_t ttl = api->config_int(self, "ttl_seconds");
     int64_t refresh = api->config_int(self, "refresh_seconds");
     if (refresh >= ttl) {
-        api->set_error(self, "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")",
-                       refresh, ttl);
+        SBR_SET_ERROR_KEY(api, self, "refresh_seconds",
+                          "refresh_seconds (%" PRId64 ") must be shorter than ttl_seconds (%" PRId64 ")", refresh,
+                          ttl);
         return -1;
     }
     return 0;
 }
+
+static const sbr_metric_def presence_metrics[] = {
+    {"superbot_presence_updates_total", SBR_METRIC_COUNTER, "presence_update events announced by this worker", NULL},
+    {"superbot_presence_orphans_offline_total", SBR_METRIC_COUNTER,
+     "Users of a worker that died announced offline by this worker", NULL},
+    {NULL, 0, NULL, NULL},
+};
 
 static int presence_load(sbr_plugin *self, const sbr_api *api)
 {
@@ -77,17 +94,23 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     p->ttl_ms = (uint64_t)ttl * 1000u;
     uint64_t refresh_ms = refresh ? (uint64_t)refresh * 1000u : p->ttl_ms / 3;
     p->refresh_ms = refresh_ms;
-    if (!chat_services_present(self, api) || chat_worker_copy(self, api, p->worker, sizeof p->worker) != 0)
+    /* A dead worker's users are announced offline within the TTL: at most
+     * silence + one beat after its last heartbeat. */
+    p->beat_ms = p->ttl_ms / 6 ? p->ttl_ms / 6 : 1;
+    p->silence_ms = p->ttl_ms / 2;
+    if (!chat_services_present(self, api) || presence_worker_init(p) != 0)
         return -1;
-    if (api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, presence_metrics) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
         api->message_handler(self, "presence_set", presence_on_set_hook, p) != SBR_OK ||
         api->message_handler(self, "presence_snapshot", presence_on_snapshot_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
-        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p)) {
-        api->set_error(self, "cannot register the hooks, routes and timer of presence");
+        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p) ||
+        !api->timer_start(self, p->beat_ms, 1, presence_beat_tick, p)) {
+        api->set_error(self, "cannot register the metrics, hooks, routes and timers of presence");
         return -1;
     }
     return 0;
@@ -97,6 +120,7 @@ static void presence_unload(sbr_plugin *self)
 {
     presence_table_clear(&presence_state);
     presence_gone_clear(&presence_state);
+    presence_doubt_clear(&presence_state);
 }
 
 SBR_PLUGIN_DEFINE(.name = "presence", .version = "1.0.0",

@@ -4,7 +4,7 @@
  * worker holding the connection:
  *   "presence:conns:<user>"    field "<worker>:<conn>" = status, one per live connection
  *   "presence:server:<server>" field "<user>" = status, the visible online members
- *   "presence:workers"         field "<worker>" = wall-clock ms of its last refresh
+ *   "presence:workers"         field "<worker>" = wall-clock ms of its last heartbeat
  *   "presence:users:<worker>"  field "<user>" = the user's servers (JSON), 3 TTLs
  * A user is online while their conns map has a live field; invisible users
  * are kept out of the server maps, so snapshots read the server map alone,
@@ -38,11 +38,15 @@ struct presence {
     const sbr_api *api;
     uint64_t ttl_ms;
     uint64_t refresh_ms;
+    uint64_t beat_ms;      /* heartbeat period: a sixth of the TTL */
+    uint64_t silence_ms;   /* a worker silent this long is dead: half the TTL */
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
-    char worker[CHAT_WORKER_MAX]; /* api->worker_id() */
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
     struct presence_gone *gone; /* closed connections whose removal is in flight */
+    struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
+    size_t n_doubts;
 };
 
 struct presence_gone;
@@ -84,16 +88,29 @@ void presence_on_disconnect(struct presence *p, sbr_conn_id conn);
 /* A status change from any worker (topic PRESENCE_TOPIC). */
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata);
 
+/* This worker's id, the <worker> of the shared fields: the core's
+ * (api->worker_id).  0, or -1 after api->set_error. */
+int presence_worker_init(struct presence *p);
+
 /* --- the users of dead workers (presence_reap.c) --- */
 /* List rec's user, with its servers, as one of this worker's. */
 void presence_user_listed(struct presence *p, const struct presence_conn *rec);
 void presence_user_unlisted(struct presence *p, const char *user_id);
-/* This worker is alive (written at each refresh, and as soon as the
- * backend is reachable, so that a worker killed before its first refresh
+/* This worker is alive (written every beat_ms, and as soon as the
+ * backend is reachable, so that a worker killed before its first beat
  * is reaped too). */
 void presence_heartbeat(struct presence *p);
-/* Heartbeat, and reap the workers that stopped beating. */
+/* Heartbeat, and reap the workers that stopped beating (every beat_ms). */
 void presence_reap_tick(struct presence *p);
+
+/* --- offline said while the backend was away (presence_outage.c) --- */
+/* Remember rec (taking it, 1) if it was announced offline while the
+ * backend is away; 0 (rec still the caller's) otherwise. */
+int presence_doubt_keep(struct presence *p, struct presence_conn *rec);
+/* At each beat once the backend is back: announce online again those
+ * still connected on another worker. */
+void presence_doubt_check(struct presence *p);
+void presence_doubt_clear(struct presence *p);
 
 /* --- client events and the server API (presence_events.c, presence_api.c) --- */
 int presence_on_set(struct presence *p, const sbr_event_message *event);

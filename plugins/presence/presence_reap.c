@@ -1,22 +1,26 @@
-/* The users of a worker that died go offline for everyone.
+/* The users of a worker that died go offline for everyone, within the TTL.
  *
  * A worker that stops (SIGKILL, a crash, a lost machine) never runs its
  * disconnect hooks: its entries only expire.  So that the members of its
  * users' servers still get one `offline` each, every worker
  *   - writes a heartbeat, field <worker> of "presence:workers" = wall-clock
- *     ms, at each refresh;
+ *     ms, every beat_ms (a sixth of the TTL);
  *   - lists its users, field <user> of "presence:users:<worker>" = the
  *     user's servers as a JSON array, living 3 TTLs;
- *   - reads the heartbeats at each refresh: a worker silent for longer than
- *     TTL + one refresh period is dead, and the first live worker to reserve
- *     "presence:reap:<worker>" reads its user list and, for each user left
- *     with no live connection anywhere (their entries expired by then),
- *     removes them from their server maps and announces `offline`.
- * A user who reconnected on a live worker in the meantime has a live
- * connection again and is not announced.  Nobody is reaped while the
- * backend is away, nor within one silence period after it came back; a
- * worker that was only cut off and is reaped all the same announces its
- * users online again when it gets back (presence_recovered). */
+ *   - reads the heartbeats at each beat: a worker silent for silence_ms
+ *     (half the TTL) is dead, and the first live worker to reserve
+ *     "presence:reap:<worker>" reads its user list and, for each user,
+ *     removes the dead worker's connections from the user's map (they
+ *     would only expire with the TTL); a user left with none anywhere
+ *     leaves their server maps and is announced `offline`.
+ * So `offline` goes out at most silence + one beat after the last
+ * heartbeat (20 s with a 30 s TTL).  A user who reconnected on a live
+ * worker in the meantime has a live connection again and is not
+ * announced.  Nobody is reaped while the backend is away, nor within one
+ * TTL after it came back (the other workers reconnect on their own
+ * backoff, then beat); a worker that was only cut off and is reaped all
+ * the same announces its users online again when it gets back
+ * (presence_recovered). */
 #include "presence.h"
 
 #include <inttypes.h>
@@ -57,18 +61,25 @@ void presence_user_unlisted(struct presence *p, const char *user_id)
     free(key);
 }
 
-/* One user of a dead worker, waiting for the count of their connections. */
+/* One user of a dead worker, waiting for the list of their connections. */
 struct presence_orphan {
     struct presence *p;
     char *user_id;
     char *servers; /* JSON array */
+    char prefix[sizeof(((struct presence *)0)->worker) + 1]; /* "<dead worker>:" */
 };
 
-static void presence_orphan_counted(const sbr_state_reply *reply, void *userdata)
+static void presence_orphan_free(struct presence_orphan *o)
 {
-    struct presence_orphan *o = userdata;
-    struct presence *p = o->p;
-    json_t *list = reply->status == SBR_OK && reply->count == 0 ? json_loads(o->servers, 0, NULL) : NULL;
+    free(o->user_id);
+    free(o->servers);
+    free(o);
+}
+
+/* The user is gone everywhere: out of the server maps, and offline. */
+static void presence_orphan_offline(struct presence *p, struct presence_orphan *o)
+{
+    json_t *list = json_loads(o->servers, 0, NULL);
     size_t n = json_array_size(list);
     char **servers = n ? calloc(n, sizeof *servers) : NULL;
     size_t kept = 0;
@@ -88,9 +99,28 @@ static void presence_orphan_counted(const sbr_state_reply *reply, void *userdata
     }
     free(servers);
     json_decref(list);
-    free(o->user_id);
-    free(o->servers);
-    free(o);
+}
+
+static void presence_orphan_conns(const sbr_state_reply *reply, void *userdata)
+{
+    struct presence_orphan *o = userdata;
+    struct presence *p = o->p;
+    if (reply->status != SBR_OK) {
+        presence_orphan_free(o);
+        return;
+    }
+    char *key = chat_format("presence:conns:%s", o->user_id);
+    size_t live = 0, plen = strlen(o->prefix);
+    for (size_t i = 0; i < reply->n; i++) {
+        if (strncmp(reply->fields[i], o->prefix, plen) != 0)
+            live++;
+        else if (key)
+            p->api->map_del(key, reply->fields[i], chat_state_ignore, NULL);
+    }
+    free(key);
+    if (live == 0)
+        presence_orphan_offline(p, o);
+    presence_orphan_free(o);
 }
 
 /* A dead worker whose reaping this worker reserved. */
@@ -109,14 +139,12 @@ static void presence_dead_users(const sbr_state_reply *reply, void *userdata)
         char *key = chat_format("presence:conns:%s", reply->fields[i]);
         if (o && key && (o->user_id = strdup(reply->fields[i])) && (o->servers = strdup(reply->values[i]))) {
             o->p = p;
-            if (p->api->map_count(key, presence_orphan_counted, o) == SBR_OK)
+            snprintf(o->prefix, sizeof o->prefix, "%s:", r->worker);
+            if (p->api->map_get_all(key, presence_orphan_conns, o) == SBR_OK)
                 o = NULL;
         }
-        if (o) {
-            free(o->user_id);
-            free(o->servers);
-            free(o);
-        }
+        if (o)
+            presence_orphan_free(o);
         free(key);
     }
     p->api->log(p->self, SBR_LOG_INFO, "worker %s stopped refreshing presence: checking its %zu user(s)", r->worker,
@@ -145,11 +173,10 @@ static void presence_heartbeats(const sbr_state_reply *reply, void *userdata)
     if (reply->status != SBR_OK || p->api->bus_state() != SBR_BUS_CONNECTED)
         return;
     uint64_t now = p->api->now_ms();
-    uint64_t silence = p->ttl_ms + p->refresh_ms;
     for (size_t i = 0; i < reply->n; i++) {
         const char *worker = reply->fields[i];
         uint64_t beat = strtoull(reply->values[i], NULL, 10);
-        if (strcmp(worker, p->worker) == 0 || strlen(worker) >= sizeof(p->worker) || beat + silence >= now)
+        if (strcmp(worker, p->worker) == 0 || strlen(worker) >= sizeof(p->worker) || beat + p->silence_ms >= now)
             continue;
         struct presence_reaping *r = calloc(1, sizeof *r);
         char *key = chat_format("presence:reap:%s", worker);
@@ -177,10 +204,11 @@ void presence_heartbeat(struct presence *p)
 void presence_reap_tick(struct presence *p)
 {
     presence_heartbeat(p);
+    presence_doubt_check(p);
     /* Only the shared backend tells who is alive: while it is away, the
      * in-process fallback holds stale heartbeats of live workers.  And
-     * once it is back, the other workers get one silence period to beat
-     * again before any of them is taken for dead. */
-    if (p->api->bus_state() == SBR_BUS_CONNECTED && p->api->now_ms() - p->connected_at > p->ttl_ms + p->refresh_ms)
+     * once it is back, the other workers get one TTL to reconnect and
+     * beat again before any of them is taken for dead. */
+    if (p->api->bus_state() == SBR_BUS_CONNECTED && p->api->now_ms() - p->connected_at > p->ttl_ms)
         p->api->map_get_all(PRESENCE_WORKERS_KEY, presence_heartbeats, p);
 }

@@ -254,8 +254,11 @@ static void presence_disconnected(const sbr_state_reply *reply, void *userdata)
             free(key);
         }
         /* Others already see an invisible user as offline. */
-        if (strcmp(rec->status, "invisible") != 0)
+        if (strcmp(rec->status, "invisible") != 0) {
             presence_announce(p, rec, "offline");
+            if (presence_doubt_keep(p, rec))
+                rec = NULL;
+        }
     }
     presence_conn_free(rec);
     free(gone);

@@ -61,6 +61,13 @@ static int slowmode_on_send_hook(enum sbr_event_id id, void *event, void *userda
     return slowmode_on_send(userdata, event);
 }
 
+static const char *const slowmode_via_labels[] = {"via=\"socket\"", "via=\"api\"", NULL};
+static const sbr_metric_def slowmode_metrics[] = {
+    {"superbot_slow_mode_refused_total", SBR_METRIC_COUNTER,
+     "Messages refused by slow mode, from sockets (send_message) and the reserve API", slowmode_via_labels},
+    {NULL, 0, NULL, NULL},
+};
+
 static int slowmode_load(sbr_plugin *self, const sbr_api *api)
 {
     struct slowmode *sm = &slowmode_state;
@@ -69,10 +76,11 @@ static int slowmode_load(sbr_plugin *self, const sbr_api *api)
     sm->api = api;
     if (!chat_services_present(self, api))
         return -1;
-    if (api->message_filter(self, "send_message", slowmode_on_send_hook, sm) != SBR_OK ||
+    if (sbr_metrics_declare(api, self, slowmode_metrics) != SBR_OK ||
+        api->message_filter(self, "send_message", slowmode_on_send_hook, sm) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/channels/{channel_id}/reserve", slowmode_http_reserve,
                         sm) != SBR_OK) {
-        api->set_error(self, "cannot register the hooks and routes of slowmode");
+        api->set_error(self, "cannot register the metrics, hooks and routes of slowmode");
         return -1;
     }
     return 0;

@@ -36,7 +36,11 @@ struct typing {
     const sbr_api *api;
     uint64_t ttl_ms;
     uint64_t rebroadcast_ms;
-    char worker[CHAT_WORKER_MAX]; /* api->worker_id() */
+    uint64_t beat_ms;          /* heartbeat period: a fifth of the TTL */
+    uint64_t silence_ms;       /* a worker silent this long is dead: half the TTL */
+    uint64_t connected_at;     /* now_ms when the shared backend was last reached again */
+    sbr_timer_id beat_timer;
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() (typing_worker_init) */
     struct typing_entry *buckets[TYPING_BUCKETS];
 };
 
@@ -56,7 +60,20 @@ void typing_table_foreach(struct typing *t, void (*fn)(struct typing *t, struct 
 /* Free every entry (unload). */
 void typing_table_clear(struct typing *t);
 
+/* --- the typings of dead workers (typing_reap.c) --- */
+/* This worker's id, the value of the shared fields. */
+int typing_worker_init(struct typing *t);
+/* (Re)start the heartbeat for the current TTL. */
+void typing_reap_configure(struct typing *t);
+/* The backend is back (or new): beat now, and wait a TTL before reaping. */
+void typing_reap_connected(struct typing *t);
+/* Add (refresh) or remove a typing in this worker's list. */
+void typing_listed(struct typing *t, const struct typing_entry *entry);
+void typing_unlisted(struct typing *t, const struct typing_entry *entry);
+
 /* --- the events (typing_events.c) --- */
+/* Drop a typing from shared state and send typing_stop to the channel, except one connection (0: none). */
+void typing_announce_end(struct typing *t, const char *channel_id, const char *user_id, sbr_conn_id except);
 int typing_on_start(struct typing *t, const sbr_event_message *event);
 int typing_on_stop(struct typing *t, const sbr_event_message *event);
 /* send_message and leave_channel end the sender's typing and pass on. */

@@ -21,8 +21,7 @@ static void typing_emit(struct typing *t, const char *channel_id, const char *us
     free(room);
 }
 
-/* Drop a typing from shared state and tell the others. */
-static void typing_announce_end(struct typing *t, const char *channel_id, const char *user_id, sbr_conn_id except)
+void typing_announce_end(struct typing *t, const char *channel_id, const char *user_id, sbr_conn_id except)
 {
     char *key = chat_format("typing:%s", channel_id);
     if (key)
@@ -36,6 +35,7 @@ static void typing_forget(struct typing *t, struct typing_entry *entry)
 {
     if (entry->timer)
         t->api->timer_stop(t->self, entry->timer);
+    typing_unlisted(t, entry);
     typing_table_remove(t, entry);
 }
 
@@ -146,6 +146,7 @@ int typing_on_start(struct typing *t, const sbr_event_message *event)
     if (key)
         api->map_set(key, who->user_id, t->worker, t->ttl_ms, chat_state_ignore, NULL);
     free(key);
+    typing_listed(t, entry);
     if (entry->timer)
         api->timer_stop(t->self, entry->timer);
     entry->timer = api->timer_start(t->self, t->ttl_ms, 0, typing_expired, entry);

@@ -50,7 +50,7 @@ describe('running daemon', () => {
     assert.match(r.body, /^superbot_connections \d+$/m);
     assert.match(r.body, /^superbot_bus_state 0$/m);
     assert.match(r.body, /^superbot_plugins_loaded 1$/m);
-    assert.match(r.body, /^superbot_events_in_total \d+$/m);
+    assert.match(r.body, /^superbot_received_events_total \d+$/m);
     assert.match(r.body, /^superbot_http_requests_total\{route="\/healthz",status="200"\} \d+$/m);
     assert.match(r.body, /^superbot_plugin_info\{name="probe",version="1.0.0"\} 1$/m);
   });
@@ -362,7 +362,12 @@ describe('command line', () => {
     assert.equal(good.status, 0, good.stderr);
     const badUrl = run(['--check-config', '-c', shipped], { ...env, REALTIME_REDIS_URL: 'redis://127.0.0.1:99999' });
     assert.equal(badUrl.status, 1);
-    assert.match(badUrl.stderr, /30-bus-redis\.conf:\d+: plugin 'bus-redis': bad url \(REALTIME_REDIS_URL\): bad port/);
+    // Reported at the line of `url`, not at the file's `plugin =` line.
+    const lineOf = (file, re) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => re.test(l)) + 1;
+    const urlLine = lineOf(path.join(shipped, '30-bus-redis.conf'), /^url = /);
+    assert.ok(urlLine > 2);
+    assert.equal(badUrl.stderr.trim().split('\n').pop(), `${shipped}/30-bus-redis.conf:${urlLine}: plugin 'bus-redis': ` +
+      "key 'url': bad url (REALTIME_REDIS_URL): bad port (expected 1-65535)");
     const copy = path.join(dir, 'shipped');
     fs.cpSync(shipped, copy, { recursive: true });
     try {
@@ -370,7 +375,8 @@ describe('command line', () => {
       fs.writeFileSync(presence, fs.readFileSync(presence, 'utf8').replace(/^refresh_seconds = .*$/m, 'refresh_seconds = 40'));
       const badRefresh = run(['--check-config', '-c', copy], env);
       assert.equal(badRefresh.status, 1);
-      assert.match(badRefresh.stderr, /40-presence\.conf:\d+: plugin 'presence': refresh_seconds \(40\) must be shorter than ttl_seconds \(30\)/);
+      assert.match(badRefresh.stderr, new RegExp(`40-presence\\.conf:${lineOf(presence, /^refresh_seconds = /)}: ` +
+        "plugin 'presence': key 'refresh_seconds': refresh_seconds \\(40\\) must be shorter than ttl_seconds \\(30\\)"));
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }

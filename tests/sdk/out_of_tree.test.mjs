@@ -41,9 +41,8 @@ before(async () => {
   for (const f of ['wordfilter.c', 'Makefile']) {
     fs.copyFileSync(path.join(SOURCE_DIR, 'sdk', 'examples', 'wordfilter', f), path.join(src, f));
   }
-  // --define-prefix: the .pc was configured for the default prefix and is
-  // relocated here, as a packager's staging install would be.
-  execFileSync('make', ['-C', src, 'PKG_CONFIG=pkg-config --define-prefix', 'CFLAGS=-O2 -Wall -Wextra -Werror'], {
+  // Plain pkg-config: the .pc written by this install points into the prefix.
+  execFileSync('make', ['-C', src, 'CFLAGS=-O2 -Wall -Wextra -Werror'], {
     stdio: 'pipe', timeout: 120000,
     env: { ...process.env, PKG_CONFIG_PATH: path.dirname(pc), PKG_CONFIG_LIBDIR: path.dirname(pc) },
   });

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 #ifndef FAKE_HOST_STANDALONE
 #include <event2/event.h>
 #endif
@@ -17,18 +18,21 @@
 
 struct fake_timer { sbr_timer_id id; uint64_t due; uint64_t interval; void (*fn)(void *); void *ud; };
 struct fake_metric { char *name; char *labels; double value; };
+struct fake_metric_decl { char *name; int type; char *help; };
 
 FAKE_ARRAY(struct fake_hook, fake_hooks);
 static FAKE_ARRAY(sbr_plugin *, plugins);
 static FAKE_ARRAY(struct fake_timer, timers);
 static FAKE_ARRAY(struct fake_call *, queue);
 static FAKE_ARRAY(struct fake_metric, metrics);
+static FAKE_ARRAY(struct fake_metric_decl, metric_decls);
 static FAKE_ARRAY(char *, strings);
 
 static uint64_t clock_ms = FAKE_START_MS; /* when frozen; else an offset to real time */
 static int clock_real;
 static sbr_timer_id next_timer = 1;
 static char load_error[512];
+static char load_error_key[64];
 static char *log_text;
 static size_t log_len;
 static sbr_api table;
@@ -67,6 +71,16 @@ static void api_set_error(sbr_plugin *self, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(load_error, sizeof load_error, fmt, ap);
     va_end(ap);
+    load_error_key[0] = '\0';
+}
+
+static void api_set_error_key(sbr_plugin *self, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(load_error, sizeof load_error, fmt, ap);
+    va_end(ap);
+    snprintf(load_error_key, sizeof load_error_key, "%s", key);
 }
 
 static char **config_slot(sbr_plugin *self, const char *key)
@@ -109,15 +123,50 @@ static struct fake_metric *metric_find(const char *name, const char *labels, int
     FAKE_PUSH(metrics, ((struct fake_metric){strdup(name), strdup(labels), 0}));
     return &metrics[n_metrics - 1];
 }
+static const struct fake_metric_decl *metric_decl(const char *name)
+{
+    for (size_t i = 0; i < n_metric_decls; i++)
+        if (strcmp(metric_decls[i].name, name) == 0)
+            return &metric_decls[i];
+    return NULL;
+}
+static int api_metric_declare(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help)
+{
+    const struct fake_metric_decl *d = metric_decl(name);
+    if (d)
+        return d->type == (int)type ? SBR_OK : SBR_ERR_INVALID;
+    if (!help || !*help || (type != SBR_METRIC_COUNTER && type != SBR_METRIC_GAUGE))
+        return SBR_ERR_INVALID;
+    FAKE_PUSH(metric_decls, ((struct fake_metric_decl){strdup(name), (int)type, strdup(help)}));
+    return SBR_OK;
+}
+/* Every metric a plugin updates must be declared first, with its type: a
+ * built-in that forgets is a failing test, not a metric without help text. */
+static void metric_check_declared(const char *name, int type)
+{
+    const struct fake_metric_decl *d = metric_decl(name);
+    if (!d || d->type != type) {
+        fprintf(stderr, "fake host: metric %s used as a %s without metric_declare of that type\n", name,
+                type == SBR_METRIC_GAUGE ? "gauge" : "counter");
+        abort();
+    }
+}
 static int api_metric_add(sbr_plugin *self, const char *name, const char *labels, double delta)
 {
+    metric_check_declared(name, SBR_METRIC_COUNTER);
     metric_find(name, labels, 1)->value += delta;
     return SBR_OK;
 }
 static int api_metric_set(sbr_plugin *self, const char *name, const char *labels, double value)
 {
+    metric_check_declared(name, SBR_METRIC_GAUGE);
     metric_find(name, labels, 1)->value = value;
     return SBR_OK;
+}
+const char *fake_metric_help(const char *name)
+{
+    const struct fake_metric_decl *d = metric_decl(name);
+    return d ? d->help : NULL;
 }
 double fake_metric(const char *name, const char *labels)
 {
@@ -126,6 +175,7 @@ double fake_metric(const char *name, const char *labels)
 }
 
 const char *fake_error(void) { return load_error; }
+const char *fake_error_key(void) { return load_error_key; }
 const char *fake_log(void) { return log_text ? log_text : ""; }
 
 /* --- hooks, clock, timers ------------------------------------------------------ */
@@ -345,6 +395,7 @@ static const sbr_api *services(void)
     table.struct_size = sizeof table;
     table.log = fake_log_line;
     table.set_error = api_set_error;
+    table.set_error_key = api_set_error_key;
     table.config_string = api_config_string;
     table.config_int = api_config_int;
     table.config_bool = api_config_bool;
@@ -358,6 +409,7 @@ static const sbr_api *services(void)
 #endif
     table.metric_add = api_metric_add;
     table.metric_set = api_metric_set;
+    table.metric_declare = api_metric_declare;
     table.message_handler = api_message_handler;
     table.message_filter = api_message_filter;
     table.worker_id = api_worker_id;
@@ -379,7 +431,7 @@ static const char *config_lookup(const char *const *config, const char *key)
 int fake_load(const char *name, const char *const *config)
 {
     char path[1024];
-    load_error[0] = '\0';
+    load_error[0] = load_error_key[0] = '\0';
     snprintf(path, sizeof path, "%s/plugins/%s.so", SBR_TEST_BUILD_DIR, name);
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -467,6 +519,11 @@ static void forget(int unload)
         free(metrics[i].labels);
     }
     n_metrics = 0;
+    for (size_t i = 0; i < n_metric_decls; i++) {
+        free(metric_decls[i].name);
+        free(metric_decls[i].help);
+    }
+    n_metric_decls = 0;
     for (size_t i = 0; i < n_strings; i++)
         free(strings[i]);
     n_strings = 0;
@@ -477,7 +534,7 @@ static void forget(int unload)
     free(log_text);
     log_text = NULL;
     log_len = 0;
-    load_error[0] = '\0';
+    load_error[0] = load_error_key[0] = '\0';
 }
 
 void fake_reset(void)
@@ -486,7 +543,14 @@ void fake_reset(void)
     fake_set_clock(FAKE_START_MS);
 }
 
-void fake_abandon(void) { forget(0); }
+/* A forked child is another worker: it gets an identity of its own. */
+void fake_abandon(void)
+{
+    char id[32];
+    forget(0);
+    snprintf(id, sizeof id, "Child%d", (int)getpid());
+    fake_set_worker_id(id);
+}
 
 /* --- JSON ------------------------------------------------------------------------------ */
 

@@ -27,16 +27,21 @@ int fake_load(const char *name, const char *const *config);
 void fake_reload(const char *const *config);
 /* Unload every plugin (reverse order) and forget everything; the clock goes back to its fixed start. */
 void fake_reset(void);
-/* In a forked child: forget the parent's plugins and loop without touching them (their sockets are shared). */
+/* In a forked child: forget the parent's plugins and loop without touching them (their sockets are shared), and be another worker (api->worker_id). */
 void fake_abandon(void);
 /* Be another worker (a forked child): api->worker_id returns id. */
 void fake_set_worker_id(const char *id);
 /* Why the last load failed (set_error or dlopen), or "". */
 const char *fake_error(void);
+/* The config key the last error named (set_error_key), or "". */
+const char *fake_error_key(void);
 /* Everything the plugins logged, one line per call (printed too when SBR_TEST_VERBOSE is set). */
 const char *fake_log(void);
 /* A counter or gauge by name and labels (NULL: none), or -1 if never touched. */
 double fake_metric(const char *name, const char *labels);
+/* The help text a plugin declared for a metric (metric_declare), or NULL.
+ * Updating an undeclared metric, or one of another type, aborts the test. */
+const char *fake_metric_help(const char *name);
 
 /* --- time and the loop ---------------------------------------------------- */
 

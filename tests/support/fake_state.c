@@ -123,6 +123,29 @@ static int api_reserve(const char *key, uint64_t ttl_ms, sbr_state_done_fn done,
     return SBR_OK;
 }
 
+/* As bus-local: a decimal counter; a key without expiry gets ttl_ms. */
+static int api_incr(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *ud)
+{
+    if (!key)
+        return SBR_ERR_INVALID;
+    struct fake_call *call = reply(done, ud);
+    if (!call)
+        return SBR_OK;
+    struct fake_entry *e = entry_find(key, NULL);
+    char *end = NULL;
+    long long old = e ? strtoll(e->value, &end, 10) : 0;
+    if (e && (!*e->value || *end)) {
+        call->reply.status = SBR_ERR_INVALID;
+        return SBR_OK;
+    }
+    uint64_t keep = e && e->expires ? e->expires - fake_now() : ttl_ms;
+    char text[24];
+    snprintf(text, sizeof text, "%lld", old + delta);
+    entry_set(key, NULL, text, strlen(text), keep);
+    call->reply.count = old + delta;
+    return SBR_OK;
+}
+
 static int api_map_set(const char *key, const char *field, const char *value, uint64_t ttl_ms, sbr_state_done_fn done,
                        void *ud)
 {
@@ -300,6 +323,7 @@ void fake_state_api(sbr_api *api)
     api->kv_get = api_kv_get;
     api->kv_del = api_kv_del;
     api->reserve = api_reserve;
+    api->incr = api_incr;
     api->map_set = api_map_set;
     api->map_del = api_map_del;
     api->map_get_all = api_map_get_all;

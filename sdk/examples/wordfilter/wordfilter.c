@@ -13,7 +13,8 @@
  *     words = spam, scam
  *
  * It includes only the SDK header and libc, so it builds against an
- * installed SDK with nothing but pkg-config (see the Makefile).
+ * installed SDK with nothing but pkg-config (see the Makefile): the core
+ * reads the field for it (api->msg_arg_string), no JSON library needed.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -75,167 +76,26 @@ static int wf_words_load(void)
     return 0;
 }
 
-/* --- just enough JSON to read one string field ----------------------------- */
-
-static const char *wf_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-static int wf_hex(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Decode the string at p (its opening quote) into out, lowercased, when
- * out is non-NULL (out has room for the raw length).  Returns the position
- * after the closing quote, or NULL when malformed. */
-static const char *wf_string(const char *p, const char *end, char *out)
-{
-    size_t o = 0;
-    if (p >= end || *p != '"')
-        return NULL;
-    for (p++; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"') {
-            if (out)
-                out[o] = '\0';
-            return p + 1;
-        }
-        if (c != '\\') {
-            if (out)
-                out[o++] = (char)tolower(c);
-            continue;
-        }
-        if (++p >= end)
-            return NULL;
-        unsigned cp;
-        switch (*p) {
-        case 'u':
-            if (end - p < 5 || wf_hex(p + 1, &cp) < 0)
-                return NULL;
-            p += 4;
-            /* ASCII is kept (the words are matched in ASCII); anything else
-             * becomes one placeholder byte, so out never outgrows the input. */
-            if (out)
-                out[o++] = cp < 0x80 ? (char)tolower((int)cp) : '?';
-            break;
-        case 'n':
-        case 't':
-        case 'r':
-        case 'b':
-        case 'f':
-            if (out)
-                out[o++] = ' ';
-            break;
-        case '"':
-        case '\\':
-        case '/':
-            if (out)
-                out[o++] = *p;
-            break;
-        default:
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-/* Skip one JSON value; NULL when malformed. */
-static const char *wf_skip(const char *p, const char *end)
-{
-    int depth = 0;
-    do {
-        p = wf_ws(p, end);
-        if (p >= end)
-            return NULL;
-        if (*p == '"') {
-            p = wf_string(p, end, NULL);
-            if (!p)
-                return NULL;
-        } else if (*p == '{' || *p == '[') {
-            depth++;
-            p++;
-        } else if (*p == '}' || *p == ']') {
-            if (--depth < 0)
-                return NULL;
-            p++;
-        } else {
-            p++;
-            while (p < end && !strchr(",:]} \t\r\n\"", *p))
-                p++;
-        }
-        if (depth > 0) {
-            /* Separators inside containers. */
-            while (p < end && (*p == ',' || *p == ':' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-                p++;
-        }
-    } while (depth > 0 && p < end);
-    return depth == 0 ? p : NULL;
-}
-
-/* The field of the first argument, lowercased, in a new string; NULL when
- * absent, not a string, or malformed. */
-static char *wf_field(const char *json, size_t len, const char *field)
-{
-    const char *p = json, *end = json + len;
-    p = wf_ws(p, end);
-    if (p >= end || *p++ != '[')
-        return NULL;
-    p = wf_ws(p, end);
-    if (p >= end || *p++ != '{')
-        return NULL;
-    char *key = malloc(len + 1);
-    if (!key)
-        return NULL;
-    char *found = NULL;
-    for (;;) {
-        p = wf_ws(p, end);
-        if (p >= end || *p == '}')
-            break;
-        p = wf_string(p, end, key);
-        if (!p)
-            break;
-        p = wf_ws(p, end);
-        if (p >= end || *p++ != ':')
-            break;
-        p = wf_ws(p, end);
-        if (strcmp(key, field) == 0 && p < end && *p == '"') {
-            found = malloc(len + 1);
-            if (found && !wf_string(p, end, found)) {
-                free(found);
-                found = NULL;
-            }
-            break;
-        }
-        p = wf_skip(p, end);
-        if (!p)
-            break;
-        p = wf_ws(p, end);
-        if (p < end && *p == ',')
-            p++;
-    }
-    free(key);
-    return found;
-}
-
 /* --- the hook -------------------------------------------------------------- */
+
+/* The checked field of the event's first argument, in a new string
+ * lowercased for the ASCII comparison, or NULL when it is not a string. */
+static char *wf_field(sbr_message *msg)
+{
+    const char *field = wf_api->config_string(wf_self, "field");
+    int n = wf_api->msg_arg_string(msg, 0, field, NULL, 0);
+    if (n < 0)
+        return NULL;
+    char *text = malloc((size_t)n + 1);
+    if (!text || wf_api->msg_arg_string(msg, 0, field, text, (size_t)n + 1) != n) {
+        free(text);
+        return NULL;
+    }
+    /* A client's \u0000 is a NUL inside the text: matching must not stop there. */
+    for (int i = 0; i < n; i++)
+        text[i] = text[i] ? (char)tolower((unsigned char)text[i]) : ' ';
+    return text;
+}
 
 static int wf_on_message(enum sbr_event_id id, void *event, void *userdata)
 {
@@ -244,7 +104,7 @@ static int wf_on_message(enum sbr_event_id id, void *event, void *userdata)
     sbr_event_message *m = event;
     if (strcmp(m->event, wf_api->config_string(wf_self, "event")) != 0 || wf_n_words == 0)
         return SBR_PASS;
-    char *text = wf_field(m->args_json, m->args_len, wf_api->config_string(wf_self, "field"));
+    char *text = wf_field(m->msg);
     if (!text)
         return SBR_PASS;
     int blocked = 0;
@@ -253,8 +113,7 @@ static int wf_on_message(enum sbr_event_id id, void *event, void *userdata)
     free(text);
     if (!blocked)
         return SBR_PASS;
-    if (SBR_API_HAS(wf_api, metric_add))
-        wf_api->metric_add(wf_self, "superbot_wordfilter_blocked_total", NULL, 1);
+    wf_api->metric_add(wf_self, "superbot_wordfilter_blocked_total", NULL, 1);
     m->reason = "content_blocked";
     return SBR_REFUSE;
 }
@@ -271,10 +130,24 @@ static int wf_on_reload(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+static const sbr_metric_def wf_metrics[] = {
+    {"superbot_wordfilter_blocked_total", SBR_METRIC_COUNTER, "Client events refused for a banned word", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static int wf_load(sbr_plugin *self, const sbr_api *api)
 {
     wf_api = api;
     wf_self = self;
+    /* Services appended after the first release of ABI 1: check for them. */
+    if (!SBR_API_HAS(api, msg_arg_string)) {
+        api->set_error(self, "this gateway is too old: it has no msg_arg_string service");
+        return -1;
+    }
+    if (sbr_metrics_declare(api, self, wf_metrics) != SBR_OK) {
+        api->set_error(self, "cannot declare the metrics");
+        return -1;
+    }
     if (wf_words_load() < 0) {
         api->set_error(self, "out of memory");
         return -1;

@@ -291,7 +291,7 @@ typedef struct sbr_state_reply {
     int found;           /* kv_get: the key exists */
     const char *value;   /* kv_get: its value (NUL-terminated) */
     size_t value_len;
-    int64_t count;       /* map_set/map_del/map_count: live fields after the operation */
+    int64_t count;       /* map_set/map_del/map_count: live fields after the operation; incr: the new value */
     int changed;         /* map_set: the field is new; map_del/kv_del: something was removed */
     int acquired;        /* reserve: the key was free and is now ours */
     int64_t remaining_ms;/* reserve refused: time left on the holder's reservation */
@@ -333,8 +333,22 @@ typedef struct sbr_bus_provider {
     int (*publish)(void *ctx, const char *topic, const char *data, size_t len);
     int (*subscribe)(void *ctx, const char *topic);
     int (*unsubscribe)(void *ctx, const char *topic);
-    void *reserved[8];
+    /**
+     * api->incr: add delta to the integer at key (absent: 0), giving it a
+     * ttl_ms expiry when it has none and ttl_ms > 0, atomically for every
+     * worker; reply count (the new value), or status SBR_ERR_INVALID for a
+     * value that is not an integer or an overflow.  (Added in ABI 1 in place
+     * of a reserved slot: a provider built before it has NULL there.)
+     */
+    int (*incr)(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    void *reserved[7];
 } sbr_bus_provider;
+
+/** Types of metric_declare. */
+enum sbr_metric_type {
+    SBR_METRIC_COUNTER = 1, /* only goes up: metric_add */
+    SBR_METRIC_GAUGE = 2    /* set to a value: metric_set */
+};
 
 /** Emit flags. */
 #define SBR_EMIT_VOLATILE 0x1u /* may be dropped for a connection whose output is backed up */
@@ -565,6 +579,81 @@ typedef struct sbr_api {
      */
     int (*conn_end)(sbr_conn_id conn, const char *code);
     /**
+     * As set_error, naming the declared config key the error is about: the
+     * core reports it at that key's line, "file:line: plugin 'x': key 'url':
+     * reason", instead of at the file's `plugin =` line (which stays the
+     * place when the key is not set in the file, or not declared).  `key` and
+     * the message are copied.  From on_load and on_check (it is in the table
+     * handed to on_check).  SBR_SET_ERROR_KEY falls back to set_error on a
+     * core that lacks it.
+     */
+    void (*set_error_key)(sbr_plugin *self, const char *key, const char *fmt, ...) SBR_PRINTF(3, 4);
+    /**
+     * Declare a metric the plugin exports: its type and a one-line help
+     * text (no backslash), shown as `# HELP` and `# TYPE` on /metrics.
+     * Declare every metric in on_load, and create each of its series at 0
+     * (metric_add(name, labels, 0), or metric_set for a gauge) so that it is
+     * scraped from start-up rather than from its first event;
+     * sbr_metrics_declare does both from a table.  Names follow Prometheus:
+     * snake_case, the unit as a suffix (`_bytes`, `_seconds`), `_total` for
+     * counters.  SBR_ERR_INVALID for a bad name, a name the core exports
+     * itself, a bad help text, or a type that differs from the metric's
+     * earlier declaration or use.  Strings are copied.  Any time, usually
+     * from on_load.
+     */
+    int (*metric_declare)(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help);
+
+    /**
+     * Read a string inside a client event's arguments, with no JSON library
+     * in the plugin.  `index` picks the argument (0: the first after the
+     * event name); `path` names a value inside it: object keys separated by
+     * dots, an all-digit segment indexing an array ("content", "author.name",
+     * "attachments.0.url"; NULL or "": the argument itself; a key holding a
+     * dot cannot be named).  Returns the string's length in bytes (UTF-8,
+     * without the terminating NUL; a client's \u0000 arrives as a NUL byte
+     * inside it) and copies it, NUL-terminated, into buf when it fits
+     * (length < len).  When it does not fit, buf gets "" (if len > 0), never
+     * a truncated string, and the length says how much to allocate, as with
+     * snprintf (buf may be NULL with len 0).  SBR_ERR_INVALID when the value
+     * is missing or not a string, SBR_ERR_GONE once the message is answered.
+     * Call it between the message hook and the message's answer.  The
+     * arguments are parsed once per message; a lookup costs the path's
+     * length plus the copy.
+     */
+    int (*msg_arg_string)(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+    /** As msg_arg_string, for a number (integers exact up to 2^53): SBR_OK and *out. */
+    int (*msg_arg_number)(sbr_message *msg, unsigned index, const char *path, double *out);
+    /** As msg_arg_string, for true or false: SBR_OK and *out set to 1 or 0. */
+    int (*msg_arg_bool)(sbr_message *msg, unsigned index, const char *path, int *out);
+    /**
+     * As msg_arg_string, for any value (an object, an array, a number, ...):
+     * its compact JSON text, copied when it fits, its length returned.
+     */
+    int (*msg_arg_json)(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
+    /**
+     * Quote `text` (UTF-8, NUL-terminated) as a JSON string, quotes
+     * included, escaping quotes, backslashes and control characters, for
+     * the JSON a plugin hands to emit, message_reply or http_reply.  Returns
+     * the quoted length and copies it when it fits, as msg_arg_string does;
+     * SBR_ERR_INVALID when text is NULL or not UTF-8.  Any time.
+     */
+    int (*json_quote)(const char *text, char *buf, size_t len);
+    /**
+     * Add `delta` to the integer counter at `key`, atomically across every
+     * worker sharing the bus, and answer its new value (reply: count).  An
+     * absent key starts at 0; when the key has no expiry and ttl_ms > 0 it
+     * gets one, ttl_ms from now, so the first incr of a window sets it and
+     * the later ones keep it: "at most 5 per minute" is incr(key, 1, 60000)
+     * and a refusal above 5.  ttl_ms 0: no expiry.  Counters share the key
+     * space of kv_set/kv_get/kv_del (kv_get reads the decimal text, kv_del
+     * resets it); a key holding something else than an integer, or an
+     * overflow, answers status SBR_ERR_INVALID.  SBR_ERR_UNAVAILABLE (and
+     * `done` never called) when the bus provider has no counters.  As the
+     * other state services: from any hook or callback, `done` (may be NULL)
+     * called exactly once, later, from the event loop.
+     */
+    int (*incr)(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    /**
      * Handle the client event named `event` (42["event", ...]): fn is called
      * with SBR_EVENT_MESSAGE and its sbr_event_message, and answers with the
      * verdicts of a message hook (usually SBR_CONSUME after
@@ -603,6 +692,55 @@ typedef struct sbr_api {
 #define SBR_API_HAS(api, field) \
     ((api)->struct_size >= offsetof(sbr_api, field) + sizeof((api)->field) && (api)->field != NULL)
 
+/**
+ * Set the error of a failing on_load or on_check about config key `key`:
+ * api->set_error_key where the core has it, else api->set_error (without
+ * the key's line).  Usage: SBR_SET_ERROR_KEY(api, self, "url", "bad port %d", port)
+ */
+#define SBR_SET_ERROR_KEY(api, self, key, ...)                                        \
+    (SBR_API_HAS(api, set_error_key) ? (api)->set_error_key((self), (key), __VA_ARGS__) \
+                                     : (api)->set_error((self), __VA_ARGS__))
+
+/**
+ * One metric for sbr_metrics_declare.  `labels` is NULL for one series
+ * without labels, or a NULL-terminated list of label texts (such as
+ * "reason=\"expired\""), one series each.
+ */
+typedef struct sbr_metric_def {
+    const char *name;
+    enum sbr_metric_type type;
+    const char *help;
+    const char *const *labels;
+} sbr_metric_def;
+
+/**
+ * Declare each metric of `defs` (ended by an entry whose name is NULL) with
+ * api->metric_declare, when the core has it, and create each of its series
+ * at 0, so that /metrics shows them, with their help text and type, from
+ * start-up.  Call it from on_load.  Returns SBR_OK or the first error.
+ */
+static inline int sbr_metric_zero_(const sbr_api *api, sbr_plugin *self, const sbr_metric_def *def, const char *labels)
+{
+    return def->type == SBR_METRIC_GAUGE ? api->metric_set(self, def->name, labels, 0)
+                                         : api->metric_add(self, def->name, labels, 0);
+}
+
+static inline int sbr_metrics_declare(const sbr_api *api, sbr_plugin *self, const sbr_metric_def *defs)
+{
+    for (; defs->name; defs++) {
+        int rc = SBR_OK;
+        if (SBR_API_HAS(api, metric_declare))
+            rc = api->metric_declare(self, defs->name, defs->type, defs->help);
+        if (rc == SBR_OK && !defs->labels)
+            rc = sbr_metric_zero_(api, self, defs, NULL);
+        for (size_t i = 0; rc == SBR_OK && defs->labels && defs->labels[i]; i++)
+            rc = sbr_metric_zero_(api, self, defs, defs->labels[i]);
+        if (rc != SBR_OK)
+            return rc;
+    }
+    return SBR_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
 /* ------------------------------------------------------------------ */
@@ -616,8 +754,8 @@ typedef struct sbr_api {
  * on_check (optional) validates the plugin's configuration without starting
  * anything: `--check-config` calls it, and a SIGHUP reload calls it with the
  * new values before applying them (a refusal keeps the running
- * configuration).  It may use only the log, set_error, config_* and now_ms
- * members of api (the others are NULL there); it returns 0, or non-zero
+ * configuration).  It may use only the log, set_error, set_error_key, config_* and
+ * now_ms members of api (the others are NULL there); it returns 0, or non-zero
  * after api->set_error.  Checks that on_load also makes belong here too, so
  * that an operator learns of a bad value before a restart, not at it.
  * (Added in ABI 1 in place of a reserved slot: a plugin built before it

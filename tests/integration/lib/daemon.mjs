@@ -53,6 +53,9 @@ export async function freePort() {
 //   confDir:  use this conf dir as the base instead of the repo's conf.d
 //   port:     fixed port (default: a free one)
 //   args:     extra daemon arguments
+//   binary:   the daemon to run (default: BINARY, the build's)
+//   noConfArg: true to pass no `-c`: the daemon finds its default conf.d
+//   cwd:      the daemon's working directory (default: the temp dir, which holds conf.d)
 //   ready:    false to return without waiting for /healthz (for start-up failures)
 export async function startDaemon(opts = {}) {
   const port = opts.port || await freePort();
@@ -74,9 +77,10 @@ export async function startDaemon(opts = {}) {
   }
   // opts.launcher: a command the daemon runs under ('prlimit', '--nofile=64:64').
   const launcher = opts.launcher || [];
-  const proc = spawn(launcher[0] || BINARY, [...launcher.slice(1), ...(launcher.length ? [BINARY] : []), '-c', confDir,
-    ...(opts.args || [])], {
-    cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'],
+  const binary = opts.binary || BINARY;
+  const proc = spawn(launcher[0] || binary, [...launcher.slice(1), ...(launcher.length ? [binary] : []),
+    ...(opts.noConfArg ? [] : ['-c', confDir]), ...(opts.args || [])], {
+    cwd: opts.cwd || dir, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const d = {
     port, dir, confDir, proc, url: `http://127.0.0.1:${port}`, log: '',

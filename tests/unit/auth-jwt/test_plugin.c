@@ -74,6 +74,7 @@ START_TEST(test_refuses_to_start_without_secret)
     ck_assert_int_ne(load("", ""), 0);
     ck_assert_ptr_nonnull(strstr(fake_error(), "REALTIME_JWT_SECRET"));
     ck_assert_ptr_nonnull(strstr(fake_error(), "SECRET_KEY"));
+    ck_assert_str_eq(fake_error_key(), "secret");
     fake_reset();
 }
 END_TEST

@@ -84,6 +84,7 @@ START_TEST(bad_url_refuses_start)
     ck_assert_int_ne(load("redis://localhost:notaport", NULL, NULL), 0);
     ck_assert_ptr_nonnull(strstr(fake_error(), "bad url"));
     ck_assert_ptr_nonnull(strstr(fake_error(), "port"));
+    ck_assert_str_eq(fake_error_key(), "url");
     ck_assert_ptr_null(P());
 }
 END_TEST
@@ -97,7 +98,8 @@ START_TEST(unreachable_at_start_serves_locally)
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
     ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "refused"));
-    ck_assert_int_eq(P()->publish(CTX(), "t", "x", 1), SBR_ERR_UNAVAILABLE);
+    /* Kept for Redis, not refused. */
+    ck_assert_int_eq(P()->publish(CTX(), "t", "x", 1), SBR_OK);
     struct bus_result set = {0}, get = {0};
     P()->kv_set(CTX(), "k", "v", 1, 0, bus_test_record, &set);
     P()->kv_get(CTX(), "k", bus_test_record, &get);
@@ -174,23 +176,29 @@ START_TEST(outage_keeps_what_the_worker_knew)
     redisContext *c = sync_client();
     freeReplyObject(redisCommand(c, "SET superbot-realtime:kv:channels:42 {\"server_id\":\"7\"}"));
     redisFree(c);
-    struct bus_result read = {0}, mine = {0}, res = {0}, field = {0};
+    struct bus_result read = {0}, mine = {0}, res = {0}, field = {0}, count = {0};
     P()->kv_get(CTX(), "channels:42", bus_test_record, &read);
     P()->kv_set(CTX(), "mine", "v", 1, 60000, bus_test_record, &mine);
     P()->reserve(CTX(), "slot", 30000, bus_test_record, &res);
+    P()->incr(CTX(), "joins", 3, 60000, bus_test_record, &count);
     P()->map_set(CTX(), "presence:7", "u1", "online", 60000, bus_test_record, &field);
     BUS_WAIT(&field);
     ck_assert_int_eq(read.found, 1);
     ck_assert_int_eq(res.acquired, 1);
+    ck_assert_int_eq(count.count, 3);
 
     redis_server_stop(&server);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    struct bus_result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0};
+    struct bus_result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0}, r5 = {0};
     P()->kv_get(CTX(), "channels:42", bus_test_record, &r1);
     P()->kv_get(CTX(), "mine", bus_test_record, &r2);
     P()->reserve(CTX(), "slot", 30000, bus_test_record, &r3);
+    P()->incr(CTX(), "joins", 1, 60000, bus_test_record, &r5);
     P()->map_count(CTX(), "presence:7", bus_test_record, &r4);
     BUS_WAIT(&r4);
+    /* The counter goes on from what Redis last said. */
+    ck_assert_int_eq(r5.status, SBR_OK);
+    ck_assert_int_eq(r5.count, 4);
     ck_assert_int_eq(r1.found, 1);
     ck_assert_str_eq(r1.value, "{\"server_id\":\"7\"}");
     ck_assert_int_eq(r2.found, 1);
@@ -404,7 +412,6 @@ static pid_t worker_publish(const char *topic, const char *data)
     pid_t pid = fork();
     if (pid == 0) {
         fake_abandon();
-        fake_set_worker_id("FakeWorker1");
         if (load(server.url, NULL, NULL) != 0 || !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
             _exit(2);
         int rc = P()->publish(CTX(), topic, data, strlen(data));
@@ -569,6 +576,46 @@ START_TEST(reserve_across_workers)
 }
 END_TEST
 
+#define INCR_WORKERS 3
+#define INCR_TRIES 20
+
+/* Three workers count on one key at once: no increment lost, one window. */
+START_TEST(incr_across_workers)
+{
+    pid_t kids[INCR_WORKERS];
+    for (int w = 0; w < INCR_WORKERS; w++) {
+        kids[w] = fork();
+        if (kids[w] == 0) {
+            if (load(server.url, NULL, NULL) != 0 || !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
+                _exit(100);
+            struct bus_result r[INCR_TRIES];
+            memset(r, 0, sizeof(r));
+            for (int i = 0; i < INCR_TRIES; i++)
+                P()->incr(CTX(), "rate:u1", 1, 60000, bus_test_record, &r[i]);
+            if (!fake_run_until(&r[INCR_TRIES - 1].done, 3000))
+                _exit(102);
+            int ok = 0;
+            for (int i = 0; i < INCR_TRIES; i++)
+                ok += r[i].status == SBR_OK && r[i].count >= 1 && r[i].count <= INCR_WORKERS * INCR_TRIES &&
+                      (i == 0 || r[i].count > r[i - 1].count);
+            fake_reset();
+            _exit(ok);
+        }
+    }
+    for (int w = 0; w < INCR_WORKERS; w++)
+        ck_assert_int_eq(child_status(kids[w]), INCR_TRIES);
+    redisContext *c = sync_client();
+    redisReply *v = redisCommand(c, "GET superbot-realtime:kv:rate:u1");
+    redisReply *t = redisCommand(c, "PTTL superbot-realtime:kv:rate:u1");
+    ck_assert_str_eq(v->str, "60");
+    ck_assert_int_gt(t->integer, 50000);
+    ck_assert_int_le(t->integer, 60000);
+    freeReplyObject(v);
+    freeReplyObject(t);
+    redisFree(c);
+}
+END_TEST
+
 int main(void)
 {
     if (!redis_server_available()) {
@@ -596,6 +643,7 @@ int main(void)
     tcase_add_test(tc, unsubscribe_and_back_in_flight);
     tcase_add_test(tc, subscriptions_survive_reconnect);
     tcase_add_test(tc, reserve_across_workers);
+    tcase_add_test(tc, incr_across_workers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

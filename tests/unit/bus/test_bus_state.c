@@ -5,6 +5,7 @@
 #include "bus_test.h"
 #include "redis_server.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -281,6 +282,104 @@ START_TEST(reserve_and_kv_share_keys)
 }
 END_TEST
 
+/* incr: one answer, its status and the counter's new value. */
+static int64_t incr(const char *key, int64_t delta, uint64_t ttl_ms, int *status)
+{
+    struct bus_result r = {0};
+    ck_assert_int_eq(P()->incr(CTX(), key, delta, ttl_ms, bus_test_record, &r), SBR_OK);
+    BUS_WAIT(&r);
+    ck_assert_int_eq(r.done, 1);
+    if (status)
+        *status = r.status;
+    else
+        ck_assert_int_eq(r.status, SBR_OK);
+    return r.count;
+}
+
+START_TEST(incr_counts)
+{
+    ck_assert_int_eq(incr("c", 1, 0, NULL), 1);
+    ck_assert_int_eq(incr("c", 5, 0, NULL), 6);
+    ck_assert_int_eq(incr("c", -8, 0, NULL), -2);
+    ck_assert_int_eq(incr("other", 0, 0, NULL), 0);
+    /* Counters live among the keys: kv_get reads them, kv_del resets them,
+     * a kv_set integer is counted on. */
+    struct bus_result get = {0}, del = {0}, set = {0};
+    P()->kv_get(CTX(), "c", bus_test_record, &get);
+    BUS_WAIT(&get);
+    ck_assert_int_eq(get.found, 1);
+    ck_assert_str_eq(get.value, "-2");
+    P()->kv_del(CTX(), "c", bus_test_record, &del);
+    BUS_WAIT(&del);
+    ck_assert_int_eq(incr("c", 3, 0, NULL), 3);
+    P()->kv_set(CTX(), "c", "40", 2, 0, bus_test_record, &set);
+    BUS_WAIT(&set);
+    ck_assert_int_eq(incr("c", 2, 0, NULL), 42);
+}
+END_TEST
+
+START_TEST(incr_refuses_what_is_no_integer)
+{
+    struct bus_result set = {0}, big = {0};
+    P()->kv_set(CTX(), "text", "abc", 3, 0, bus_test_record, &set);
+    P()->kv_set(CTX(), "max", "9223372036854775807", 19, 0, bus_test_record, &big);
+    BUS_WAIT(&big);
+    int status = 0;
+    incr("text", 1, 0, &status);
+    ck_assert_int_eq(status, SBR_ERR_INVALID);
+    incr("max", 1, 0, &status);
+    ck_assert_int_eq(status, SBR_ERR_INVALID);
+    ck_assert_int_eq(incr("max", -7, 0, NULL), INT64_MAX - 7);
+    ck_assert_int_eq(P()->incr(CTX(), NULL, 1, 0, bus_test_record, &set), SBR_ERR_INVALID);
+}
+END_TEST
+
+/* The first incr sets the window's end; later ones keep it. */
+START_TEST(incr_fixed_window)
+{
+    uint64_t t = ttl(1000, 400);
+    ck_assert_int_eq(incr("w", 1, t, NULL), 1);
+    elapse(on_redis ? 150 : 600);
+    ck_assert_int_eq(incr("w", 1, t, NULL), 2);
+    if (!on_redis) {
+        fake_advance(399);
+        ck_assert_int_eq(incr("w", 1, t, NULL), 3);
+        fake_advance(1);
+        ck_assert_int_eq(incr("w", 1, t, NULL), 1);
+        return;
+    }
+    /* On Redis: the window ends about t after the first incr, not after the last. */
+    int restarted = 0;
+    for (int i = 0; i < 40 && !restarted; i++) {
+        fake_run_for(25);
+        struct bus_result get = {0};
+        P()->kv_get(CTX(), "w", bus_test_record, &get);
+        BUS_WAIT(&get);
+        restarted = !get.found;
+    }
+    ck_assert_msg(restarted, "the window did not end");
+    ck_assert_int_eq(incr("w", 1, t, NULL), 1);
+}
+END_TEST
+
+#define INCR_CALLS 50
+
+START_TEST(incr_under_contention)
+{
+    struct bus_result r[INCR_CALLS];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < INCR_CALLS; i++)
+        ck_assert_int_eq(P()->incr(CTX(), "hits", 1, 60000, bus_test_record, &r[i]), SBR_OK);
+    BUS_WAIT(&r[INCR_CALLS - 1]);
+    /* Each call saw its own value, in order: none lost, none twice. */
+    for (int i = 0; i < INCR_CALLS; i++) {
+        ck_assert_int_eq(r[i].done, 1);
+        ck_assert_int_eq(r[i].status, SBR_OK);
+        ck_assert_int_eq(r[i].count, i + 1);
+    }
+}
+END_TEST
+
 static int64_t map_count(const char *key)
 {
     struct bus_result c = {0};
@@ -481,6 +580,10 @@ static void add_shared_cases(TCase *tc)
     tcase_add_test(tc, reserve_under_contention);
     tcase_add_test(tc, reserve_remaining_ms);
     tcase_add_test(tc, reserve_and_kv_share_keys);
+    tcase_add_test(tc, incr_counts);
+    tcase_add_test(tc, incr_refuses_what_is_no_integer);
+    tcase_add_test(tc, incr_fixed_window);
+    tcase_add_test(tc, incr_under_contention);
     tcase_add_test(tc, map_set_counts);
     tcase_add_test(tc, map_per_field_expiry);
     tcase_add_test(tc, map_refresh_extends_ttl);

@@ -1,6 +1,7 @@
 /* The in-process store on its own, with the clock passed in: expiry order,
  * refreshes moving deadlines, memory given back, and many keys. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,31 @@ START_TEST(reserve_forever_reports_minus_one)
 }
 END_TEST
 
+/* Only a plain decimal integer is a counter; its window is kept. */
+START_TEST(incr_parses_strictly_and_keeps_the_window)
+{
+    int64_t v = 0;
+    static const char *const not_counters[] = {"", "+5", " 5", "5 ", "5a", "-", "0x10", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof(not_counters) / sizeof(not_counters[0]); i++) {
+        ck_assert_int_eq(local_store_kv_set(st, "k", not_counters[i], strlen(not_counters[i]), 0, 1000), SBR_OK);
+        ck_assert_msg(local_store_incr(st, "k", 1, 0, 1000, &v) == SBR_ERR_INVALID, "'%s'", not_counters[i]);
+    }
+    ck_assert_int_eq(local_store_kv_set(st, "k", "-12", 3, 0, 1000), SBR_OK);
+    ck_assert_int_eq(local_store_incr(st, "k", 2, 500, 1000, &v), SBR_OK);
+    ck_assert_int_eq(v, -10);
+    /* It had no expiry: it gets one.  Later increments keep it. */
+    ck_assert_uint_eq(local_store_next_deadline(st), 1500);
+    ck_assert_int_eq(local_store_incr(st, "k", 1, 9000, 1400, &v), SBR_OK);
+    ck_assert_uint_eq(local_store_next_deadline(st), 1500);
+    ck_assert_int_eq(local_store_incr(st, "k", 1, 500, 1500, &v), SBR_OK);
+    ck_assert_int_eq(v, 1);
+    ck_assert_uint_eq(local_store_next_deadline(st), 2000);
+    ck_assert_int_eq(local_store_incr(st, "k", INT64_MIN, 0, 1500, &v), SBR_OK);
+    ck_assert_int_eq(v, INT64_MIN + 1);
+    ck_assert_int_eq(local_store_incr(st, "k", -2, 0, 1500, &v), SBR_ERR_INVALID);
+}
+END_TEST
+
 START_TEST(many_keys_and_fields)
 {
     char key[32];
@@ -109,6 +135,7 @@ int main(void)
     tcase_add_test(tc, overwrite_moves_the_deadline);
     tcase_add_test(tc, map_fields_expire_one_by_one);
     tcase_add_test(tc, reserve_forever_reports_minus_one);
+    tcase_add_test(tc, incr_parses_strictly_and_keeps_the_window);
     tcase_add_test(tc, many_keys_and_fields);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -26,6 +26,15 @@ static void fake_set_error(sbr_plugin *self, const char *fmt, ...)
     va_end(ap);
 }
 
+static void fake_set_error_key(sbr_plugin *self, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->error, sizeof(self->error), fmt, ap);
+    va_end(ap);
+    snprintf(self->error_key, sizeof(self->error_key), "%s", key);
+}
+
 static const char *fake_config_string(sbr_plugin *self, const char *key)
 {
     return conf_values_string(&self->values, key);
@@ -43,6 +52,7 @@ static const sbr_api fake_api = {
     .set_error = fake_set_error,
     .config_string = fake_config_string,
     .hook_register = fake_hook_register,
+    .set_error_key = fake_set_error_key,
 };
 
 static void parse(const char *path, const char *text, struct conf_file *f)
@@ -124,6 +134,39 @@ START_TEST(test_failing_on_load)
     /* The hook it registered before failing is gone. */
     ck_assert_int_eq(hooks_any(SBR_EVENT_CONNECT), 0);
     ck_assert_int_eq(p->started, 0);
+    plugin_close(p);
+    conf_file_clear(&f);
+}
+END_TEST
+
+/* An error about a key is reported at that key's line, with its name. */
+START_TEST(test_error_names_the_key)
+{
+    struct conf_file f;
+    char err[CONF_ERR_MAX] = "";
+    parse("conf.d/55-failing.conf", "# fails\nplugin = failing\n\nerror_key = database\ndatabase = db:1\n", &f);
+    struct sbr_plugin *p = plugin_open(&f, FIXTURES, err, sizeof(err));
+    ck_assert_msg(p != NULL, "%s", err);
+    /* on_check runs on the core's own check table. */
+    ck_assert_int_eq(plugin_check(p, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "conf.d/55-failing.conf:5: plugin 'failing': key 'database': database unreachable at db:1");
+    ck_assert_int_eq(plugin_start(p, &fake_api, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "conf.d/55-failing.conf:5: plugin 'failing' failed to load: key 'database': "
+                          "database unreachable at db:1");
+    plugin_close(p);
+    conf_file_clear(&f);
+    /* A key the file does not set, or that the plugin does not declare: the
+     * plugin line, still naming the key. */
+    parse("conf.d/55-failing.conf", "plugin = failing\nerror_key = database\n", &f);
+    p = plugin_open(&f, FIXTURES, err, sizeof(err));
+    ck_assert_int_eq(plugin_check(p, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "conf.d/55-failing.conf:1: plugin 'failing': key 'database': database unreachable at db:5432");
+    plugin_close(p);
+    conf_file_clear(&f);
+    parse("conf.d/55-failing.conf", "plugin = failing\n\nerror_key = nosuchkey\n", &f);
+    p = plugin_open(&f, FIXTURES, err, sizeof(err));
+    ck_assert_int_eq(plugin_check(p, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "conf.d/55-failing.conf:1: plugin 'failing': key 'nosuchkey': database unreachable at db:5432");
     plugin_close(p);
     conf_file_clear(&f);
 }
@@ -256,6 +299,7 @@ int main(void)
     tcase_add_test(tc, test_no_symbol);
     tcase_add_test(tc, test_abi_mismatch);
     tcase_add_test(tc, test_failing_on_load);
+    tcase_add_test(tc, test_error_names_the_key);
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_fallback);
     tcase_add_test(tc, test_registry);

@@ -138,20 +138,25 @@ static void dead_worker_left(void)
     fake_map_put("presence:users:" DEAD, "back", "[\"7\"]", 90000);
     fake_map_put("presence:server:7", "zed", "online", 2000);
     fake_map_put("presence:conns:back", "other:1", "online", 120000);
+    /* Its own connection of zed, refreshed just before it died: not expired yet. */
+    fake_map_put("presence:conns:zed", DEAD ":5", "online", 25000);
 }
 
 START_TEST(a_dead_workers_users_go_offline_once)
 {
     fake_bus_change(SBR_BUS_CONNECTED, 0);
     dead_worker_left();
-    /* Within one silence period (TTL + refresh) of reaching the backend,
-     * nobody is taken for dead. */
-    fake_advance(40000); /* refreshes at 10, 20, 30 and 40 s */
+    /* Within one TTL of reaching the backend (the other workers reconnect
+     * on their own backoff), nobody is taken for dead. */
+    fake_advance(30000); /* beats every 5 s */
     fake_run();
     ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
-    fake_advance(10000); /* the refresh at 50 s */
+    fake_advance(5000); /* the beat at 35 s */
     fake_run();
     ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    /* Its connection is gone at once, not when it would have expired. */
+    ck_assert_uint_eq(fake_map_count("presence:conns:zed"), 0);
+    ck_assert_uint_eq(fake_map_count("presence:conns:back"), 1);
     const char *ev = fake_last(watcher, "presence_update");
     ck_assert_str_eq(fake_get(ev, "user_id"), "zed");
     ck_assert_str_eq(fake_get(ev, "status"), "offline");
@@ -172,6 +177,30 @@ START_TEST(a_dead_workers_users_go_offline_once)
     char users[64];
     snprintf(users, sizeof users, "presence:users:%s", self);
     ck_assert_str_eq(fake_map_value(users, "w"), "[\"7\"]");
+}
+END_TEST
+
+START_TEST(a_worker_that_dies_is_reaped_within_the_ttl)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_advance(31000);
+    fake_run();
+    /* Another worker beats, lists zed with a live connection, and dies now. */
+    char beat[32];
+    snprintf(beat, sizeof beat, "%llu", (unsigned long long)fake_now());
+    fake_map_put("presence:workers", DEAD, beat, 300000);
+    fake_map_put("presence:users:" DEAD, "zed", "[\"7\"]", 90000);
+    fake_map_put("presence:server:7", "zed", "online", 30000);
+    fake_map_put("presence:conns:zed", DEAD ":1", "online", 30000);
+    fake_advance(15000); /* silent for half the TTL: not yet */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    fake_advance(5000); /* the next beat: dead */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "offline");
+    ck_assert_ptr_null(fake_map_value("presence:server:7", "zed"));
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"}]");
 }
 END_TEST
 
@@ -229,6 +258,38 @@ START_TEST(a_connection_closed_as_the_worker_stops)
 }
 END_TEST
 
+START_TEST(offline_said_while_away_is_taken_back_for_users_still_elsewhere)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    sbr_conn_id both = fake_connect("u1", S7, NULL);
+    sbr_conn_id gone = fake_connect("u2", S7, NULL);
+    fake_clear_received();
+    /* Cut off: u1's tab here closes; this worker cannot see u1's tab on
+     * another worker and says offline.  u2 is gone for good. */
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_disconnect(both);
+    fake_disconnect(gone);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    /* Back; the other worker writes u1's connection back (idle there). */
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_map_put("presence:conns:u1", "other:9", "idle", 30000);
+    fake_advance(5000); /* a beat */
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+    const char *ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
+    ck_assert_str_eq(fake_get(ev, "status"), "idle");
+    /* u2 has no connection anywhere: nothing, and forgotten after a TTL. */
+    fake_advance(40000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+    fake_map_put("presence:conns:u2", "other:8", "online", 30000);
+    fake_advance(10000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("presence");
@@ -240,7 +301,9 @@ int main(void)
     tcase_add_test(tc, refresh_keeps_entries_alive);
     tcase_add_test(tc, http_presence);
     tcase_add_test(tc, a_dead_workers_users_go_offline_once);
+    tcase_add_test(tc, a_worker_that_dies_is_reaped_within_the_ttl);
     tcase_add_test(tc, no_reaping_while_the_backend_is_away);
+    tcase_add_test(tc, offline_said_while_away_is_taken_back_for_users_still_elsewhere);
     tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
     tcase_add_test(tc, a_connection_closed_as_the_worker_stops);
     suite_add_tcase(s, tc);

@@ -155,6 +155,77 @@ START_TEST(a_typing_refreshed_on_another_worker_outlives_this_ones)
 }
 END_TEST
 
+#define DEAD "deadbeefdeadbeef"
+
+/* Another worker that held typings and died: its last heartbeat now. */
+static void dead_worker_typing(void)
+{
+    char beat[32];
+    snprintf(beat, sizeof beat, "%llu", (unsigned long long)fake_now());
+    fake_map_put("typing:workers", DEAD, beat, 20000);
+    /* zed typed there; yan typed there, then from a live worker since. */
+    fake_map_put("typing:by:" DEAD, "42 zed", "1", 20000);
+    fake_map_put("typing:42", "zed", DEAD, 2000);
+    fake_map_put("typing:by:" DEAD, "42 yan", "1", 20000);
+    fake_map_put("typing:42", "yan", OTHER_WORKER, 2000);
+}
+
+START_TEST(a_dead_workers_typing_ends_within_the_ttl)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    /* This worker lists what it holds, for the others. */
+    fake_send(a, "typing_start", CH);
+    const char *self = fake_map_value("typing:42", "u1");
+    char list[64];
+    snprintf(list, sizeof list, "typing:by:%s", self);
+    ck_assert_str_eq(fake_map_value(list, "42 u1"), "1");
+    ck_assert_str_eq(fake_get(fake_send(a, "typing_stop", CH), "ok"), "true");
+    ck_assert_ptr_null(fake_map_value(list, "42 u1"));
+    fake_advance(2100); /* one TTL after reaching the backend */
+    fake_clear_received();
+    dead_worker_typing();
+    fake_advance(1000); /* silent for half the TTL: not yet */
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    fake_advance(400); /* the next beat: dead, its typings end, once */
+    fake_run();
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    ck_assert_uint_eq(fake_received(a, "typing_stop"), 1);
+    ck_assert_str_eq(fake_get(fake_last(b, "typing_stop"), "user_id"), "zed");
+    ck_assert_ptr_null(fake_map_value("typing:42", "zed"));
+    ck_assert_str_eq(fake_map_value("typing:42", "yan"), OTHER_WORKER);
+    ck_assert_uint_eq(fake_map_count("typing:by:" DEAD), 0);
+    ck_assert_ptr_null(fake_map_value("typing:workers", DEAD));
+    ck_assert_ptr_nonnull(fake_kv_value("typing:reap:" DEAD));
+    fake_advance(2000);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    ck_assert(fake_metric("superbot_typing_orphans_stopped_total", NULL) == 1);
+}
+END_TEST
+
+START_TEST(no_typing_reaped_while_the_backend_is_away)
+{
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_advance(2100);
+    fake_clear_received();
+    dead_worker_typing();
+    fake_bus_change(SBR_BUS_DOWN, 0);
+    fake_advance(3000);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    /* Back: the others get a TTL to reconnect and beat first. */
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_advance(1500);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 0);
+    fake_advance(1000);
+    fake_run();
+    /* Both fields expired meanwhile: whoever held yan's may have died
+     * too, so both end (a stop more for a user no longer typing is
+     * harmless; a stop less leaves an indicator for ever). */
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 2);
+    fake_advance(3000);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("typing");
@@ -166,6 +237,8 @@ int main(void)
     tcase_add_test(tc, expires_after_the_ttl);
     tcase_add_test(tc, stop_message_leave_and_disconnect_end_it);
     tcase_add_test(tc, two_tabs_keep_typing_until_both_go);
+    tcase_add_test(tc, a_dead_workers_typing_ends_within_the_ttl);
+    tcase_add_test(tc, no_typing_reaped_while_the_backend_is_away);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -1,0 +1,137 @@
+/* The JSON services of the host table: reading a value inside a client
+ * event's arguments (api->msg_arg_*) and quoting a string into JSON
+ * (api->json_quote), so that a plugin needs no JSON library of its own.
+ * The arguments are parsed once, when the event arrives; a lookup walks
+ * the path and copies out only the value asked for. */
+#include "plugin/plugin.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio/sio.h"
+
+/* Longest path segment (an object key or an array index). */
+#define API_JSON_KEY_MAX 256
+
+/* One step down a dot-separated path: an object's key, or an array's index
+ * when the segment is all digits.  NULL when there is no such value. */
+static json_t *api_json_step(json_t *v, const char *seg, size_t n)
+{
+    char key[API_JSON_KEY_MAX];
+    if (n == 0 || n >= sizeof(key))
+        return NULL;
+    memcpy(key, seg, n);
+    key[n] = '\0';
+    if (json_is_object(v))
+        return json_object_get(v, key);
+    if (!json_is_array(v) || strspn(key, "0123456789") != n || n > 9)
+        return NULL;
+    return json_array_get(v, (size_t)strtoul(key, NULL, 10));
+}
+
+json_t *api_json_path(json_t *args, unsigned index, const char *path)
+{
+    json_t *v = json_array_get(args, index);
+    while (v && path && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        v = api_json_step(v, path, n);
+        path = dot ? dot + 1 : path + n;
+        if (dot && !*path)
+            v = NULL; /* a trailing dot names nothing */
+    }
+    return v;
+}
+
+/* The value at `path` in argument `index`; *status is SBR_ERR_GONE for an
+ * answered message, SBR_ERR_INVALID for a missing value. */
+static json_t *api_json_find(sbr_message *msg, unsigned index, const char *path, int *status)
+{
+    json_t *args = sio_message_args(msg);
+    *status = msg && !args ? SBR_ERR_GONE : SBR_ERR_INVALID;
+    return args ? api_json_path(args, index, path) : NULL;
+}
+
+/* Copy len bytes of text (and a NUL) into buf when they fit, as snprintf
+ * would, but never a truncated value: buf gets "" when it is too small. */
+static int api_json_copy_out(const char *text, size_t n, char *buf, size_t len)
+{
+    if (n > INT_MAX)
+        return SBR_ERR_LIMIT;
+    if (buf && len > n) {
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    } else if (buf && len > 0) {
+        buf[0] = '\0';
+    }
+    return (int)n;
+}
+
+int api_msg_arg_string(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len)
+{
+    int status;
+    json_t *v = api_json_find(msg, index, path, &status);
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!json_is_string(v))
+        return v ? SBR_ERR_INVALID : status;
+    return api_json_copy_out(json_string_value(v), json_string_length(v), buf, len);
+}
+
+int api_msg_arg_number(sbr_message *msg, unsigned index, const char *path, double *out)
+{
+    int status;
+    json_t *v = api_json_find(msg, index, path, &status);
+    if (!json_is_number(v) || !out)
+        return v ? SBR_ERR_INVALID : status;
+    *out = json_number_value(v);
+    return SBR_OK;
+}
+
+int api_msg_arg_bool(sbr_message *msg, unsigned index, const char *path, int *out)
+{
+    int status;
+    json_t *v = api_json_find(msg, index, path, &status);
+    if (!json_is_boolean(v) || !out)
+        return v ? SBR_ERR_INVALID : status;
+    *out = json_is_true(v);
+    return SBR_OK;
+}
+
+int api_msg_arg_json(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len)
+{
+    int status;
+    json_t *v = api_json_find(msg, index, path, &status);
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!v)
+        return status;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text)
+        return SBR_ERR_NOMEM;
+    int rc = api_json_copy_out(text, strlen(text), buf, len);
+    free(text);
+    return rc;
+}
+
+int api_json_quote(const char *text, char *buf, size_t len)
+{
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!text)
+        return SBR_ERR_INVALID;
+    /* jansson checks UTF-8 and escapes quotes, backslashes and control
+     * characters, as RFC 8259 asks. */
+    json_t *s = json_string(text);
+    if (!s)
+        return SBR_ERR_INVALID;
+    char *quoted = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(s);
+    if (!quoted)
+        return SBR_ERR_NOMEM;
+    int rc = api_json_copy_out(quoted, strlen(quoted), buf, len);
+    free(quoted);
+    return rc;
+}
