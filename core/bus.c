@@ -135,6 +135,19 @@ static int bus_core_topic(const char *topic)
     return strncmp(topic, BUS_CORE_TOPIC_PREFIX, sizeof(BUS_CORE_TOPIC_PREFIX) - 1) == 0;
 }
 
+const sbr_bus_provider *bus_provider_current(void **ctx)
+{
+    if (ctx)
+        *ctx = bus_provider_ctx;
+    return bus_provider;
+}
+
+int bus_topic_subscribed(const char *topic)
+{
+    struct bus_topic *t = topic ? bus_topic_find(topic) : NULL;
+    return t && bus_topic_live(t);
+}
+
 int bus_publish_others(const char *topic, const char *data, size_t len)
 {
     if (!bus_provider || !bus_provider->publish)

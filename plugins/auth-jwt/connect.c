@@ -100,6 +100,25 @@ static int connect_join(const struct auth *auth, sbr_conn_id conn, const char *p
     return auth->api->room_join(conn, room);
 }
 
+/* A recovering connection: its old `server:` rooms the token no longer
+ * lists are not restored (the connect joins the token's own). */
+static void connect_restore_filter(const sbr_event_connect *ev, const struct token_claims *claims)
+{
+    const sbr_recovery *rec = SBR_EVENT_HAS(ev, sbr_event_connect, recovery) ? ev->recovery : NULL;
+    if (!rec || !rec->keep)
+        return;
+    for (size_t i = 0; i < rec->n_rooms; i++) {
+        const char *room = rec->rooms[i];
+        if (strncmp(room, "server:", 7) != 0)
+            continue;
+        int listed = 0;
+        for (size_t k = 0; k < claims->n_servers && !listed; k++)
+            listed = strcmp(room + 7, claims->servers[k]) == 0;
+        if (!listed)
+            rec->keep[i] = 0;
+    }
+}
+
 /* Identity and rooms; SBR_OK or the first failing service's status. */
 static int connect_admit(const struct auth *auth, sbr_conn_id conn, const struct token_claims *claims)
 {
@@ -196,6 +215,7 @@ int connect_hook(enum sbr_event_id id, void *event, void *userdata)
         return connect_refuse(auth, ev, "invalid_token", mismatch);
     }
     int rc = connect_admit(auth, ev->conn, &claims);
+    connect_restore_filter(ev, &claims);
     int verdict;
     if (rc != SBR_OK) {
         auth->api->log(auth->self, SBR_LOG_WARN, "connection %llu: could not set its identity or rooms (%d)",
@@ -222,6 +242,9 @@ int connected_hook(enum sbr_event_id id, void *event, void *userdata)
         json_array_append_new(servers, json_string(who->servers[i]));
     json_t *ready = json_pack("{s:s, s:o, s:o}", "user_id", who->user_id, "servers", servers ? servers : json_array(),
                               "session_id", who->session_id ? json_string(who->session_id) : json_null());
+    /* The answer to a client that asked for a recovery (sent its pid). */
+    if (ready && SBR_EVENT_HAS(ev, sbr_event_connected, recovery_asked) && ev->recovery_asked)
+        json_object_set_new(ready, "recovered", json_boolean(ev->recovered));
     char *text = ready ? json_dumps(ready, JSON_COMPACT) : NULL;
     if (text)
         auth->api->emit(ev->conn, "ready", text, 0);

@@ -35,6 +35,9 @@ enum redis_script {
     REDIS_SCRIPT_INCR,
     REDIS_SCRIPT_RESERVE_EXTEND,
     REDIS_SCRIPT_PUBLISH_RECENT,
+    REDIS_SCRIPT_ROOM_PUBLISH, /* the room log's (redis_rooms_scripts.c) */
+    REDIS_SCRIPT_ROOM_REPLAY,
+    REDIS_SCRIPT_ROOM_FLOOR,
     REDIS_SCRIPT_COUNT_
 };
 
@@ -98,6 +101,9 @@ struct bus_redis {
     uint64_t last_progress_ms;    /* monotonic: last answer, or first send */
 
     strtab *topics;               /* topic -> struct redis_topic (redis_pubsub.c) */
+    uint64_t sub_sent;            /* channels SUBSCRIBEd on the current subscriber link */
+    uint64_t sub_acked;           /* and answered: all sent before are in force */
+    struct redis_rooms *rooms;    /* the room log (redis_rooms.c) */
     char script_sha[REDIS_SCRIPT_COUNT_][41];
 
     /* Publishing (redis_publish.c). */
@@ -201,5 +207,38 @@ void redis_receive_hold(struct bus_redis *br, int on);
 /* The links are up: read the recent stream, deliver what is new, then what was held. */
 void redis_receive_catch_up(struct bus_redis *br);
 void redis_receive_clear(struct bus_redis *br);
+
+/* redis_rooms.c: the room log for connection state recovery (the
+ * provider's room_publish, room_replay and room_flush).  Without a URL it
+ * is the embedded in-process one.  With Redis, one script sequences, logs
+ * and publishes each room event; every worker, this one included, gets it
+ * back on its subscriber link and hands it to the core in offset order.
+ * Commands wait until the subscriptions asked before them are in force, so
+ * this worker never publishes to a room before hearing it.  While Redis is
+ * away room_publish refuses (the core delivers without offsets), and the
+ * floor is raised once what was published meanwhile went out. */
+int redis_rooms_init(struct bus_redis *br);
+void redis_rooms_clear(struct bus_redis *br);
+int redis_rooms_publish(void *ctx, const char *topic, const char *data, size_t len, const char *except,
+                        unsigned flags, uint64_t max_events, uint64_t keep_ms);
+int redis_rooms_replay(void *ctx, const sbr_room_replay *request, sbr_room_replay_fn done, void *userdata);
+int redis_rooms_flush(void *ctx, sbr_state_done_fn done, void *userdata);
+/* The links are up: send first what was in flight when they were lost. */
+void redis_rooms_resend(struct bus_redis *br);
+/* The links are up and the outage buffer sent: raise the floor if needed. */
+void redis_rooms_connected(struct bus_redis *br);
+/* The links are gone. */
+void redis_rooms_lost(struct bus_redis *br);
+/* A SUBSCRIBE was answered: what waited for it may go. */
+void redis_rooms_subscribed(struct bus_redis *br);
+/* A sequenced message ('#' after the envelope head) from the subscriber
+ * link: 1 when it was one (delivered or dropped), 0 when it is not. */
+int redis_rooms_receive(struct bus_redis *br, const char *topic, const char *envelope, uint64_t seq,
+                        const char *payload, size_t len);
+/* A message on this worker's own channel (the flush markers). */
+void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len);
+/* This worker's own channel, key_prefix + "worker:" + its id (malloc'd). */
+char *redis_rooms_anchor(const struct bus_redis *br, size_t *len);
+const char *redis_rooms_script_source(enum redis_script script);
 
 #endif

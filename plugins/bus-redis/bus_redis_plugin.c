@@ -42,6 +42,9 @@ static const sbr_bus_provider bus_redis_provider = {
     .publish = redis_publish,
     .subscribe = redis_pubsub_subscribe,
     .unsubscribe = redis_pubsub_unsubscribe,
+    .room_publish = redis_rooms_publish,
+    .room_replay = redis_rooms_replay,
+    .room_flush = redis_rooms_flush,
 };
 
 /* The core's identity of this worker, padded to the envelope's width: two
@@ -67,6 +70,7 @@ static void bus_redis_free(struct bus_redis *br)
     redis_publish_clear(br);
     redis_receive_clear(br);
     redis_writeback_clear(br);
+    redis_rooms_clear(br);
     if (br->topics)
         redis_pubsub_clear(br);
     local_bus_free(br->local);
@@ -116,7 +120,7 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     br->prefix = strdup(api->config_string(self, "key_prefix"));
     br->local = local_bus_new(self, api);
     if (!br->prefix || !br->local || redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 ||
-        redis_writeback_init(br) != 0) {
+        redis_writeback_init(br) != 0 || redis_rooms_init(br) != 0) {
         api->set_error(self, "out of memory");
         bus_redis_free(br);
         return -1;

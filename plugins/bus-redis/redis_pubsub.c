@@ -60,8 +60,9 @@ static void redis_pubsub_command(struct bus_redis *br, const char *verb, const c
                 break;
             argv[ok + 1] = channels[ok];
         }
-        if (ok == n)
-            redisAsyncCommandArgv(br->sub, redis_pubsub_reply, NULL, (int)n + 1, argv, lens);
+        if (ok == n && redisAsyncCommandArgv(br->sub, redis_pubsub_reply, NULL, (int)n + 1, argv, lens) == REDIS_OK &&
+            strcmp(verb, "SUBSCRIBE") == 0)
+            br->sub_sent += n;
     }
     if (channels)
         for (size_t i = 0; i < ok; i++)
@@ -105,11 +106,20 @@ static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     const char *kind = reply->element[0]->str;
     if (strcmp(kind, "subscribe") == 0) {
-        if (privdata) /* the link's own channel: the handshake is over */
+        if (privdata) { /* the link's own channel: the handshake is over */
             redis_link_handshake_step(br, ac);
+            return;
+        }
+        br->sub_acked++;
+        redis_rooms_subscribed(br);
         return;
     }
     const redisReply *channel = reply->element[1];
+    if (privdata && strcmp(kind, "message") == 0 && reply->element[2]->type == REDIS_REPLY_STRING) {
+        /* On the link's own channel: a flush marker. */
+        redis_rooms_marker(br, reply->element[2]->str, reply->element[2]->len);
+        return;
+    }
     const char *topic =
         channel->type == REDIS_REPLY_STRING ? redis_pubsub_topic(br, channel->str, channel->len) : NULL;
     if (!topic)
@@ -134,6 +144,7 @@ static void redis_pubsub_resubscribe(struct bus_redis *br);
 
 int redis_pubsub_open(struct bus_redis *br, redisAsyncContext *ac)
 {
+    br->sub_sent = br->sub_acked = 0;
     redis_pubsub_resubscribe(br);
     size_t len;
     char *anchor = redis_name(br, REDIS_ANCHOR_SPACE, br->worker_id, &len);

@@ -34,6 +34,9 @@ static void redis_receive_deliver(struct bus_redis *br, const char *topic, const
     size_t payload_len;
     if (redis_envelope_parse(envelope, len, &seq, &payload, &payload_len) != 0)
         return;
+    /* A room event with its offset: every worker's, this one's included. */
+    if (redis_rooms_receive(br, topic, envelope, seq, payload, payload_len))
+        return;
     if (memcmp(envelope, br->worker_id, BUS_REDIS_WORKER_ID_LEN) == 0)
         return; /* our own echo: the core delivered it here already */
     if (!redis_dedup_accept(br->dedup, envelope, seq, br->api->now_ms())) {

@@ -27,6 +27,11 @@ static int channels_on_send(enum sbr_event_id id, void *event, void *userdata)
     return channels_send(userdata, event);
 }
 
+static int channels_on_connect(enum sbr_event_id id, void *event, void *userdata)
+{
+    return channels_restore(userdata, event);
+}
+
 static int channels_on_reload(enum sbr_event_id id, void *event, void *userdata)
 {
     struct channels *ch = userdata;
@@ -65,6 +70,7 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
         api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
         api->message_handler(self, "leave_channel", channels_on_leave, ch) != SBR_OK ||
         api->message_handler(self, "send_message", channels_on_send, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, channels_on_connect, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, channels_on_bus_state, ch) != SBR_OK ||
         api->http_route(self, "PUT", "/api/realtime/channels/{channel_id}", channels_http_put, ch) != SBR_OK ||

@@ -25,6 +25,10 @@ int channels_join(struct channels *ch, const sbr_event_message *event);
 int channels_leave(struct channels *ch, const sbr_event_message *event);
 int channels_send(struct channels *ch, const sbr_event_message *event);
 
+/* SBR_EVENT_CONNECT: a recovering connection's channel rooms are checked
+ * against its identity's servers (channel_restore.c). */
+int channels_restore(struct channels *ch, const sbr_event_connect *event);
+
 /* PUT /api/realtime/channels/{channel_id} */
 void channels_http_put(sbr_http_request *req, void *userdata);
 /* POST /api/realtime/publish */
