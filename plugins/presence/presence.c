@@ -123,6 +123,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
 static void presence_unload(sbr_plugin *self)
 {
     presence_grace_clear(&presence_state);
+    presence_reap_clear(&presence_state);
     presence_table_clear(&presence_state);
     presence_gone_clear(&presence_state);
     presence_doubt_clear(&presence_state);

@@ -51,7 +51,10 @@ struct presence {
     struct presence_grace *graces, **graces_tail; /* oldest first */
     size_t n_graces;
     sbr_timer_id grace_timer;
+    struct presence_reaping *reapings; /* dead workers whose users wait out the grace */
 };
+
+struct presence_reaping;
 
 struct presence_grace;
 
@@ -111,6 +114,8 @@ void presence_user_unlisted(struct presence *p, const char *user_id);
 void presence_heartbeat(struct presence *p);
 /* Heartbeat, and reap the workers that stopped beating (every beat_ms). */
 void presence_reap_tick(struct presence *p);
+/* Drop the reapings waiting for their grace (unload). */
+void presence_reap_clear(struct presence *p);
 
 /* --- lost connections in their grace (presence_grace.c) --- */
 /* Keep a lost connection's field for grace_ms (taking rec, 0), then
