@@ -355,8 +355,14 @@ void fake_conn_close(sbr_conn_id conn, const char *reason)
         api_room_leave(conn, c->rooms[0]);
     c->alive = 0;
     sbr_event_disconnect ev = {.struct_size = sizeof ev, .conn = conn, .was_connected = c->connected,
-                               .reason = reason};
+                               .reason = reason, .lost = strcmp(reason, "transport close") == 0};
     fake_notify(SBR_EVENT_DISCONNECT, &ev);
+}
+
+void fake_lose(sbr_conn_id conn)
+{
+    fake_conn_close(conn, "transport close");
+    fake_run();
 }
 
 void fake_disconnect(sbr_conn_id conn)

@@ -75,6 +75,8 @@ sbr_conn_id fake_open(const char *query_token, const char *authorization, const 
 int fake_resumed(sbr_conn_id conn, const char **reason);
 /* Who the connection is (api->conn_identity). */
 const sbr_identity *fake_identity(sbr_conn_id conn);
+/* The connection is lost (its transport closed: sbr_event_disconnect.lost), then fake_run. */
+void fake_lose(sbr_conn_id conn);
 /* The client goes away: rooms left, disconnect hooks run, then the queue. */
 void fake_disconnect(sbr_conn_id conn);
 /* The same without running the queue: what the plugins asked of the bus is
@@ -137,6 +139,10 @@ void *fake_provider_ctx(void);
 size_t fake_delivered(void);
 const char *fake_delivered_topic(size_t i);
 const char *fake_delivered_data(size_t i, size_t *len);
+/* Room events the plugin handed to bus_deliver_room: how many, and the
+ * i-th's packet (NULL past the end) with its offset, except, flags, topic. */
+size_t fake_room_delivered(void);
+const char *fake_room_delivery(size_t i, uint64_t *offset, const char **except, unsigned *flags, const char **topic);
 
 /* --- JSON -------------------------------------------------------------------- */
 
