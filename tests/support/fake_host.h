@@ -75,6 +75,10 @@ sbr_conn_id fake_open(const char *query_token, const char *authorization, const 
 int fake_resumed(sbr_conn_id conn, const char **reason);
 /* Who the connection is (api->conn_identity). */
 const sbr_identity *fake_identity(sbr_conn_id conn);
+/* Replace the connection's servers and moderates (NULL-terminated lists,
+ * NULL: none) as an authenticating plugin would, raising
+ * SBR_EVENT_IDENTITY, then run the queue; the status of conn_set_identity. */
+int fake_change_identity(sbr_conn_id conn, const char *const *servers, const char *const *moderates);
 /* The client goes away: rooms left, disconnect hooks run, then the queue. */
 void fake_disconnect(sbr_conn_id conn);
 /* The same without running the queue: what the plugins asked of the bus is
