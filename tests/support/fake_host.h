@@ -126,6 +126,8 @@ uint64_t fake_kv_ttl(const char *key);
 void fake_kv_put(const char *key, const char *value);
 /* Write a map field as another worker would (ttl_ms 0: no expiry). */
 void fake_map_put(const char *key, const char *field, const char *value, uint64_t ttl_ms);
+/* A message on a topic from another worker: this worker's subscribers get it now. */
+void fake_deliver(const char *topic, const char *data);
 /* While set, state operations change nothing and answer SBR_ERR_UNAVAILABLE. */
 void fake_bus_fail(int fail);
 /* Report a new bus state to the plugins; lose_state first empties the store (an outage, or a backend restarted empty). */
