@@ -47,27 +47,38 @@ static void presence_membership_write(struct presence *p, const struct presence_
     }
 }
 
-struct presence_sharer {
+/* The user's other local connections, found in one walk of the table
+ * whatever the number of servers left. */
+struct presence_siblings {
     const struct presence_conn *rec;
-    const char *server_id;
-    int found;
+    const struct presence_conn **found;
+    size_t n, cap;
 };
 
-static void presence_sharer_check(struct presence *p, struct presence_conn *other, void *arg)
+static void presence_sibling_check(struct presence *p, struct presence_conn *other, void *arg)
 {
-    struct presence_sharer *s = arg;
-    if (other != s->rec && strcmp(other->user_id, s->rec->user_id) == 0 &&
-        chat_list_has((const char *const *)other->servers, other->n_servers, s->server_id))
-        s->found = 1;
+    struct presence_siblings *s = arg;
+    if (other == s->rec || strcmp(other->user_id, s->rec->user_id) != 0)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        const struct presence_conn **grown = realloc(s->found, cap * sizeof *grown);
+        if (!grown)
+            return;
+        s->found = grown;
+        s->cap = cap;
+    }
+    s->found[s->n++] = other;
 }
 
 /* 1 if another local connection of the user still keeps them in the server
  * (a token refreshed on one tab only). */
-static int presence_kept_elsewhere(struct presence *p, const struct presence_conn *rec, const char *server_id)
+static int presence_kept_elsewhere(const struct presence_siblings *s, const char *server_id)
 {
-    struct presence_sharer s = {rec, server_id, 0};
-    presence_table_foreach(p, presence_sharer_check, &s);
-    return s.found;
+    for (size_t i = 0; i < s->n; i++)
+        if (chat_list_has((const char *const *)s->found[i]->servers, s->found[i]->n_servers, server_id))
+            return 1;
+    return 0;
 }
 
 void presence_on_identity(struct presence *p, const sbr_event_identity *event)
@@ -82,8 +93,13 @@ void presence_on_identity(struct presence *p, const sbr_event_identity *event)
     for (size_t i = 0; i < event->n_servers_added; i++)
         if (chat_id_valid(event->servers_added[i], CHAT_ID_SERVER_OR_USER))
             presence_membership_write(p, rec, event->servers_added[i], 1);
+    if (event->n_servers_removed == 0)
+        return;
+    struct presence_siblings siblings = {.rec = rec};
+    presence_table_foreach(p, presence_sibling_check, &siblings);
     for (size_t i = 0; i < event->n_servers_removed; i++)
         if (chat_id_valid(event->servers_removed[i], CHAT_ID_SERVER_OR_USER) &&
-            !presence_kept_elsewhere(p, rec, event->servers_removed[i]))
+            !presence_kept_elsewhere(&siblings, event->servers_removed[i]))
             presence_membership_write(p, rec, event->servers_removed[i], 0);
+    free(siblings.found);
 }
