@@ -39,10 +39,15 @@ int id_diff_compute(const char *const *before, size_t n_before, const char *cons
     if (!block)
         return -1;
     const char **b = block, **a = block + n_before;
-    memcpy(b, before, n_before * sizeof(*b));
-    memcpy(a, after, n_after * sizeof(*a));
-    qsort(b, n_before, sizeof(*b), id_compare);
-    qsort(a, n_after, sizeof(*a), id_compare);
+    /* memcpy and qsort want real pointers even for nothing. */
+    if (n_before) {
+        memcpy(b, before, n_before * sizeof(*b));
+        qsort(b, n_before, sizeof(*b), id_compare);
+    }
+    if (n_after) {
+        memcpy(a, after, n_after * sizeof(*a));
+        qsort(a, n_after, sizeof(*a), id_compare);
+    }
     diff->added = a + n_after;
     diff->removed = diff->added + n_after;
     diff->n_added = id_missing(a, n_after, b, n_before, diff->added);

@@ -32,9 +32,10 @@ before(async () => {
 
 after(async () => {
   for (const s of sockets) s.close();
-  await w1?.stop();
-  await w2?.stop();
+  const exits = [await w1?.stop(), await w2?.stop()];
   await redis?.cleanup();
+  // A crash, or a leak under ASan, is a failure too.
+  assert.deepEqual(exits, [{ code: 0, signal: null }, { code: 0, signal: null }]);
 });
 
 const token = (claims) => realtimeToken({ exp: Math.floor(Date.now() / 1000) + TTL, ...claims });

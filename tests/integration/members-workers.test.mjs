@@ -29,9 +29,10 @@ before(async () => {
 
 after(async () => {
   for (const s of sockets) s.close();
-  await w1?.stop();
-  await w2?.stop();
+  const exits = [await w1?.stop(), await w2?.stop()];
   await redis?.cleanup();
+  // A crash, or a leak under ASan, is a failure too.
+  assert.deepEqual(exits, [{ code: 0, signal: null }, { code: 0, signal: null }]);
 });
 
 async function connect(d, token) {

@@ -30,7 +30,8 @@ static void append_list(char *out, size_t cap, const char *const *list, size_t n
     /* Sorted for a stable text: the event promises no order. */
     const char *sorted[16];
     ck_assert_uint_le(n, 16);
-    memcpy(sorted, list, n * sizeof(*sorted));
+    if (n)
+        memcpy(sorted, list, n * sizeof(*sorted));
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && strcmp(sorted[j - 1], sorted[j]) > 0; j--) {
             const char *t = sorted[j];

@@ -14,7 +14,8 @@ static const char *joined(const char **list, size_t n)
     char *buf = out[turn++ % 4];
     const char *sorted[32];
     ck_assert_uint_le(n, 32);
-    memcpy(sorted, list, n * sizeof(*sorted));
+    if (n)
+        memcpy(sorted, list, n * sizeof(*sorted));
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && strcmp(sorted[j - 1], sorted[j]) > 0; j--) {
             const char *t = sorted[j];
