@@ -8,10 +8,6 @@
 #include "sio/sio_identity.h"
 #include "util/id_diff.h"
 
-/* The connection whose SBR_EVENT_IDENTITY hooks run now (0: none): they may
- * not replace its identity again underneath the event they were given. */
-static sbr_conn_id identity_notifying;
-
 /* One allocation: the struct, the pointer arrays, then the strings. */
 static sbr_identity *identity_copy(const sbr_identity *in)
 {
@@ -85,13 +81,14 @@ static int identity_change_compute(const sbr_identity *previous, const sbr_ident
     return SBR_OK;
 }
 
-/* SBR_EVENT_IDENTITY; the hooks see `current` in place. */
-static void identity_notify(sbr_conn_id conn, const sbr_identity *previous, const sbr_identity *current,
+/* SBR_EVENT_IDENTITY; the hooks see `current` in place, and may not
+ * replace it again underneath the event they were given. */
+static void identity_notify(struct sio_conn *c, const sbr_identity *previous, const sbr_identity *current,
                             const struct identity_change *change)
 {
     sbr_event_identity ev = {
         .struct_size = sizeof(ev),
-        .conn = conn,
+        .conn = c->id,
         .previous = previous,
         .current = current,
         .servers_added = change->servers.added,
@@ -103,9 +100,9 @@ static void identity_notify(sbr_conn_id conn, const sbr_identity *previous, cons
         .moderates_removed = change->moderates.removed,
         .n_moderates_removed = change->moderates.n_removed,
     };
-    identity_notifying = conn;
+    c->identity_notifying = 1;
     hooks_notify(SBR_EVENT_IDENTITY, &ev);
-    identity_notifying = 0;
+    c->identity_notifying = 0;
 }
 
 int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity)
@@ -115,7 +112,7 @@ int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity)
     struct sio_conn *c = sio_conn_live(conn);
     if (!c)
         return SBR_ERR_GONE;
-    if (conn == identity_notifying)
+    if (c->identity_notifying)
         return SBR_ERR_STATE;
     /* Presence, typing and the rooms are keyed by user: a connection's user never changes. */
     sbr_identity *previous = c->identity;
@@ -124,18 +121,20 @@ int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity)
     sbr_identity *copy = identity_copy(identity);
     if (!copy)
         return SBR_ERR_NOMEM;
+    /* Nobody to tell (a core without plugins that hook it): no diff either. */
+    int tell = previous && hooks_any(SBR_EVENT_IDENTITY);
     struct identity_change change;
-    if (previous && identity_change_compute(previous, copy, &change) != SBR_OK) {
+    if (tell && identity_change_compute(previous, copy, &change) != SBR_OK) {
         free(copy);
         return SBR_ERR_NOMEM;
     }
     c->identity = copy;
-    if (previous) {
-        identity_notify(conn, previous, copy, &change);
+    if (tell) {
+        identity_notify(c, previous, copy, &change);
         id_diff_free(&change.servers);
         id_diff_free(&change.moderates);
-        free(previous);
     }
+    free(previous);
     return SBR_OK;
 }
 

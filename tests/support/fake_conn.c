@@ -38,6 +38,7 @@ struct fake_conn {
     int resumed; /* the verdict of connect_resume, -1 before */
     const char *resumed_reason;
     char *disconnected; /* the reason of conn_disconnect */
+    int notifying;      /* its SBR_EVENT_IDENTITY hooks run now */
 };
 
 static FAKE_ARRAY(struct fake_conn *, conns);
@@ -122,7 +123,6 @@ static void identity_notify(sbr_conn_id conn, const sbr_identity *previous, cons
 
 /* A deep copy, as the core keeps it; replacing one keeps its user and
  * tells the plugins (not again from their own identity hooks). */
-static sbr_conn_id identity_notifying;
 static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
 {
     struct fake_conn *c = conn_live(conn);
@@ -130,7 +130,7 @@ static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
         return SBR_ERR_GONE;
     if (!who || !who->user_id)
         return SBR_ERR_INVALID;
-    if (conn == identity_notifying)
+    if (c->notifying)
         return SBR_ERR_STATE;
     if (c->has_identity && strcmp(c->identity.user_id, who->user_id) != 0)
         return SBR_ERR_INVALID;
@@ -139,9 +139,9 @@ static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
     identity_copy(&c->identity, who);
     c->has_identity = 1;
     if (had) {
-        identity_notifying = conn;
+        c->notifying = 1;
         identity_notify(conn, &previous, &c->identity);
-        identity_notifying = 0;
+        c->notifying = 0;
         identity_free(&previous);
     }
     return SBR_OK;
