@@ -47,17 +47,27 @@ void auth_rules_session(const struct auth *auth, struct token_rules *rules);
 /* Answer {"error": code} with status. */
 void auth_reply_error(const struct auth *auth, sbr_http_request *req, int status, const char *code);
 
+/* --- rooms (rooms.c) --- */
+/* Room names with an id ("server:<id>"): a prefix plus at most TOKEN_ID_MAX bytes. */
+#define ROOM_NAME_MAX (TOKEN_ID_MAX + 16)
+/* Join or leave the room prefix + id; the service's status. */
+int auth_room_join(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id);
+int auth_room_leave(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id);
+/* The local members of room prefix + id (id_len bytes), gathered; free ids. */
+struct auth_conns {
+    sbr_conn_id *ids;
+    size_t n, cap;
+    int failed; /* out of memory: some are missing */
+};
+void auth_room_members(const struct auth *auth, const char *prefix, const char *id, size_t id_len,
+                       struct auth_conns *out);
+
 /* POST /api/realtime/token */
 void token_route_handle(sbr_http_request *req, void *userdata);
 
 /* SBR_EVENT_CONNECT and SBR_EVENT_CONNECTED. */
 int connect_hook(enum sbr_event_id id, void *event, void *userdata);
 int connected_hook(enum sbr_event_id id, void *event, void *userdata);
-/* "room:" names with an id: prefix plus at most TOKEN_ID_MAX bytes. */
-#define ROOM_NAME_MAX (TOKEN_ID_MAX + 16)
-/* Join or leave the room prefix + id; the service's status. */
-int auth_room_join(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id);
-int auth_room_leave(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id);
 
 /* --- a verified token checked against the shared state (check.c) ---
  * Before its claims are believed, a token is checked against the session

@@ -86,20 +86,6 @@ static const char *connect_session_mismatch(const struct auth *auth, sbr_conn_id
     return same ? NULL : "session_mismatch";
 }
 
-int auth_room_join(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id)
-{
-    char room[ROOM_NAME_MAX];
-    snprintf(room, sizeof(room), "%s%s", prefix, id);
-    return auth->api->room_join(conn, room);
-}
-
-int auth_room_leave(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id)
-{
-    char room[ROOM_NAME_MAX];
-    snprintf(room, sizeof(room), "%s%s", prefix, id);
-    return auth->api->room_leave(conn, room);
-}
-
 /* Identity, rooms and expiry; SBR_OK or the first failing service's status. */
 static int connect_admit(struct auth *auth, sbr_conn_id conn, const struct token_claims *claims)
 {

@@ -86,30 +86,6 @@ static void membership_apply(struct auth *auth, sbr_conn_id conn, const struct m
     free(mods);
 }
 
-/* Connections of a room, gathered first: the room may not change while
- * room_foreach walks it. */
-struct membership_conns {
-    sbr_conn_id *ids;
-    size_t n, cap;
-    int failed;
-};
-
-static void membership_conn_add(sbr_conn_id conn, void *userdata)
-{
-    struct membership_conns *list = userdata;
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 8;
-        sbr_conn_id *ids = realloc(list->ids, cap * sizeof(*ids));
-        if (!ids) {
-            list->failed = 1;
-            return;
-        }
-        list->ids = ids;
-        list->cap = cap;
-    }
-    list->ids[list->n++] = conn;
-}
-
 static int membership_parse(json_t *doc, struct membership_change *change)
 {
     change->user_id = json_string_value(json_object_get(doc, "user_id"));
@@ -134,10 +110,8 @@ void membership_bus_message(const char *topic, const char *data, size_t len, voi
     /* A token still being checked must not bring the server back either. */
     if (!change.member)
         check_drop_server(auth, change.user_id, change.server_id);
-    char room[ROOM_NAME_MAX];
-    snprintf(room, sizeof(room), USER_ROOM_PREFIX "%s", change.user_id);
-    struct membership_conns list = {0};
-    auth->api->room_foreach(room, membership_conn_add, &list);
+    struct auth_conns list;
+    auth_room_members(auth, USER_ROOM_PREFIX, change.user_id, strlen(change.user_id), &list);
     if (list.failed)
         auth->api->log(auth->self, SBR_LOG_ERROR, "out of memory: a membership change misses some sockets");
     for (size_t i = 0; i < list.n; i++)
