@@ -256,6 +256,27 @@ sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const 
     return c->connected ? c->id : 0;
 }
 
+sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, const char *const *servers, int *verdict,
+                               const char **reason)
+{
+    struct fake_conn *c = conn_new();
+    c->query_token = fake_strdup(query_token);
+    sbr_identity who = {.struct_size = sizeof who, .user_id = user_id, .servers = servers,
+                        .n_servers = list_len(servers)};
+    api_conn_set_identity(c->id, &who);
+    char room[300];
+    snprintf(room, sizeof room, "user:%s", user_id);
+    api_room_join(c->id, room);
+    for (size_t i = 0; i < who.n_servers; i++) {
+        snprintf(room, sizeof room, "server:%s", servers[i]);
+        api_room_join(c->id, room);
+    }
+    connect_continue(c);
+    *verdict = c->connected ? SBR_PASS : c->connect_done ? SBR_REFUSE : SBR_PENDING;
+    *reason = c->connect_ev.reason;
+    return c->id;
+}
+
 int fake_resumed(sbr_conn_id conn, const char **reason)
 {
     struct fake_conn *c = conn_find(conn);

@@ -71,6 +71,11 @@ sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const 
 /* A connection with a query token, an Authorization header and a CONNECT payload (each may be NULL) through the connect hooks, without running the queue; *verdict and *reason are the chain's first answer. */
 sbr_conn_id fake_open(const char *query_token, const char *authorization, const char *auth_json, int *verdict,
                       const char **reason);
+/* As fake_open with a query token, for a connection whose identity (user
+ * and servers, NULL-terminated) and rooms were restored before its connect
+ * chain runs, as a connection state recovery would. */
+sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, const char *const *servers, int *verdict,
+                               const char **reason);
 /* The verdict a plugin gave with connect_resume (-1 before), and its reason. */
 int fake_resumed(sbr_conn_id conn, const char **reason);
 /* Who the connection is (api->conn_identity). */

@@ -199,6 +199,29 @@ START_TEST(test_a_removal_during_the_connect_check)
 }
 END_TEST
 
+START_TEST(test_a_removal_holds_against_a_restored_connection)
+{
+    /* A recovery restores the identity and rooms of before, then the
+     * connect chain runs with the (older) token: the removal made meanwhile
+     * is applied as an identity change, which every plugin follows. */
+    char *old = realtime_token("u1", NULL, "[\"s7\",\"home\"]", FAKE_NOW_S - 10, 300);
+    ck_assert_int_eq(call("DELETE", MEMBER_ROUTE("u1", "s7"), NULL, NULL), 200);
+    int verdict;
+    const char *reason;
+    sbr_conn_id conn = fake_open_restored(old, "u1", (const char *const[]){"s7", "home", NULL}, &verdict, &reason);
+    fake_run();
+    ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
+    char list[256];
+    servers_of(conn, list, sizeof(list));
+    ck_assert_str_eq(list, "home");
+    ck_assert(!fake_in_room(conn, "server:s7"));
+    ck_assert(fake_in_room(conn, "server:home"));
+    ck_assert_str_eq(fake_last(conn, "server_left"), "{\"server_id\":\"s7\"}");
+    ck_assert_str_eq(fake_get(fake_last(conn, "ready"), "servers"), "[\"home\"]");
+    free(old);
+}
+END_TEST
+
 START_TEST(test_end_when_no_servers)
 {
     char *one = realtime_token("u1", NULL, "[\"s1\"]", FAKE_NOW_S, 300);
@@ -258,6 +281,7 @@ int main(void)
     tcase_add_test(tc, test_every_socket_of_the_user_once);
     tcase_add_test(tc, test_a_removal_holds_against_older_tokens);
     tcase_add_test(tc, test_a_removal_during_the_connect_check);
+    tcase_add_test(tc, test_a_removal_holds_against_a_restored_connection);
     tcase_add_test(tc, test_end_when_no_servers);
     tcase_add_test(tc, test_shared_state_failing);
     suite_add_tcase(s, tc);
