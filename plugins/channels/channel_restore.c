@@ -1,7 +1,10 @@
 /* A recovering connection gets its joined channels back: the core restores
  * its rooms (sbr_event_connect.recovery).  A `channel:` room whose channel
  * is unknown now, or belongs to a server no longer among the identity's
- * servers, is left out, as join_channel would refuse it. */
+ * servers, is left out, as join_channel would refuse it; the others go in
+ * the table of joined channels (channel_joins.h), so that leaving a server
+ * later takes the socket out of them.  If the connection then turns out
+ * fresh (not recovered), that table is emptied again at SBR_EVENT_CONNECTED. */
 #include "channels.h"
 #include "channel_record.h"
 #include "chat_event.h"
@@ -21,6 +24,7 @@ struct restore_check {
 struct restore_lookup {
     struct restore_check *check;
     size_t index;
+    char channel_id[CHAT_ID_MAX + 1];
 };
 
 static void restore_done(struct restore_check *check)
@@ -41,6 +45,8 @@ static void restore_looked_up(int found, const struct channel_record *record, vo
     const sbr_identity *who = api->conn_alive(check->conn) ? api->conn_identity(check->conn) : NULL;
     if (who && (found == 0 || (found > 0 && !chat_list_has(who->servers, who->n_servers, record->server_id))))
         check->keep[lookup->index] = 0;
+    else if (who && found > 0)
+        channel_joins_add(&check->ch->joins, check->conn, lookup->channel_id, record->server_id);
     free(lookup);
     restore_done(check);
 }
@@ -51,7 +57,8 @@ static int restore_ask(struct restore_check *check, size_t index, const char *ch
     struct restore_lookup *lookup = malloc(sizeof(*lookup));
     if (!lookup)
         return -1;
-    *lookup = (struct restore_lookup){check, index};
+    *lookup = (struct restore_lookup){check, index, {0}};
+    strcpy(lookup->channel_id, channel_id);
     check->pending++;
     if (channel_lookup(check->ch->api, &check->ch->cache, channel_id, restore_looked_up, lookup) == SBR_OK)
         return 0;
@@ -82,4 +89,12 @@ int channels_restore(struct channels *ch, const sbr_event_connect *event)
         return SBR_PASS;
     }
     return SBR_PENDING;
+}
+
+void channels_restored(struct channels *ch, const sbr_event_connected *event)
+{
+    /* A fresh connection has joined no channel yet: what the offer put in
+     * the table was not restored. */
+    if (SBR_EVENT_HAS(event, sbr_event_connected, recovery_asked) && event->recovery_asked && !event->recovered)
+        channel_joins_forget(&ch->joins, event->conn);
 }

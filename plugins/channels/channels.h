@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
 #include "channel_cache.h"
+#include "channel_joins.h"
 #include "message_id.h"
 
 struct channels {
@@ -14,6 +15,7 @@ struct channels {
     int64_t max_content_length; /* characters (code points) of a message */
     struct message_id ids;
     struct channel_cache cache;
+    struct channel_joins joins; /* which local connection joined which channel */
 };
 
 /* The shared backend is back: write the records changed while it was away,
@@ -28,6 +30,12 @@ int channels_send(struct channels *ch, const sbr_event_message *event);
 /* SBR_EVENT_CONNECT: a recovering connection's channel rooms are checked
  * against its identity's servers (channel_restore.c). */
 int channels_restore(struct channels *ch, const sbr_event_connect *event);
+/* SBR_EVENT_CONNECTED: a connection that asked for a recovery and did not
+ * get it forgets the channels its offer had. */
+void channels_restored(struct channels *ch, const sbr_event_connected *event);
+
+/* SBR_EVENT_IDENTITY: a connection that left a server leaves its channels. */
+void channels_identity_changed(struct channels *ch, const sbr_event_identity *event);
 
 /* PUT /api/realtime/channels/{channel_id} */
 void channels_http_put(sbr_http_request *req, void *userdata);

@@ -271,6 +271,89 @@ START_TEST(registry_survives_a_backend_outage)
 }
 END_TEST
 
+START_TEST(leaving_a_server_leaves_its_channels)
+{
+    static const char *const S78[] = {"7", "8", NULL};
+    put_channel("42", "{\"server_id\":\"7\"}");
+    put_channel("43", "{\"server_id\":\"7\"}");
+    put_channel("80", "{\"server_id\":\"8\"}");
+    sbr_conn_id c = fake_connect("u1", S78, NULL);
+    sbr_conn_id other = fake_connect("u2", S78, NULL);
+    for (const char *const *ch = (const char *const[]){"42", "43", "80", NULL}; *ch; ch++) {
+        char args[64];
+        snprintf(args, sizeof args, "[{\"channel_id\":\"%s\"}]", *ch);
+        ck_assert_str_eq(fake_get(fake_send(c, "join_channel", args), "ok"), "true");
+        ck_assert_str_eq(fake_get(fake_send(other, "join_channel", args), "ok"), "true");
+    }
+    fake_send(c, "leave_channel", "[{\"channel_id\":\"43\"}]");
+    /* Removed from 7: out of 42 (and 43, left already), still in 80. */
+    ck_assert_int_eq(fake_change_identity(c, S8, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert(!fake_in_room(c, "channel:43"));
+    ck_assert(fake_in_room(c, "channel:80"));
+    ck_assert(fake_in_room(other, "channel:42"));
+    /* Its messages no longer reach it, and it may not send there. */
+    fake_clear_received();
+    fake_send(other, "send_message", "[{\"channel_id\":\"42\",\"content\":\"hi\"}]");
+    ck_assert_uint_eq(fake_received(c, "message"), 0);
+    ck_assert_str_eq(fake_get(fake_send(c, "send_message", "[{\"channel_id\":\"42\",\"content\":\"hi\"}]"),
+                              "error"),
+                     "forbidden");
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "error"), "forbidden");
+    /* Back in 7 (a later PUT): it may join again, and leaving again works. */
+    ck_assert_int_eq(fake_change_identity(c, S78, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "ok"), "true");
+    ck_assert_int_eq(fake_change_identity(c, NULL, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert(!fake_in_room(c, "channel:80"));
+    /* A channel re-registered in another server is left with that one. */
+    ck_assert_int_eq(fake_change_identity(other, S78, NULL), SBR_OK);
+    put_channel("42", "{\"server_id\":\"8\"}");
+    fake_send(other, "join_channel", "[{\"channel_id\":\"42\"}]");
+    ck_assert_int_eq(fake_change_identity(other, S7, NULL), SBR_OK);
+    ck_assert(!fake_in_room(other, "channel:42"));
+    fake_disconnect(c);
+    fake_disconnect(other);
+}
+END_TEST
+
+START_TEST(a_recovery_keeps_the_channels_the_identity_allows)
+{
+    put_channel("42", "{\"server_id\":\"7\"}");
+    put_channel("80", "{\"server_id\":\"8\"}");
+    const char *rooms[] = {"user:u1", "channel:42", "channel:80", "channel:nope", "channel:bad id"};
+    unsigned char keep[5] = {1, 1, 1, 1, 1};
+    sbr_recovery offer = {.struct_size = sizeof(offer), .sid = "AAAAAAAAAAAAAAAAAAAAAA", .user_id = "u1",
+                          .rooms = rooms, .n_rooms = 5, .keep = keep};
+    int verdict;
+    const char *reason;
+    /* The identity an authenticating plugin set: server 7 only. */
+    sbr_conn_id c = fake_open_recovering(NULL, "u1", S7, &offer, 1, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PENDING);
+    fake_run();
+    ck_assert_int_eq(fake_resumed(c, &reason), SBR_PASS);
+    ck_assert_mem_eq(keep, ((unsigned char[]){1, 1, 0, 0, 0}), 5);
+    /* The core joins what was kept; the channel is in the plugin's table,
+     * so leaving server 7 later leaves it. */
+    ck_assert_int_eq(fake_room_join(c, "channel:42"), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(c, NULL, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    /* Asked but not recovered: what the offer put in the table goes. */
+    unsigned char keep2[5] = {1, 1, 1, 1, 1};
+    offer.keep = keep2;
+    sbr_conn_id fresh = fake_open_recovering(NULL, "u1", S7, &offer, 0, &verdict, &reason);
+    fake_run();
+    ck_assert_int_eq(fake_room_join(fresh, "channel:42"), SBR_OK); /* as if joined by hand later */
+    ck_assert_int_eq(fake_change_identity(fresh, NULL, NULL), SBR_OK);
+    ck_assert(fake_in_room(fresh, "channel:42")); /* not in the table: not left */
+    /* No offer: no opinion, at once. */
+    sbr_conn_id plain = fake_open_recovering(NULL, "u1", S7, NULL, 0, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PASS);
+    ck_assert(fake_in_room(plain, "user:u1") == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channels");
@@ -285,6 +368,8 @@ int main(void)
     tcase_add_test(tc, ids_carry_a_held_worker_number);
     tcase_add_test(tc, publish_reaches_exactly_the_room);
     tcase_add_test(tc, registry_survives_a_backend_outage);
+    tcase_add_test(tc, leaving_a_server_leaves_its_channels);
+    tcase_add_test(tc, a_recovery_keeps_the_channels_the_identity_allows);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);
