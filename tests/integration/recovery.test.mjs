@@ -233,3 +233,27 @@ test('a pid that is no session, or an offset that is not one, is a fresh connect
   assert.ok(token); // the daemon is still up and answering
   assert.equal((await http(d, 'GET', '/healthz')).status, 200);
 });
+
+test('a server removed while the client was away is not restored, nor its channels, nor their events', async () => {
+  assert.equal((await http(d, 'PUT', '/api/realtime/channels/k7', { body: { server_id: 'k7s' }, headers: apiKeyHeader() })).status, 200);
+  assert.equal((await http(d, 'PUT', '/api/realtime/channels/k8', { body: { server_id: 'k8s' }, headers: apiKeyHeader() })).status, 200);
+  const a = track(user(d.url, { sub: 'kicked', servers: ['k7s', 'k8s'] }, { reconnection: false }));
+  const b = track(user(d.url, { sub: 'kicker', servers: ['k7s', 'k8s'] }));
+  await Promise.all([readyAt(a, 0), readyAt(b, 0)]);
+  for (const c of ['k7', 'k8']) { await joined(a, c); await joined(b, c); }
+  await dropTransport(a);
+  await until('lost', () => !a.connected);
+  assert.equal((await http(d, 'DELETE', '/api/realtime/users/kicked/servers/k7s', { headers: apiKeyHeader() })).status, 200);
+  await b.emitWithAck('send_message', { channel_id: 'k7', content: 'in 7', nonce: 'a' });
+  await b.emitWithAck('send_message', { channel_id: 'k8', content: 'in 8', nonce: 'b' });
+  a.connect(); // the same token, which still lists k7s
+  const ready = await readyAt(a, 1);
+  assert.equal(ready.recovered, true);
+  assert.deepEqual(ready.servers, ['k8s']);
+  await delay(100);
+  assert.deepEqual(contents(a), ['in 8']);
+  await b.emitWithAck('send_message', { channel_id: 'k7', content: 'in 7 again', nonce: 'c' });
+  await b.emitWithAck('send_message', { channel_id: 'k8', content: 'in 8 again', nonce: 'd' });
+  await until('in 8 again', () => contents(a).includes('in 8 again'));
+  assert.deepEqual(contents(a), ['in 8', 'in 8 again']);
+});
