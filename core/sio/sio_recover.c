@@ -174,10 +174,13 @@ static void recover_unkeep(struct sio_conn *c, struct sio_recover *r)
 
 static void recover_flushed(const sbr_state_reply *reply, void *userdata)
 {
-    (void)reply;
     struct sio_conn *c = recover_redeem(userdata);
-    if (c)
-        c->connect->recover->answer(c, 0);
+    if (reply->status == SBR_OK && reply->count > 0)
+        sio_stream_seen((uint64_t)reply->count);
+    if (!c)
+        return;
+    sio_stream_started(c);
+    c->connect->recover->answer(c, 0);
 }
 
 /* A fresh connection: once the room log handed back what this worker
@@ -196,6 +199,7 @@ static void recover_fresh(struct sio_conn *c, struct sio_recover *r)
     if (ticket && bus_room_flush(recover_flushed, ticket) == SBR_OK)
         return;
     free(ticket);
+    sio_stream_started(c);
     r->answer(c, 0);
 }
 
@@ -256,6 +260,13 @@ static int recover_restore(struct sio_conn *c, struct sio_recover *r)
     return 0;
 }
 
+/* What the client has: everything up to its offset; without one (it got
+ * no room event), everything up to the start of its stream. */
+static uint64_t recover_after(const struct sio_recover *r)
+{
+    return r->offset ? r->offset : r->rec.start;
+}
+
 /* Send one replayed event (the packet is the room's, without offset). */
 static int recover_send_logged(struct sio_conn *c, const char *packet, size_t len, uint64_t offset)
 {
@@ -308,7 +319,7 @@ static void recover_replayed(const sbr_room_replay_reply *reply, void *userdata)
         recover_fresh(c, r);
         return;
     }
-    uint64_t after = r->offset > r->rec.start ? r->offset : r->rec.start;
+    uint64_t after = recover_after(r);
     size_t n_kept;
     struct sio_kept *kept = sio_stream_take_kept(c, &n_kept);
     /* The missed events precede the answer, as the reference server sends
@@ -331,7 +342,7 @@ static void recover_replay(struct sio_conn *c, struct sio_recover *r)
         .struct_size = sizeof(req),
         .topics = (const char *const *)r->topics,
         .n_topics = r->n_topics,
-        .after = r->offset > r->rec.start ? r->offset : r->rec.start,
+        .after = recover_after(r),
         .max_events = max_events,
         .max_total = max_events * SIO_RECOVER_MAX_TOTAL_FACTOR,
     };

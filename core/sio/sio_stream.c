@@ -105,6 +105,12 @@ void sio_stream_free(struct sio_conn *c)
     c->stream = NULL;
 }
 
+void sio_stream_started(struct sio_conn *c)
+{
+    if (c->stream)
+        c->stream->start = c->stream->first ? c->stream->first - 1 : stream_high_water;
+}
+
 uint64_t sio_stream_high_water(void)
 {
     return stream_high_water;
@@ -170,6 +176,8 @@ int sio_stream_deliver(struct sio_conn *c, struct eio_buf *b, uint64_t offset, s
     struct sio_stream *st = c->stream;
     if (!st)
         return sio_conn_send(c, b, flags);
+    if (!st->first)
+        st->first = offset;
     if (st->keeping)
         return stream_keep(c, b, offset, room);
     if (st->skip_upto) {

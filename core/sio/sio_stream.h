@@ -27,7 +27,8 @@ struct sio_kept {
 struct sio_stream {
     char sid[SIO_ID_LEN + 1];
     char pid[SIO_ID_LEN + 1];
-    uint64_t start;       /* the highest offset this worker had delivered when it connected */
+    uint64_t start;       /* no room event at or below this offset can have reached it */
+    uint64_t first;       /* the offset of the first room event delivered to it (0: none yet) */
     uint64_t skip_upto;   /* room events at or below this were sent by its recovery: dropped */
     struct sio_kept *kept;
     size_t n_kept, cap_kept, kept_bytes;
@@ -54,9 +55,14 @@ int sio_stream_open(struct sio_conn *c);
 int sio_stream_renew(struct sio_conn *c);
 void sio_stream_free(struct sio_conn *c);
 
-/* The highest offset delivered on this worker; note one delivered. */
+/* The highest offset delivered on this worker; note one delivered (or a
+ * point the room log says was passed: room_flush). */
 uint64_t sio_stream_high_water(void);
 void sio_stream_seen(uint64_t offset);
+/* A fresh connection is answered: what a recovery without a client offset
+ * will start from (just before the first room event it got, else the
+ * worker's high-water mark now). */
+void sio_stream_started(struct sio_conn *c);
 
 /* The room packet "42[...]" (or "42/nsp,[...]") with its offset as one
  * more, last argument, in a new buffer; NULL without memory or for a

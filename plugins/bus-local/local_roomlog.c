@@ -116,7 +116,9 @@ static void roomlog_call_fire(void *userdata)
     local_roomlog *rl = call->rl;
     call->timer = 0;
     if (call->flush_done) {
-        sbr_state_reply reply = {.struct_size = sizeof(reply), .status = SBR_OK};
+        /* Delivered at once: everything given so far is here. */
+        sbr_state_reply reply = {.struct_size = sizeof(reply), .status = SBR_OK,
+                                 .count = (int64_t)local_rooms_last(rl->rooms)};
         call->flush_done(&reply, call->userdata);
     } else {
         struct local_rooms_answer answer;

@@ -278,6 +278,11 @@ uint64_t local_rooms_next_deadline(const local_rooms *lr)
     return top ? top->deadline : 0;
 }
 
+uint64_t local_rooms_last(const local_rooms *lr)
+{
+    return lr->seq;
+}
+
 size_t local_rooms_count(const local_rooms *lr)
 {
     return strtab_count(lr->logs);

@@ -42,6 +42,8 @@ void local_rooms_answer_clear(struct local_rooms_answer *a);
 /* Drop the logs that expired; the earliest deadline left (0: none). */
 void local_rooms_purge(local_rooms *lr, uint64_t now_ms);
 uint64_t local_rooms_next_deadline(const local_rooms *lr);
+/* The last offset given (0: none yet). */
+uint64_t local_rooms_last(const local_rooms *lr);
 /* Logs held, and events in them (tests and metrics). */
 size_t local_rooms_count(const local_rooms *lr);
 size_t local_rooms_events(const local_rooms *lr);

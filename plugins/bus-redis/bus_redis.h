@@ -38,6 +38,7 @@ enum redis_script {
     REDIS_SCRIPT_ROOM_PUBLISH, /* the room log's (redis_rooms_scripts.c) */
     REDIS_SCRIPT_ROOM_REPLAY,
     REDIS_SCRIPT_ROOM_FLOOR,
+    REDIS_SCRIPT_ROOM_FLUSH,
     REDIS_SCRIPT_COUNT_
 };
 

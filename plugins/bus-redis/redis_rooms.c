@@ -178,17 +178,20 @@ static void redis_rooms_flush_answered(redisAsyncContext *ac, void *r, void *pri
  * it published before: when the marker comes back, so have they. */
 static int redis_rooms_send_flush(struct bus_redis *br, struct redis_rooms_cmd *cmd)
 {
-    size_t la;
+    size_t la, lk;
     char *anchor = redis_rooms_anchor(br, &la);
+    char *counter = redis_rooms_key(br, "seq", &lk);
     char marker[48];
     int lm = snprintf(marker, sizeof(marker), REDIS_ROOMS_MARKER "%" PRIu64, cmd->token);
+    const char *sha = br->script_sha[REDIS_SCRIPT_ROOM_FLUSH];
     int rc = REDIS_ERR;
-    if (anchor) {
-        const char *argv[] = {"PUBLISH", anchor, marker};
-        size_t lens[] = {7, la, (size_t)lm};
-        rc = redisAsyncCommandArgv(br->cmd, redis_rooms_flush_answered, NULL, 3, argv, lens);
+    if (anchor && counter && sha[0]) {
+        const char *argv[] = {"EVALSHA", sha, "1", counter, anchor, marker};
+        size_t lens[] = {7, strlen(sha), 1, lk, la, (size_t)lm};
+        rc = redisAsyncCommandArgv(br->cmd, redis_rooms_flush_answered, NULL, 6, argv, lens);
     }
     free(anchor);
+    free(counter);
     if (rc == REDIS_OK) {
         cmd->next = br->rooms->markers;
         br->rooms->markers = cmd;
@@ -319,16 +322,26 @@ static void redis_rooms_answered(redisAsyncContext *ac, void *r, void *privdata)
     redis_rooms_cmd_free(cmd);
 }
 
+/* "flush:<token>:<counter>" */
 void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len)
 {
     struct redis_rooms *rr = br->rooms;
     size_t lm = strlen(REDIS_ROOMS_MARKER);
-    if (!rr || len <= lm || len > lm + 20 || memcmp(data, REDIS_ROOMS_MARKER, lm) != 0)
+    if (!rr || len <= lm || len > lm + 41 || memcmp(data, REDIS_ROOMS_MARKER, lm) != 0)
         return;
-    char digits[24];
+    char digits[48];
     memcpy(digits, data + lm, len - lm);
     digits[len - lm] = '\0';
-    uint64_t token = strtoull(digits, NULL, 10);
+    char *end;
+    uint64_t token = strtoull(digits, &end, 10);
+    uint64_t seq = *end == ':' ? strtoull(end + 1, NULL, 10) : 0;
+    /* Messages held while catching up (redis_receive.c) have not been
+     * handed over yet: the counter says nothing then. */
+    if (br->catching_up)
+        seq = 0;
+    /* Everything up to seq of the subscribed topics has come in order. */
+    if (seq > rr->hwm)
+        rr->hwm = seq;
     for (struct redis_rooms_cmd **p = &rr->markers; *p;) {
         struct redis_rooms_cmd *cmd = *p;
         if (cmd->token > token) {
@@ -336,7 +349,7 @@ void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len)
             continue;
         }
         *p = cmd->next;
-        sbr_state_reply reply = {.struct_size = sizeof(reply), .status = SBR_OK};
+        sbr_state_reply reply = {.struct_size = sizeof(reply), .status = SBR_OK, .count = (int64_t)seq};
         cmd->flush_done(&reply, cmd->userdata);
         redis_rooms_cmd_free(cmd);
     }

@@ -83,6 +83,13 @@ static const char *const redis_rooms_scripts[] = {
         "return {complete, last, out}\n",
     /* KEYS: counter, floor.  ARGV: keep_ms, hint.  A fresh offset becomes
      * the floor: what this worker published unsequenced went out before. */
+    /* KEYS: counter.  ARGV: this worker's own channel, the marker.  The
+     * marker comes back on the subscriber link after everything published
+     * before, with the counter's value then. */
+    [REDIS_SCRIPT_ROOM_FLUSH - REDIS_SCRIPT_ROOM_PUBLISH] =
+        "local seq = redis.call('GET', KEYS[1]) or '0'\n"
+        "redis.call('PUBLISH', ARGV[1], ARGV[2] .. ':' .. seq)\n"
+        "return 1\n",
     [REDIS_SCRIPT_ROOM_FLOOR - REDIS_SCRIPT_ROOM_PUBLISH] =
         REDIS_ROOMS_NEXT_OFFSET
         "local seq = next_offset(KEYS[1], tonumber(ARGV[2]))\n"

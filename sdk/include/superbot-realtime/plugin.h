@@ -498,7 +498,9 @@ typedef struct sbr_bus_provider {
     /**
      * Call `done` (status SBR_OK, or SBR_ERR_UNAVAILABLE) once every room
      * event this worker published before the call has been handed to
-     * api->bus_deliver_room here (for the topics it is subscribed to).
+     * api->bus_deliver_room here (for the topics it is subscribed to), with
+     * `count` the sequence's value at that point (0: unknown): no event of
+     * a subscribed topic at or below it will be handed over afterwards.
      * Exactly once, later.
      */
     int (*room_flush)(void *ctx, sbr_state_done_fn done, void *userdata);

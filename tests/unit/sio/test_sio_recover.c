@@ -180,6 +180,7 @@ static int p_room_flush(void *ctx, sbr_state_done_fn done, void *ud)
 {
     struct deferred *d = defer(answer_state);
     d->done = done, d->userdata = ud;
+    d->reply.count = (int64_t)next_offset; /* where the log stands */
     return SBR_OK;
 }
 
@@ -418,6 +419,25 @@ START_TEST(test_clean_endings_save_nothing)
 }
 END_TEST
 
+START_TEST(test_no_offset_starts_where_the_connection_did)
+{
+    char eio[64], sid[32], pid[32], got[4096], payload[128], sid2[32], pid2[32];
+    /* Before the connection: not its to get back. */
+    ck_assert_int_eq(sio_api_emit_room("lobby", "news", "{\"n\":0}", 0, 0), SBR_OK);
+    sbr_conn_id c = connect_with(eio, "40", sid, pid, got, sizeof(got));
+    ck_assert_int_eq(sio_api_room_join(c, "lobby"), SBR_OK);
+    ck_assert_int_eq(client_post(eio, "1"), 200); /* lost before any room event */
+    ck_assert_int_eq(sio_api_emit_room("lobby", "news", "{\"n\":1}", 0, 0), SBR_OK);
+    /* A client that got no room event sends its pid without an offset. */
+    snprintf(payload, sizeof(payload), "40{\"pid\":\"%s\"}", pid);
+    connect_with(eio, payload, sid2, pid2, got, sizeof(got));
+    ck_assert_str_eq(sid2, sid);
+    ck_assert_int_eq(recovered_events, 1);
+    ck_assert_ptr_nonnull(strstr(got, "{\"n\":1},\"0000000000001002\""));
+    ck_assert_ptr_null(strstr(got, "{\"n\":0}"));
+}
+END_TEST
+
 START_TEST(test_records)
 {
     struct sio_record r;
@@ -450,6 +470,7 @@ int main(void)
     tcase_add_test(tc, test_another_user_or_an_incomplete_log_is_fresh);
     tcase_add_test(tc, test_kept_rooms_and_skipped_events);
     tcase_add_test(tc, test_clean_endings_save_nothing);
+    tcase_add_test(tc, test_no_offset_starts_where_the_connection_did);
     suite_add_tcase(s, tc);
     TCase *records = tcase_create("records");
     tcase_add_test(records, test_records);
