@@ -201,7 +201,8 @@ static int replay_gather(local_rooms *lr, const sbr_room_replay *req, struct rep
         for (size_t i = log ? room_log_after(log, req->after) : 0; log && i < log->count; i++)
             (*items)[(*n)++] = (struct replay_item){room_log_at(log, i), t};
     }
-    qsort(*items, *n, sizeof(**items), replay_by_offset);
+    if (*n > 1)
+        qsort(*items, *n, sizeof(**items), replay_by_offset);
     return 0;
 }
 

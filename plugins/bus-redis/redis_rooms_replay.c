@@ -109,7 +109,8 @@ static int replay_entries(const redisReply *list, size_t n_topics, struct replay
         out[i].except = e[2];
         out[i].packet = e[3];
     }
-    qsort(out, list->elements / 4, sizeof(*out), replay_by_offset);
+    if (list->elements / 4 > 1)
+        qsort(out, list->elements / 4, sizeof(*out), replay_by_offset);
     return 0;
 }
 

@@ -23,7 +23,7 @@ before(async () => {
 
 after(async () => {
   for (const s of sockets) s.close();
-  await d?.stop();
+  if (d) assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
 
 // A friend, then the user, both in `server`; returns once the friend saw
@@ -132,7 +132,7 @@ test('two workers: a rolling restart of one gives its users\' friends no offline
   } finally {
     for (const s of local) s.close();
     await relay.close();
-    for (const w of [A, B]) if (!w.exited) await w.stop();
+    for (const w of [A, B]) if (!w.exited) assert.deepEqual(await w.stop(), { code: 0, signal: null });
     await redis.cleanup();
   }
 });

@@ -30,7 +30,7 @@ before(async () => {
 
 after(async () => {
   for (const s of sockets) s.close();
-  for (const w of [A, B]) if (w && !w.exited) await w.stop();
+  for (const w of [A, B]) if (w && !w.exited) assert.deepEqual(await w.stop(), { code: 0, signal: null });
   await redis?.cleanup();
 });
 
