@@ -395,7 +395,9 @@ typedef void (*sbr_bus_message_fn)(const char *topic, const char *data, size_t l
 
 /**
  * A replay asked of the room log (sbr_bus_provider.room_replay): the events
- * of `topics` ("room:<name>" each) with an offset above `after`.
+ * of `topics` ("room:<name>" each) with an offset above `after`.  The
+ * request and what it points to live only during the call: a provider that
+ * answers later copies what it needs.
  */
 typedef struct sbr_room_replay {
     size_t struct_size;
