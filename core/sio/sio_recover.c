@@ -307,15 +307,25 @@ static uint64_t recover_send_missed(struct sio_conn *c, const sbr_room_replay_re
     return last;
 }
 
+/* What a replay would queue at once must fit well under the outbound cap:
+ * past it the connection would be dropped as a slow consumer mid-replay. */
+static int recover_fits(const sbr_room_replay_reply *reply)
+{
+    uint64_t cap = settings_get()->outbound_buffer_max, bytes = 0;
+    for (size_t i = 0; i < reply->n; i++)
+        bytes += reply->lens[i] + 3 + SIO_OFFSET_DIGITS;
+    return !cap || bytes <= cap / 2;
+}
+
 static void recover_replayed(const sbr_room_replay_reply *reply, void *userdata)
 {
     struct sio_conn *c = recover_redeem(userdata);
     if (!c)
         return;
     struct sio_recover *r = c->connect->recover;
-    if (reply->status != SBR_OK || !reply->complete) {
-        log_debug("sio", "connection %llu: the room log cannot prove it holds every missed event: a fresh "
-                  "connection", (unsigned long long)c->id);
+    if (reply->status != SBR_OK || !reply->complete || !recover_fits(reply)) {
+        log_debug("sio", "connection %llu: the room log cannot prove it holds every missed event, or they are too "
+                  "many to send at once: a fresh connection", (unsigned long long)c->id);
         recover_fresh(c, r);
         return;
     }
