@@ -81,8 +81,10 @@ export async function startRedisCluster({ masters = 3, password } = {}) {
     for (const port of ports) {
       const nodeDir = path.join(dir, String(port));
       fs.mkdirSync(nodeDir);
+      // A bus port of its own: port + 10000 may be taken, or past 65535.
       servers.push(spawnServer(nodeDir, ['redis-server', ...dataArgs(port, nodeDir, password), '--cluster-enabled',
-        'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000'], `node ${port}`));
+        'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()),
+        '--cluster-node-timeout', '3000'], `node ${port}`));
     }
     for (const port of ports) await waitFor(`node ${port} up`, async () => (await c.nodeCommand(port, 'PING')) === 'PONG');
     const create = spawnSync('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster',
