@@ -91,6 +91,7 @@ struct redis_node {
     int sub_handshake;
     int ready;                    /* both links up and handshaken */
     int in_use;                   /* part of the current topology */
+    int lost;                     /* its links died: is it still a master? (cluster) */
     int metric_up;                /* last value of its link_up gauge (-1: none yet) */
     uint64_t inflight;            /* commands sent, not yet answered */
     uint64_t last_progress_ms;    /* monotonic: last answer, or first send */
@@ -144,6 +145,7 @@ struct bus_redis {
     sbr_timer_id connect_timer;
     sbr_timer_id retry_timer;
     sbr_timer_id watchdog_timer;
+    sbr_timer_id reap_timer;
     uint64_t backoff_ms;
     uint64_t jitter;              /* random state for the backoff's jitter */
     unsigned attempts;            /* failed attempts since the last success */
@@ -225,6 +227,10 @@ void redis_link_fail_now(struct bus_redis *br, const char *reason);
 void redis_link_connect_nodes(struct bus_redis *br);
 /* A node finished its handshake; all of them: the bus is usable. */
 void redis_link_node_ready(struct bus_redis *br);
+/* Masters were added to a cluster in use: they must be ready within connect_timeout_ms. */
+void redis_link_watch_new_nodes(struct bus_redis *br);
+/* Close the nodes no longer in use once they owe no answer. */
+void redis_link_reap(struct bus_redis *br);
 /* Count a command sent on a node's command link (for the watchdog), and its answer. */
 void redis_link_sent(struct redis_node *node);
 void redis_link_answered(struct redis_node *node);
@@ -278,12 +284,17 @@ void redis_cluster_refresh(struct bus_redis *br);
 int redis_cluster_redirected(struct bus_redis *br, struct redis_node *from, const char *error,
                              struct redis_node **target, int *asking);
 void redis_cluster_free(struct bus_redis *br);
+/* A node's links died while the cluster is in use: close them, send again
+ * what was in flight there once its slots' master is known, and ask the
+ * map whether it is still a master (then the bus is down) or left. */
+void redis_cluster_node_lost(struct redis_node *node, const char *reason);
 
 /* redis_route.c: where a key or channel lives, and commands that follow
  * redirections. */
 /* The lane (the slot on a cluster, else 0) of a Redis key or channel name. */
 uint32_t redis_route_slot(const struct bus_redis *br, const char *name, size_t len);
-/* The node serving a slot now, or NULL (not usable, or the slot has no master). */
+/* The node serving a slot now, or NULL (not usable, the slot has no
+ * master, or its master is still connecting). */
 struct redis_node *redis_route_node(const struct bus_redis *br, uint32_t slot);
 /* Send a command about slot to its node, following MOVED, ASK and TRYAGAIN;
  * fn gets the final answer (NULL if the link died or the command could
@@ -357,6 +368,9 @@ int redis_pubsub_wanted(const struct bus_redis *br, const char *topic);
 void redis_pubsub_rehome(struct bus_redis *br);
 /* The links are gone: no topic is subscribed anywhere. */
 void redis_pubsub_lost(struct bus_redis *br);
+/* One node's subscriber link is gone: its topics are subscribed nowhere
+ * (marked to move once their slots' master is known). */
+void redis_pubsub_node_lost(struct bus_redis *br, struct redis_node *node);
 /* Call fn for each slot holding a wanted topic (once each). */
 void redis_pubsub_foreach_slot(struct bus_redis *br, void (*fn)(struct bus_redis *br, uint32_t slot, void *arg),
                                void *arg);
@@ -376,6 +390,8 @@ void redis_publish_flush(struct bus_redis *br);
 void redis_publish_resume(struct bus_redis *br);
 /* The links are gone: what was in flight waits again. */
 void redis_publish_lost(struct bus_redis *br);
+/* One node's links are gone: what was in flight on them waits again. */
+void redis_publish_node_lost(struct bus_redis *br, struct redis_node *node);
 /* Log (once) what the bounds dropped since the last report. */
 void redis_publish_report(struct bus_redis *br, const char *when);
 void redis_publish_clear(struct bus_redis *br);

@@ -164,38 +164,63 @@ static void redis_cluster_moved(struct bus_redis *br, unsigned slot)
     br->slot_moved[slot] = 1;
 }
 
-/* Each master of map among the nodes in use (index[i]), or -1 if the
- * masters are not those in use. */
-static int redis_cluster_same_masters(struct bus_redis *br, const struct redis_slotmap *map,
-                                      int index[REDIS_SLOTMAP_MAX_NODES])
+/* The masters of map become the nodes in use (index[i] in br->nodes), the
+ * new ones flagged in fresh[]; those no longer masters are let go.  -1
+ * when out of memory. */
+static int redis_cluster_masters(struct bus_redis *br, const struct redis_slotmap *map,
+                                 int index[REDIS_SLOTMAP_MAX_NODES], int fresh[REDIS_SLOTMAP_MAX_NODES])
 {
-    int in_use = 0;
-    for (int i = 0; i < br->n_nodes; i++)
-        in_use += br->nodes[i]->in_use;
-    if ((size_t)in_use != map->n_nodes)
-        return -1;
     for (size_t i = 0; i < map->n_nodes; i++) {
-        index[i] = -1;
-        for (int n = 0; n < br->n_nodes; n++)
-            if (br->nodes[n]->in_use && br->nodes[n]->port == map->nodes[i].port &&
-                strcmp(br->nodes[n]->host, map->nodes[i].host) == 0)
-                index[i] = n;
-        if (index[i] < 0)
+        struct redis_node *node = redis_node_get(br, map->nodes[i].host, map->nodes[i].port);
+        if (!node)
             return -1;
+        index[i] = node->index;
+        fresh[i] = !node->in_use;
     }
+    for (int n = 0; n < br->n_nodes; n++)
+        br->nodes[n]->in_use = 0;
+    for (size_t i = 0; i < map->n_nodes; i++)
+        br->nodes[index[i]]->in_use = 1;
+    for (int n = 0; n < br->n_nodes; n++)
+        if (!br->nodes[n]->in_use)
+            br->nodes[n]->lost = 0; /* it left: not a failure */
     return 0;
 }
 
-/* A new map: applied in place, or every link starts again. */
+/* Masters added: connected while the others serve (commands for their
+ * slots wait for them: redis_route.c); masters gone: closed once idle. */
+static void redis_cluster_new_masters(struct bus_redis *br, const struct redis_slotmap *map, const int *index,
+                                      const int *fresh)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < map->n_nodes; i++) {
+        if (!fresh[i])
+            continue;
+        br->api->log(br->self, SBR_LOG_INFO, "cluster master %s added: connecting", br->nodes[index[i]]->name);
+        redis_node_open(br->nodes[index[i]]);
+        added++;
+    }
+    if (added)
+        redis_link_watch_new_nodes(br);
+    redis_link_reap(br);
+}
+
+/* A new map: the slots whose master changed move, masters come and go. */
 static void redis_cluster_apply(struct bus_redis *br, const struct redis_slotmap *map)
 {
-    int index[REDIS_SLOTMAP_MAX_NODES];
-    if (redis_cluster_same_masters(br, map, index) != 0) {
-        char reason[100];
-        snprintf(reason, sizeof(reason), "the cluster's masters changed (now %zu)", map->n_nodes);
-        br->api->log(br->self, SBR_LOG_INFO, "%s: connecting again", reason);
-        redis_link_fail(br, reason);
+    int index[REDIS_SLOTMAP_MAX_NODES], fresh[REDIS_SLOTMAP_MAX_NODES];
+    if (redis_cluster_masters(br, map, index, fresh) != 0) {
+        redis_link_fail(br, "out of memory");
         return;
+    }
+    for (size_t i = 0; i < map->n_nodes; i++) {
+        if (br->nodes[index[i]]->lost) {
+            char reason[REDIS_HOST_MAX + 100];
+            snprintf(reason, sizeof(reason), "%s: connection lost, and it is still a master of the cluster",
+                     br->nodes[index[i]]->name);
+            redis_link_fail(br, reason);
+            return;
+        }
     }
     size_t changed = 0;
     for (unsigned s = 0; s < REDIS_SLOTS; s++) {
@@ -206,10 +231,27 @@ static void redis_cluster_apply(struct bus_redis *br, const struct redis_slotmap
         redis_cluster_moved(br, s);
         changed++;
     }
+    br->map->n_nodes = map->n_nodes;
+    memcpy(br->map->nodes, map->nodes, map->n_nodes * sizeof(map->nodes[0]));
     if (changed)
         br->api->log(br->self, SBR_LOG_INFO, "slot map refreshed: %zu slot(s) changed master", changed);
-    redis_pubsub_rehome(br);
-    redis_publish_resume(br);
+    redis_cluster_new_masters(br, map, index, fresh);
+    redis_link_node_ready(br); /* moves the subscriptions, resumes the lanes */
+}
+
+void redis_cluster_node_lost(struct redis_node *node, const char *reason)
+{
+    struct bus_redis *br = node->br;
+    redis_pubsub_node_lost(br, node);
+    redis_node_close(node);
+    redis_publish_node_lost(br, node);
+    redis_health_update(br);
+    if (!node->in_use)
+        return; /* a master that left the cluster: nothing else to do */
+    br->api->log(br->self, SBR_LOG_WARN, "%s; asking the cluster whether it is still a master", reason);
+    node->lost = 1;
+    redis_link_watch_new_nodes(br); /* still not there in connect_timeout_ms: the bus is down */
+    redis_cluster_refresh(br);
 }
 
 static void redis_cluster_refresh_reply(redisAsyncContext *ac, void *r, void *privdata)

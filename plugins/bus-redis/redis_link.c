@@ -52,6 +52,7 @@ static void redis_link_close(struct bus_redis *br)
     redis_probe_stop(&br->probe);
     redis_link_stop_timer(br, &br->connect_timer);
     redis_link_stop_timer(br, &br->watchdog_timer);
+    redis_link_stop_timer(br, &br->reap_timer);
     for (int i = 0; i < br->n_nodes; i++)
         redis_node_close(br->nodes[i]);
     br->refreshing = 0;
@@ -151,15 +152,63 @@ static void redis_link_connected(struct bus_redis *br)
     redis_link_report(br, SBR_BUS_CONNECTED, detail);
 }
 
+static void redis_link_connect_timeout(void *userdata);
+
+static int redis_link_all_ready(const struct bus_redis *br)
+{
+    for (int i = 0; i < br->n_nodes; i++)
+        if (br->nodes[i]->in_use && !br->nodes[i]->ready)
+            return 0;
+    return 1;
+}
+
 void redis_link_node_ready(struct bus_redis *br)
 {
     redis_health_update(br);
-    if (br->usable || !br->connecting)
+    if (br->usable) {
+        /* A master added to a cluster in use: what waited for it goes. */
+        if (redis_link_all_ready(br))
+            redis_link_stop_timer(br, &br->connect_timer);
+        redis_pubsub_rehome(br);
+        redis_publish_resume(br);
         return;
-    for (int i = 0; i < br->n_nodes; i++)
-        if (br->nodes[i]->in_use && !br->nodes[i]->ready)
-            return;
-    redis_link_connected(br);
+    }
+    if (br->connecting && redis_link_all_ready(br))
+        redis_link_connected(br);
+}
+
+void redis_link_watch_new_nodes(struct bus_redis *br)
+{
+    if (!br->connect_timer)
+        br->connect_timer = br->api->timer_start(br->self, br->connect_timeout_ms, 0, redis_link_connect_timeout, br);
+}
+
+static void redis_link_reap_later(void *userdata)
+{
+    struct bus_redis *br = userdata;
+    br->reap_timer = 0;
+    redis_link_reap(br);
+}
+
+/* Close the nodes no longer in use (masters that left a cluster) once
+ * nothing they were sent waits for an answer; look again later for the others. */
+void redis_link_reap(struct bus_redis *br)
+{
+    int waiting = 0;
+    for (int i = 0; i < br->n_nodes; i++) {
+        struct redis_node *node = br->nodes[i];
+        if (node->in_use || (!node->cmd && !node->sub && !node->resolving))
+            continue;
+        if (node->inflight) {
+            waiting = 1;
+            continue;
+        }
+        br->api->log(br->self, SBR_LOG_INFO, "%s is no longer a master of the cluster: its links are closed",
+                     node->name);
+        redis_node_close(node);
+    }
+    if (waiting && !br->reap_timer && !br->unloading)
+        br->reap_timer = br->api->timer_start(br->self, 200, 0, redis_link_reap_later, br);
 }
 
 static void redis_link_connect_timeout(void *userdata)

@@ -46,13 +46,19 @@ void redis_nodes_free(struct bus_redis *br)
     br->n_nodes = 0;
 }
 
-/* Give up the bus, naming the node. */
+/* Give up the bus, naming the node.  A cluster in use loses only the node
+ * first: it may have left the cluster (redis_cluster_node_lost). */
 static void redis_node_fail(struct redis_node *node, const char *what, const char *why)
 {
+    struct bus_redis *br = node->br;
     char reason[REDIS_HOST_MAX + 400];
-    snprintf(reason, sizeof(reason), "%s%s%s: %s", node->br->n_nodes > 1 ? node->name : "",
-             node->br->n_nodes > 1 ? ": " : "", what, why);
-    redis_link_fail(node->br, reason);
+    snprintf(reason, sizeof(reason), "%s%s%s: %s", br->n_nodes > 1 ? node->name : "", br->n_nodes > 1 ? ": " : "",
+             what, why);
+    if (br->mode == REDIS_MODE_CLUSTER && br->usable && (node->ready || !node->in_use)) {
+        redis_cluster_node_lost(node, reason);
+        return;
+    }
+    redis_link_fail(br, reason);
 }
 
 void redis_node_handshake_step(struct redis_node *node, int commands)
@@ -74,9 +80,9 @@ static int redis_node_reply_ok(redisAsyncContext *ac, redisReply *reply, const c
     if (!reply || ac != node->cmd)
         return 0;
     if (reply->type == REDIS_REPLY_ERROR) {
-        char why[300];
-        snprintf(why, sizeof(why), "failed: %s", reply->str);
-        redis_node_fail(node, what, why);
+        char failed[40];
+        snprintf(failed, sizeof(failed), "%s failed", what);
+        redis_node_fail(node, failed, reply->str);
         return 0;
     }
     return 1;
@@ -231,6 +237,7 @@ static void redis_node_resolved(void *arg, const char *address, const char *erro
 void redis_node_open(struct redis_node *node)
 {
     node->ready = 0;
+    node->lost = 0;
     node->inflight = 0;
     node->rehome_pings = node->rehome_answered = 0;
     if (node->br->url.socket_path)

@@ -160,13 +160,14 @@ struct redis_outbox_entry *redis_outbox_next(const struct redis_outbox *ob, uint
     return ob->lanes[lane].waiting;
 }
 
-void redis_outbox_sent(struct redis_outbox *ob, uint32_t lane_id)
+void redis_outbox_sent(struct redis_outbox *ob, uint32_t lane_id, uint32_t link)
 {
     struct redis_outbox_lane *lane = &ob->lanes[lane_id];
     if (!lane->waiting)
         return;
     lane->waiting = lane->waiting->lane_next;
     lane->in_flight++;
+    lane->link = link;
 }
 
 /* The entry answered: the first in flight, after the redirected ones. */
@@ -230,14 +231,26 @@ int redis_outbox_redirected(struct redis_outbox *ob, uint32_t lane_id)
     return 1;
 }
 
+static void redis_outbox_lane_rewind(struct redis_outbox_lane *lane)
+{
+    lane->waiting = lane->head;
+    lane->in_flight = 0;
+    lane->redirected = 0;
+    lane->answers_to_skip = 0;
+}
+
 void redis_outbox_rewind(struct redis_outbox *ob)
+{
+    for (size_t i = 0; i < ob->n_lanes; i++)
+        redis_outbox_lane_rewind(&ob->lanes[i]);
+}
+
+void redis_outbox_rewind_link(struct redis_outbox *ob, uint32_t link)
 {
     for (size_t i = 0; i < ob->n_lanes; i++) {
         struct redis_outbox_lane *lane = &ob->lanes[i];
-        lane->waiting = lane->head;
-        lane->in_flight = 0;
-        lane->redirected = 0;
-        lane->answers_to_skip = 0;
+        if (lane->link == link && (lane->in_flight || lane->redirected || lane->answers_to_skip))
+            redis_outbox_lane_rewind(lane);
     }
 }
 

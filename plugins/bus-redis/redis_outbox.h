@@ -51,6 +51,7 @@ struct redis_outbox_lane {
     uint32_t redirected;                    /* from head: answered MOVED, to send again */
     uint32_t in_flight;                     /* after those: sent and unanswered */
     uint32_t answers_to_skip;               /* answers owed to entries dropped while in flight */
+    uint32_t link;                          /* what redis_outbox_sent named the link (0: none) */
 };
 
 struct redis_outbox {
@@ -85,8 +86,9 @@ size_t redis_outbox_trim(struct redis_outbox *ob, uint64_t now);
 /* The lane's oldest waiting entry (to send next), or NULL: none, or the
  * lane waits for the answers to a redirection. */
 struct redis_outbox_entry *redis_outbox_next(const struct redis_outbox *ob, uint32_t lane);
-/* The entry redis_outbox_next gave was sent on the current link. */
-void redis_outbox_sent(struct redis_outbox *ob, uint32_t lane);
+/* The entry redis_outbox_next gave was sent on the current link, named
+ * `link` (not 0: a cluster node, for redis_outbox_rewind_link). */
+void redis_outbox_sent(struct redis_outbox *ob, uint32_t lane, uint32_t link);
 /* Redis answered the lane's oldest entry in flight: it leaves the buffer
  * (or is kept keep_answered_ms, answered). */
 void redis_outbox_answered(struct redis_outbox *ob, uint32_t lane, uint64_t now);
@@ -97,6 +99,8 @@ int redis_outbox_redirected(struct redis_outbox *ob, uint32_t lane);
 /* The links are gone: everything in flight waits again, in its order,
  * ahead of the rest. */
 void redis_outbox_rewind(struct redis_outbox *ob);
+/* One link is gone (a cluster node): the lanes in flight on it only. */
+void redis_outbox_rewind_link(struct redis_outbox *ob, uint32_t link);
 /* The answered entries kept wait again, each ahead of its lane's others,
  * and the rest as after redis_outbox_rewind.  Returns how many. */
 size_t redis_outbox_replay(struct redis_outbox *ob);

@@ -156,7 +156,7 @@ static void redis_publish_lane(struct bus_redis *br, uint32_t lane)
             redis_link_fail(br, "cannot queue a PUBLISH");
             return;
         }
-        redis_outbox_sent(&br->outbox, lane);
+        redis_outbox_sent(&br->outbox, lane, (uint32_t)node->index + 1);
         redis_link_sent(node);
     }
 }
@@ -217,6 +217,11 @@ void redis_publish_lost(struct bus_redis *br)
 {
     redis_outbox_rewind(&br->outbox);
     redis_publish_gauge(br);
+}
+
+void redis_publish_node_lost(struct bus_redis *br, struct redis_node *node)
+{
+    redis_outbox_rewind_link(&br->outbox, (uint32_t)node->index + 1);
 }
 
 void redis_publish_clear(struct bus_redis *br)

@@ -26,6 +26,8 @@
 #include <string.h>
 
 #define REDIS_CHANNEL_SPACE "bus:"
+/* br->slot_moved: 1 marked, this while redis_pubsub_rehome moves it. */
+#define REDIS_SLOT_MOVING 2
 /* Topics per SUBSCRIBE when a new link subscribes to everything (one server). */
 #define REDIS_SUBSCRIBE_BATCH 256
 
@@ -275,6 +277,8 @@ static void redis_pubsub_batch_add(void *value, void *userdata)
     struct bus_redis *br = b->node->br;
     if (!t->wanted || redis_pubsub_owner(br, t->slot) != b->node)
         return;
+    if (br->mode == REDIS_MODE_CLUSTER && br->slot_moved[t->slot])
+        return; /* coming from another master: redis_pubsub_rehome moves it */
     t->node = b->node->index;
     if (br->mode == REDIS_MODE_CLUSTER) { /* one slot per SSUBSCRIBE */
         redis_pubsub_command(b->node, "SSUBSCRIBE", &t, 1);
@@ -301,6 +305,7 @@ struct redis_pubsub_sweep {
     size_t n_drop;
     size_t count;
     unsigned char *nodes; /* nodes subscribed on in this rehome */
+    int node;             /* the node lost (redis_pubsub_node_lost) */
 };
 
 static void redis_pubsub_forget(void *value, void *userdata)
@@ -331,10 +336,47 @@ void redis_pubsub_lost(struct bus_redis *br)
     redis_pubsub_sweep_end(&s);
     if (br->slot_catchup)
         memset(br->slot_catchup, 0, REDIS_SLOTS * sizeof(*br->slot_catchup));
+    if (br->slot_moved) /* every subscription is made afresh */
+        memset(br->slot_moved, 0, REDIS_SLOTS);
     if (br->rehome_timer) {
         br->api->timer_stop(br->self, br->rehome_timer);
         br->rehome_timer = 0;
     }
+}
+
+/* A topic of a node whose subscriber link is gone. */
+static void redis_pubsub_orphan(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct redis_pubsub_sweep *s = userdata;
+    int index = s->node;
+    if (t->old_node == index) {
+        t->old_node = REDIS_NO_NODE;
+        s->count++;
+    }
+    if (t->node != index)
+        return;
+    t->node = REDIS_NO_NODE;
+    t->unsubscribing = 0;
+    if (t->wanted)
+        s->br->slot_moved[t->slot] = 1;
+    else if (s->drop)
+        s->drop[s->n_drop++] = t;
+}
+
+void redis_pubsub_node_lost(struct bus_redis *br, struct redis_node *node)
+{
+    if (br->mode != REDIS_MODE_CLUSTER)
+        return;
+    struct redis_pubsub_sweep s = {.br = br, .node = node->index};
+    s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
+    strtab_foreach(br->topics, redis_pubsub_orphan, &s);
+    redis_pubsub_sweep_end(&s);
+    /* The PINGs of moves sent there will not be answered. */
+    size_t pending = node->rehome_pings - node->rehome_answered;
+    node->rehome_answered = node->rehome_pings;
+    if (s.count + pending)
+        redis_receive_hold_done(br, s.count + pending);
 }
 
 /* One topic of a moved slot: subscribed on the slot's master now. */
@@ -343,7 +385,7 @@ static void redis_pubsub_move(void *value, void *userdata)
     struct redis_topic *t = value;
     struct redis_pubsub_sweep *s = userdata;
     struct bus_redis *br = s->br;
-    if (!br->slot_moved[t->slot])
+    if (br->slot_moved[t->slot] != REDIS_SLOT_MOVING)
         return;
     if (t->unsubscribing) { /* on the old master, which dropped it anyway */
         t->unsubscribing = 0;
@@ -411,23 +453,42 @@ void redis_pubsub_rehome(struct bus_redis *br)
 {
     if (br->mode != REDIS_MODE_CLUSTER || !br->usable)
         return;
-    unsigned char nodes[REDIS_SLOTMAP_MAX_NODES] = {0};
+    /* The slots whose new master's subscriber link is open move now; the
+     * others when it is (redis_link_node_ready calls this again). */
+    size_t moving = 0;
+    for (unsigned slot = 0; slot < REDIS_SLOTS; slot++)
+        if (br->slot_moved[slot] && redis_pubsub_owner(br, slot)) {
+            br->slot_moved[slot] = REDIS_SLOT_MOVING;
+            moving++;
+        }
+    if (!moving)
+        return;
+    unsigned char *nodes = calloc((size_t)br->n_nodes, 1);
     struct redis_pubsub_sweep s = {.br = br, .nodes = nodes};
     s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
+    if (!nodes) {
+        free(s.drop);
+        redis_link_fail(br, "out of memory while subscribing");
+        return;
+    }
     strtab_foreach(br->topics, redis_pubsub_move, &s);
     redis_pubsub_sweep_end(&s);
-    memset(br->slot_moved, 0, REDIS_SLOTS);
-    for (int i = 0; i < br->n_nodes && i < REDIS_SLOTMAP_MAX_NODES; i++) {
+    for (unsigned slot = 0; slot < REDIS_SLOTS; slot++)
+        if (br->slot_moved[slot] == REDIS_SLOT_MOVING)
+            br->slot_moved[slot] = 0;
+    for (int i = 0; i < br->n_nodes; i++) {
         struct redis_node *node = br->nodes[i];
         if (!nodes[i] || !node->sub)
             continue;
         if (redis_sublink_ping(node->sub, redis_pubsub_rehome_pong, node) != 0) {
+            free(nodes);
             redis_link_fail(br, "out of memory while subscribing");
             return;
         }
         node->rehome_pings++;
         redis_receive_hold_add(br, 1);
     }
+    free(nodes);
     if (br->rehome_timer)
         br->api->timer_stop(br->self, br->rehome_timer);
     br->rehome_timer = br->api->timer_start(br->self, br->connect_timeout_ms, 0, redis_pubsub_rehome_expired, br);

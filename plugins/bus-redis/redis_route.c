@@ -2,8 +2,10 @@
  * redirections: MOVED (the slot has another master: sent again there, the
  * map updated), ASK (a slot migrating: sent again to the target once,
  * after ASKING), TRYAGAIN (a multi-key command whose keys a migration has
- * split: sent again a little later).  On a single server or a sentinel
- * set's master every slot is 0 and lives on the one node. */
+ * split: sent again a little later).  A command for a master still
+ * connecting (just added to the cluster) waits for it the same way.  On a
+ * single server or a sentinel set's master every slot is 0 and lives on
+ * the one node. */
 #include "bus_redis.h"
 
 #include <stdlib.h>
@@ -32,18 +34,21 @@ uint32_t redis_route_slot(const struct bus_redis *br, const char *name, size_t l
     return br->mode == REDIS_MODE_CLUSTER ? redis_slot(name, len) : 0;
 }
 
-struct redis_node *redis_route_node(const struct bus_redis *br, uint32_t slot)
+/* The node owning slot, ready or not; NULL when the bus is not usable. */
+static struct redis_node *redis_route_owner(const struct bus_redis *br, uint32_t slot)
 {
     if (!br->usable || !br->n_nodes)
         return NULL;
-    struct redis_node *node = br->nodes[0];
-    if (br->mode == REDIS_MODE_CLUSTER) {
-        unsigned owner = br->map->owner[slot & (REDIS_SLOTS - 1)];
-        if (owner == REDIS_SLOT_NONE || owner >= (unsigned)br->n_nodes)
-            return NULL;
-        node = br->nodes[owner];
-    }
-    return node->ready && node->cmd ? node : NULL;
+    if (br->mode != REDIS_MODE_CLUSTER)
+        return br->nodes[0];
+    unsigned owner = br->map->owner[slot & (REDIS_SLOTS - 1)];
+    return owner < (unsigned)br->n_nodes ? br->nodes[owner] : NULL;
+}
+
+struct redis_node *redis_route_node(const struct bus_redis *br, uint32_t slot)
+{
+    struct redis_node *node = redis_route_owner(br, slot);
+    return node && node->ready && node->cmd ? node : NULL;
 }
 
 static void redis_routed_free(struct redis_routed *r)
@@ -72,6 +77,20 @@ static int redis_routed_send(struct redis_routed *r, struct redis_node *node, in
     return 0;
 }
 
+static void redis_routed_later(struct redis_routed *r);
+
+/* A master just added to the cluster is still connecting: wait for it (up
+ * to REDIS_ROUTE_MAX_TRYAGAIN times).  0 when sent or waiting. */
+static int redis_routed_place(struct redis_routed *r)
+{
+    struct redis_node *owner = redis_route_owner(r->br, r->slot);
+    if (owner && owner->in_use && !owner->ready && ++r->tryagain <= REDIS_ROUTE_MAX_TRYAGAIN) {
+        redis_routed_later(r);
+        return 0;
+    }
+    return redis_routed_send(r, redis_route_node(r->br, r->slot), 0);
+}
+
 static void redis_routed_retry(void *arg)
 {
     struct redis_routed *r = arg;
@@ -83,7 +102,7 @@ static void redis_routed_retry(void *arg)
         br->retrying = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    if (redis_routed_send(r, redis_route_node(br, r->slot), 0) != 0)
+    if (redis_routed_place(r) != 0)
         redis_routed_done(r, NULL, NULL);
 }
 
@@ -113,6 +132,8 @@ static int redis_routed_redirect(struct redis_routed *r, struct redis_node *from
         return 1;
     }
     r->redirects++;
+    if (!asking && !target->ready)
+        return redis_routed_place(r) == 0; /* MOVED to a master still connecting */
     return redis_routed_send(r, target, asking) == 0;
 }
 
@@ -134,8 +155,7 @@ static void redis_routed_reply(redisAsyncContext *ac, void *reply, void *privdat
 int redis_route_command(struct bus_redis *br, uint32_t slot, int argc, const char **argv, const size_t *lens,
                         redis_route_fn fn, void *privdata)
 {
-    struct redis_node *node = redis_route_node(br, slot);
-    if (!node)
+    if (!redis_route_owner(br, slot))
         return -1;
     struct redis_routed *r = calloc(1, sizeof(*r));
     if (!r)
@@ -150,7 +170,7 @@ int redis_route_command(struct bus_redis *br, uint32_t slot, int argc, const cha
     r->len = (size_t)len;
     r->fn = fn;
     r->privdata = privdata;
-    if (redis_routed_send(r, node, 0) != 0) {
+    if (redis_routed_place(r) != 0) {
         redis_routed_free(r);
         return -1;
     }

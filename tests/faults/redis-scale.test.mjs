@@ -135,3 +135,34 @@ test('cluster: the room\'s slot migrated, then 500 slots resharded, under traffi
       await c.stop();
     }
   });
+
+test('cluster: a master added and given slots, then one removed, under traffic',
+  { skip: redisMissing() || topologyMissing('cluster'), timeout: 180000 }, async () => {
+    const c = await Cluster.start({ backend: 'cluster' });
+    try {
+      let added;
+      await underTraffic(c, 'cluster master added, removed', ['a1', 'a2', 'b1', 'b2'], async () => {
+        // Scaling out: a fourth master takes a quarter of the slots.
+        added = await c.redis.addMaster();
+        await c.redis.reshard('all', added, 4096);
+        const up = await converge(async () => {
+          for (const w of c.workers) {
+            if (await metric(w, 'superbot_bus_redis_link_up', `node="127.0.0.1:${added}",role="master"`) !== 1) return false;
+          }
+          return true;
+        }, 20000);
+        assert.ok(up !== null, 'the workers did not connect the new master');
+        await delay(1500);
+        // Scaling in: the first master hands its slots over and leaves.
+        await c.redis.removeMaster(c.redis.ports[0]);
+      });
+      for (const w of c.workers) {
+        assert.equal(await metric(w, 'superbot_bus_redis_masters'), 3);
+        assert.equal(await metric(w, 'superbot_bus_state'), 1); // connected all along
+        assert.equal(await metric(w, 'superbot_bus_redis_reconnects_total'), 0);
+      }
+      assert.deepEqual(await slowModeRace(c, 'racer'), { passed: 1, refused: 1 });
+    } finally {
+      await c.stop();
+    }
+  });

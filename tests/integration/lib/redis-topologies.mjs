@@ -65,7 +65,8 @@ const dataArgs = (port, dir, password) => ['--port', String(port), '--bind', '12
 
 // A cluster of `masters` masters (no replicas).  Returns { url, ports,
 // command(...args), nodeCommand(port, ...args), slotOf(key), ownerOf(slot),
-// moveSlot(slot, toPort), cleanup() }.
+// moveSlot(slot, toPort), reshard(fromPort | 'all', toPort, slots),
+// addMaster(), removeMaster(port), cleanup() }.
 export async function startRedisCluster({ masters = 3, password } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-cluster-'));
   const ports = [];
@@ -78,14 +79,7 @@ export async function startRedisCluster({ masters = 3, password } = {}) {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of ports) {
-      const nodeDir = path.join(dir, String(port));
-      fs.mkdirSync(nodeDir);
-      // A bus port of its own: port + 10000 may be taken, or past 65535.
-      servers.push(spawnServer(nodeDir, ['redis-server', ...dataArgs(port, nodeDir, password), '--cluster-enabled',
-        'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()),
-        '--cluster-node-timeout', '3000'], `node ${port}`));
-    }
+    for (const port of ports) await spawnNode(c, port);
     for (const port of ports) await waitFor(`node ${port} up`, async () => (await c.nodeCommand(port, 'PING')) === 'PONG');
     const create = spawnSync('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster',
       'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
@@ -109,7 +103,80 @@ export async function startRedisCluster({ masters = 3, password } = {}) {
   };
   c.command = (...args) => clusterCommand(c, args);
   c.moveSlot = (slot, toPort) => moveSlot(c, slot, toPort);
+  c.reshard = (from, to, slots) => reshard(c, from, to, slots);
+  c.addMaster = () => addMaster(c);
+  c.removeMaster = (port) => removeMaster(c, port);
   return c;
+}
+
+async function spawnNode(c, port) {
+  const nodeDir = path.join(c.dir, String(port));
+  fs.mkdirSync(nodeDir);
+  // A bus port of its own: port + 10000 may be taken, or past 65535.
+  const s = spawnServer(nodeDir, ['redis-server', ...dataArgs(port, nodeDir, c.password), '--cluster-enabled',
+    'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()),
+    '--cluster-node-timeout', '3000'], `node ${port}`);
+  s.port = port;
+  c.servers.push(s);
+  return s;
+}
+
+function cli(c, args) {
+  const r = spawnSync('redis-cli', [...(c.password ? ['-a', c.password, '--no-auth-warning'] : []), '--cluster',
+    ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`redis-cli --cluster ${args[0]} failed:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+// Every master sees the same number of masters with slots, and covers every slot.
+async function settledMasters(c, count) {
+  await waitFor(`${count} masters everywhere`, async () => {
+    for (const p of c.ports) {
+      if (!/cluster_state:ok/.test(await c.nodeCommand(p, 'CLUSTER', 'INFO'))) return false;
+      const owners = new Set((await c.nodeCommand(p, 'CLUSTER', 'SLOTS')).map((r) => r[2][1]));
+      if (owners.size !== count) return false;
+    }
+    return true;
+  });
+}
+
+// `redis-cli --cluster reshard`: `slots` slots from one master (or all) to another.
+async function reshard(c, from, to, slots) {
+  const id = (p) => c.nodeCommand(p, 'CLUSTER', 'MYID');
+  cli(c, ['reshard', `127.0.0.1:${c.ports[0]}`, '--cluster-from', from === 'all' ? 'all' : await id(from),
+    '--cluster-to', await id(to), '--cluster-slots', String(slots), '--cluster-yes']);
+}
+
+// A new empty master joins (`redis-cli --cluster add-node`); its port.
+async function addMaster(c) {
+  const port = await freePort();
+  await spawnNode(c, port);
+  await waitFor(`node ${port} up`, async () => (await c.nodeCommand(port, 'PING')) === 'PONG');
+  cli(c, ['add-node', `127.0.0.1:${port}`, `127.0.0.1:${c.ports[0]}`]);
+  c.ports.push(port);
+  await waitFor(`node ${port} known everywhere, and the cluster ok from it`, async () => {
+    for (const p of c.ports) {
+      const known = (await c.nodeCommand(p, 'CLUSTER', 'NODES')).split('\n').filter((l) => l.trim()).length;
+      if (known !== c.ports.length || !/cluster_state:ok/.test(await c.nodeCommand(p, 'CLUSTER', 'INFO'))) return false;
+    }
+    return true;
+  });
+  return port;
+}
+
+// Every slot of a master to the others, then `redis-cli --cluster
+// del-node` (which shuts it down).
+async function removeMaster(c, port) {
+  const others = c.ports.filter((p) => p !== port);
+  let owned = 0;
+  for (const [from, to, [, p]] of await c.nodeCommand(others[0], 'CLUSTER', 'SLOTS')) if (p === port) owned += to - from + 1;
+  if (owned) await reshard(c, port, others[0], owned);
+  await settledMasters({ ...c, ports: others }, others.length);
+  cli(c, ['del-node', `127.0.0.1:${others[0]}`, await c.nodeCommand(port, 'CLUSTER', 'MYID')]);
+  c.ports = others;
+  const s = c.servers.find((x) => x.port === port);
+  await Promise.race([s.exited, delay(10000)]);
+  await s.stop();
 }
 
 // What the tests ask of "Redis", spread over the masters: KEYS and FLUSHALL

@@ -60,7 +60,7 @@ static const char *send_lane(uint32_t lane)
         if (order[0])
             strcat(order, ",");
         strcat(order, payload_of(e));
-        redis_outbox_sent(&ob, lane);
+        redis_outbox_sent(&ob, lane, 1);
     }
     return order;
 }
