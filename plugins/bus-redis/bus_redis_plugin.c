@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 static const sbr_config_key bus_redis_keys[] = {
     {"url", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET,
@@ -56,23 +53,19 @@ static const sbr_bus_provider bus_redis_provider = {
     .unsubscribe = redis_pubsub_unsubscribe,
 };
 
-/* A random id per process: two workers never share one, and a restarted
- * worker does not take its echoes for a peer's messages. */
-static void bus_redis_worker_id(char out[BUS_REDIS_WORKER_ID_LEN + 1])
+/* The core's identity of this worker, padded to the envelope's width: two
+ * workers never share one, and a restarted worker does not take its echoes
+ * for a peer's messages.  -1 if the core offers none that fits. */
+static int bus_redis_worker_id(const sbr_api *api, char out[BUS_REDIS_WORKER_ID_LEN + 1])
 {
-    unsigned char raw[BUS_REDIS_WORKER_ID_LEN / 2];
-    if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t mix = ((uint64_t)getpid() << 40) ^ (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
-        memcpy(raw, &mix, sizeof(raw));
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
+    const char *id = SBR_API_HAS(api, worker_id) ? api->worker_id() : NULL;
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > BUS_REDIS_WORKER_ID_LEN)
+        return -1;
+    memcpy(out, id, n);
+    memset(out + n, '.', BUS_REDIS_WORKER_ID_LEN - n);
     out[BUS_REDIS_WORKER_ID_LEN] = '\0';
+    return 0;
 }
 
 static void bus_redis_free(struct bus_redis *br)
@@ -109,9 +102,10 @@ static const sbr_metric_def bus_redis_metrics[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* The plugin state from the config; NULL when out of memory. */
-static struct bus_redis *bus_redis_new(sbr_plugin *self, const sbr_api *api)
+/* The plugin state from the config; NULL with the reason in *why. */
+static struct bus_redis *bus_redis_new(sbr_plugin *self, const sbr_api *api, const char **why)
 {
+    *why = "out of memory";
     struct bus_redis *br = calloc(1, sizeof(*br));
     if (!br)
         return NULL;
@@ -124,13 +118,17 @@ static struct bus_redis *bus_redis_new(sbr_plugin *self, const sbr_api *api)
     br->outbox_max_events = (size_t)api->config_int(self, "outage_buffer_max");
     br->outbox_max_bytes = (size_t)api->config_int(self, "outage_buffer_bytes");
     br->outbox_max_age_ms = (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u;
+    if (bus_redis_worker_id(api, br->worker_id) != 0) {
+        *why = "this core offers no worker identity (api->worker_id): it is older than the plugin";
+        free(br);
+        return NULL;
+    }
     const char *user = api->config_string(self, "sentinel_user");
     const char *password = api->config_string(self, "sentinel_password");
     br->prefix = strdup(api->config_string(self, "key_prefix"));
     br->sentinel_user = user[0] ? strdup(user) : NULL;
     br->sentinel_password = password[0] ? strdup(password) : NULL;
     br->local = local_bus_new(self, api);
-    bus_redis_worker_id(br->worker_id);
     if (!br->prefix || !br->local || (user[0] && !br->sentinel_user) || (password[0] && !br->sentinel_password) ||
         redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 || redis_writeback_init(br) != 0) {
         bus_redis_free(br);
@@ -160,9 +158,10 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
         api->set_error(self, "cannot declare the metrics of bus-redis");
         return -1;
     }
-    struct bus_redis *br = bus_redis_new(self, api);
+    const char *why;
+    struct bus_redis *br = bus_redis_new(self, api, &why);
     if (!br) {
-        api->set_error(self, "out of memory");
+        api->set_error(self, "%s", why);
         return -1;
     }
     const char *url = api->config_string(self, "url");
@@ -186,11 +185,11 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     }
     bus_redis = br;
     if (!url[0]) {
-        static const char why[] = "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state (one worker)";
+        static const char off[] = "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state (one worker)";
         br->state = SBR_BUS_LOCAL;
         /* The core starts in this state and logs only changes: say it here. */
-        api->log(self, SBR_LOG_INFO, "%s", why);
-        api->bus_set_state(SBR_BUS_LOCAL, why);
+        api->log(self, SBR_LOG_INFO, "%s", off);
+        api->bus_set_state(SBR_BUS_LOCAL, off);
         return 0;
     }
     api->log(self, SBR_LOG_INFO, "connecting to Redis at %s (worker %s)", br->url_text, br->worker_id);
