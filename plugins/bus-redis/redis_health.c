@@ -2,7 +2,9 @@
  * (superbot_bus_redis_mode), each link's state (superbot_bus_redis_link_up
  * per node and role: the masters, and the sentinel watched for failovers),
  * the failovers followed, the redirections followed and the slot map
- * refreshes; on /healthz, the same form and links. */
+ * refreshes; on /healthz (api->bus_set_health), the same form and links:
+ * {"bus_mode": "cluster", "bus_nodes": [{"node": "10.0.0.1:7000",
+ * "role": "master", "up": true}, ...]}. */
 #include "bus_redis.h"
 
 #include <stdio.h>
@@ -51,6 +53,73 @@ static void redis_health_link(struct bus_redis *br, const char *name, const char
     br->api->metric_set(br->self, "superbot_bus_redis_link_up", labels, up);
 }
 
+/* Append text as a JSON string to out (a node's name: quotes, backslashes
+ * and control characters escaped); -1 when it does not fit. */
+static int redis_health_quote(const char *text, char *out, size_t size, size_t *at)
+{
+    size_t o = *at;
+    if (o + 2 > size)
+        return -1;
+    out[o++] = '"';
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (o + 8 > size)
+            return -1;
+        if (*c == '"' || *c == '\\')
+            o += (size_t)snprintf(out + o, size - o, "\\%c", *c);
+        else if (*c < 0x20)
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", *c);
+        else
+            out[o++] = (char)*c;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    *at = o;
+    return 0;
+}
+
+static int redis_health_node(const char *name, const char *role, int up, char *out,
+                             size_t size, size_t *at)
+{
+    int n = snprintf(out + *at, size - *at, "%s{\"node\":", out[*at - 1] == '[' ? "" : ",");
+    if (n < 0 || (size_t)n >= size - *at)
+        return -1;
+    *at += (size_t)n;
+    if (redis_health_quote(name, out, size, at) != 0)
+        return -1;
+    n = snprintf(out + *at, size - *at, ",\"role\":\"%s\",\"up\":%s}", role, up ? "true" : "false");
+    if (n < 0 || (size_t)n >= size - *at)
+        return -1;
+    *at += (size_t)n;
+    return 0;
+}
+
+/* The form and every link, for /healthz. */
+static void redis_health_json(struct bus_redis *br)
+{
+    if (!SBR_API_HAS(br->api, bus_set_health) || !br->url_text[0])
+        return;
+    size_t size = 64 + (size_t)br->n_nodes * (REDIS_HOST_MAX + 64) + REDIS_HOST_MAX + 64, at;
+    char *out = malloc(size);
+    if (!out)
+        return;
+    at = (size_t)snprintf(out, size, "{\"bus_mode\":\"%s\",\"bus_nodes\":[", redis_mode_name(br->mode));
+    int rc = 0;
+    for (int i = 0; i < br->n_nodes && rc == 0; i++)
+        if (br->nodes[i]->in_use)
+            rc = redis_health_node(br->nodes[i]->name, "master", br->nodes[i]->ready, out, size, &at);
+    if (rc == 0 && br->mode == REDIS_MODE_SENTINEL && br->url.n_hosts) {
+        const struct redis_endpoint *s = &br->url.hosts[br->sentinel_watching % br->url.n_hosts];
+        char name[REDIS_HOST_MAX + 8];
+        snprintf(name, sizeof(name), strchr(s->host, ':') ? "[%s]:%d" : "%s:%d", s->host, s->port);
+        rc = redis_health_node(name, "sentinel", br->sentinel_watch_up, out, size, &at);
+    }
+    if (rc == 0 && at + 3 <= size) {
+        memcpy(out + at, "]}", 3);
+        br->api->bus_set_health(br->self, out);
+    }
+    free(out);
+}
+
 void redis_health_update(struct bus_redis *br)
 {
     if (!br->api->metric_set || br->unloading)
@@ -73,4 +142,5 @@ void redis_health_update(struct bus_redis *br)
         snprintf(name, sizeof(name), strchr(s->host, ':') ? "[%s]:%d" : "%s:%d", s->host, s->port);
         redis_health_link(br, name, "sentinel", br->sentinel_watch_up && i == br->sentinel_watching);
     }
+    redis_health_json(br);
 }

@@ -150,10 +150,14 @@ START_TEST(keys_live_on_their_slots_master)
     ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "3 masters"));
     ck_assert_double_eq(fake_metric("superbot_bus_redis_mode", "mode=\"cluster\""), 1);
     ck_assert_double_eq(fake_metric("superbot_bus_redis_masters", NULL), 3);
+    ck_assert_ptr_nonnull(strstr(fake_bus_health(), "{\"bus_mode\":\"cluster\",\"bus_nodes\":["));
     for (int i = 0; i < cluster.n; i++) {
-        char labels[100];
+        char labels[100], node[100];
         snprintf(labels, sizeof(labels), "node=\"127.0.0.1:%d\",role=\"master\"", cluster.nodes[i].port);
         ck_assert_double_eq(fake_metric("superbot_bus_redis_link_up", labels), 1);
+        snprintf(node, sizeof(node), "{\"node\":\"127.0.0.1:%d\",\"role\":\"master\",\"up\":true}",
+                 cluster.nodes[i].port);
+        ck_assert_msg(strstr(fake_bus_health(), node), "%s not in %s", node, fake_bus_health());
     }
     char key[32], redis_key[64];
     struct bus_result r[40];
