@@ -236,8 +236,9 @@ async function moveSlot(c, slot, toPort) {
 }
 
 // A master, one replica and three sentinels (quorum 2) watching it as
-// `name`.  Returns { url, master(), command(...args), failover(),
-// sentinels, cleanup() }.
+// `name`; `password`: the data nodes', `sentinelPassword`: the sentinels'
+// own.  Returns { url, ports, master(), command(...args), failover(),
+// kill(port), sentinelCommand(port, ...args), cleanup() }.
 export async function startSentinelSet({ name = 'mymaster', password, sentinelPassword } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-sentinel-'));
   const ports = { master: await freePort(), replica: await freePort(), sentinels: [] };
@@ -253,8 +254,10 @@ export async function startSentinelSet({ name = 'mymaster', password, sentinelPa
   try {
     servers.push(spawnServer(dir, ['redis-server', ...dataArgs(ports.master, dir, password),
       '--dbfilename', 'master.rdb'], 'master'));
+    servers[0].port = ports.master;
     servers.push(spawnServer(dir, ['redis-server', ...dataArgs(ports.replica, dir, password),
       '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(ports.master)], 'replica'));
+    servers[1].port = ports.replica;
     const data = (port, ...args) => redisCommand(port, args, { password });
     await waitFor('the replica in sync', async () =>
       /master_link_status:up/.test(await data(ports.replica, 'INFO', 'replication')));
@@ -283,6 +286,12 @@ export async function startSentinelSet({ name = 'mymaster', password, sentinelPa
   s.url = `redis-sentinel://${password ? `:${password}@` : ''}${ports.sentinels.map((p) => `127.0.0.1:${p}`).join(',')}/${name}`;
   s.master = async () => Number((await sentinelCommand(ports.sentinels[0], 'SENTINEL', 'get-master-addr-by-name', name))[1]);
   s.command = async (...args) => redisCommand(await s.master(), args, { password });
+  // SIGKILL a data server (the master, say): the sentinels fail over after
+  // down-after-milliseconds (2 s).
+  s.kill = async (port) => {
+    const x = servers.find((srv) => srv.port === port);
+    await x.stop('SIGKILL');
+  };
   // SENTINEL FAILOVER; resolves with the new master's port once every
   // sentinel names it and it says it is a master.
   s.failover = async () => {
