@@ -1,14 +1,17 @@
 /* bus-redis internals shared by its files.
  *
- * Where Redis is: one server (redis_link.c), the master a set of sentinels
- * names and follows across a failover (redis_sentinel.c), or the masters of
- * a Redis Cluster with the slot each key and channel hashes to
- * (redis_cluster.c, redis_slotmap.h, redis_slot.h).  Each of those is a
- * node (redis_node.c): a command link (hiredis async) and a subscriber
- * link (redis_sublink.h).  The bus is usable while every node's links are
- * up: then every command goes to the node owning its key's slot, following
- * MOVED and ASK (redis_route.c), and every channel is subscribed on the node
- * owning its slot (sharded pub/sub on a cluster: redis_pubsub.c).
+ * Where Redis is (redis_url.h): one server (redis_link.c), the master a set
+ * of sentinels names and follows across a failover (redis_sentinel.c), or
+ * the masters of a Redis Cluster with the slot each key and channel hashes
+ * to (redis_cluster.c, redis_slotmap.h, redis_slot.h); the sentinels and the
+ * cluster's seeds are asked on connections of their own (redis_probe.c),
+ * every host name resolved without blocking (redis_resolve.c).  Each server
+ * in use is a node (redis_node.c): a command link (hiredis async) and a
+ * subscriber link (redis_sublink.h).  The bus is usable while every node's
+ * links are up: then every command goes to the node owning its key's slot,
+ * following MOVED and ASK (redis_route.c), and every channel is subscribed
+ * on the node owning its slot (sharded pub/sub on a cluster: redis_pubsub.c),
+ * following its slot when it moves (redis_rehome.c).
  *
  * What goes through: the state operations (redis_state.c, scripts in
  * redis_scripts.c), what was answered in-process written back
@@ -352,7 +355,8 @@ void redis_replay_switched(struct bus_redis *br);
 void redis_replay_clear(struct bus_redis *br);
 
 /* redis_pubsub.c: one Redis channel per topic (key_prefix + "bus:" +
- * topic), subscribed on the node owning its slot while the core wants it. */
+ * topic), subscribed on the node owning its slot while the core wants it;
+ * redis_rehome.c: moved when its slot moves. */
 int redis_pubsub_init(struct bus_redis *br);
 /* Queue a node's subscriber handshake: every wanted topic it owns, then a
  * PING whose answer ends it; -1 on failure. */

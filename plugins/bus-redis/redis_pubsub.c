@@ -15,32 +15,16 @@
  * from the slot's channels by itself (an unasked "sunsubscribe"), and
  * answers a subscription for it with MOVED: either way the slot is marked
  * moved and the map asked for again (redis_cluster.c), then its wanted
- * topics are subscribed on the new master (redis_pubsub_rehome).  Messages
- * are held meanwhile: until the old master confirms it dropped us (what it
- * delivered comes first) and until the slot's recent stream is read on the
- * new one (what was published there before we subscribed). */
-#include "bus_redis.h"
+ * topics move to the new master (redis_rehome.c). */
+#include "redis_pubsub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REDIS_CHANNEL_SPACE "bus:"
-/* br->slot_moved: 1 marked, this while redis_pubsub_rehome moves it. */
-#define REDIS_SLOT_MOVING 2
 /* Topics per SUBSCRIBE when a new link subscribes to everything (one server). */
 #define REDIS_SUBSCRIBE_BATCH 256
-
-struct redis_topic {
-    char *topic;         /* also the strtab key */
-    char *channel;       /* key_prefix + "bus:" + topic */
-    size_t channel_len;
-    uint32_t slot;       /* the channel's (0 but on a cluster) */
-    int wanted;          /* the core wants its messages */
-    int unsubscribing;   /* an UNSUBSCRIBE is unanswered on `node` */
-    int node;            /* subscribed (or being) on that node, or REDIS_NO_NODE */
-    int old_node;        /* its slot moved: still subscribed there until it says otherwise */
-};
 
 static void redis_topic_free(void *p)
 {
@@ -50,7 +34,7 @@ static void redis_topic_free(void *p)
     free(t);
 }
 
-static void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
+void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
 {
     if (t->old_node != REDIS_NO_NODE)
         redis_receive_hold_done(br, 1);
@@ -74,7 +58,7 @@ static struct redis_topic *redis_topic_new(struct bus_redis *br, const char *top
     return t;
 }
 
-static const char *redis_pubsub_verb(const struct bus_redis *br, int on)
+const char *redis_pubsub_verb(const struct bus_redis *br, int on)
 {
     if (br->mode == REDIS_MODE_CLUSTER)
         return on ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
@@ -82,7 +66,7 @@ static const char *redis_pubsub_verb(const struct bus_redis *br, int on)
 }
 
 /* The node whose subscriber link serves a slot now, or NULL. */
-static struct redis_node *redis_pubsub_owner(const struct bus_redis *br, uint32_t slot)
+struct redis_node *redis_pubsub_owner(const struct bus_redis *br, uint32_t slot)
 {
     if (!br->n_nodes)
         return NULL;
@@ -119,7 +103,7 @@ static void redis_pubsub_command(struct redis_node *node, const char *verb, stru
 
 /* Subscribe t where its slot lives, if that link is open (else its
  * handshake, or a rehome, subscribes it). */
-static void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t)
+void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t)
 {
     struct redis_node *node = redis_pubsub_owner(br, t->slot);
     if (!node)
@@ -299,15 +283,6 @@ int redis_pubsub_open(struct redis_node *node)
     return redis_sublink_ping(node->sub, redis_pubsub_handshake_done, node);
 }
 
-struct redis_pubsub_sweep {
-    struct bus_redis *br;
-    struct redis_topic **drop;
-    size_t n_drop;
-    size_t count;
-    unsigned char *nodes; /* nodes subscribed on in this rehome */
-    int node;             /* the node lost (redis_pubsub_node_lost) */
-};
-
 static void redis_pubsub_forget(void *value, void *userdata)
 {
     struct redis_topic *t = value;
@@ -319,7 +294,7 @@ static void redis_pubsub_forget(void *value, void *userdata)
 }
 
 /* Drop the topics a sweep collected. */
-static void redis_pubsub_sweep_end(struct redis_pubsub_sweep *s)
+void redis_pubsub_sweep_end(struct redis_pubsub_sweep *s)
 {
     for (size_t i = 0; i < s->n_drop; i++)
         redis_topic_drop(s->br, s->drop[i]);
@@ -342,156 +317,6 @@ void redis_pubsub_lost(struct bus_redis *br)
         br->api->timer_stop(br->self, br->rehome_timer);
         br->rehome_timer = 0;
     }
-}
-
-/* A topic of a node whose subscriber link is gone. */
-static void redis_pubsub_orphan(void *value, void *userdata)
-{
-    struct redis_topic *t = value;
-    struct redis_pubsub_sweep *s = userdata;
-    int index = s->node;
-    if (t->old_node == index) {
-        t->old_node = REDIS_NO_NODE;
-        s->count++;
-    }
-    if (t->node != index)
-        return;
-    t->node = REDIS_NO_NODE;
-    t->unsubscribing = 0;
-    if (t->wanted)
-        s->br->slot_moved[t->slot] = 1;
-    else if (s->drop)
-        s->drop[s->n_drop++] = t;
-}
-
-void redis_pubsub_node_lost(struct bus_redis *br, struct redis_node *node)
-{
-    if (br->mode != REDIS_MODE_CLUSTER)
-        return;
-    struct redis_pubsub_sweep s = {.br = br, .node = node->index};
-    s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
-    strtab_foreach(br->topics, redis_pubsub_orphan, &s);
-    redis_pubsub_sweep_end(&s);
-    /* The PINGs of moves sent there will not be answered. */
-    size_t pending = node->rehome_pings - node->rehome_answered;
-    node->rehome_answered = node->rehome_pings;
-    if (s.count + pending)
-        redis_receive_hold_done(br, s.count + pending);
-}
-
-/* One topic of a moved slot: subscribed on the slot's master now. */
-static void redis_pubsub_move(void *value, void *userdata)
-{
-    struct redis_topic *t = value;
-    struct redis_pubsub_sweep *s = userdata;
-    struct bus_redis *br = s->br;
-    if (br->slot_moved[t->slot] != REDIS_SLOT_MOVING)
-        return;
-    if (t->unsubscribing) { /* on the old master, which dropped it anyway */
-        t->unsubscribing = 0;
-        t->node = REDIS_NO_NODE;
-    }
-    if (!t->wanted) {
-        if (t->node == REDIS_NO_NODE && s->drop)
-            s->drop[s->n_drop++] = t;
-        return;
-    }
-    struct redis_node *owner = redis_pubsub_owner(br, t->slot);
-    if (!owner || t->node == owner->index)
-        return;
-    if (t->node != REDIS_NO_NODE && t->old_node == REDIS_NO_NODE) {
-        t->old_node = t->node; /* hold what comes until it says it dropped us */
-        redis_receive_hold_add(br, 1);
-    }
-    redis_pubsub_subscribe_topic(br, t);
-    /* Read the slot's stream once the PING sent after this is answered. */
-    br->slot_catchup[t->slot] = owner->rehome_pings + 1;
-    s->nodes[owner->index] = 1;
-}
-
-static void redis_pubsub_forget_old(void *value, void *userdata)
-{
-    struct redis_topic *t = value;
-    struct redis_pubsub_sweep *s = userdata;
-    if (t->old_node != REDIS_NO_NODE) {
-        t->old_node = REDIS_NO_NODE;
-        s->count++;
-    }
-}
-
-/* The old masters did not confirm in time: stop holding for them. */
-static void redis_pubsub_rehome_expired(void *arg)
-{
-    struct bus_redis *br = arg;
-    br->rehome_timer = 0;
-    struct redis_pubsub_sweep s = {.br = br};
-    strtab_foreach(br->topics, redis_pubsub_forget_old, &s);
-    if (s.count)
-        redis_receive_hold_done(br, s.count);
-}
-
-/* The subscriptions sent before this PING are in place on node: read the
- * recent streams of their slots, then stop holding for the PING. */
-static void redis_pubsub_rehome_pong(struct redis_sublink *link, void *arg)
-{
-    struct redis_node *node = arg;
-    struct bus_redis *br = node->br;
-    if (link != node->sub)
-        return;
-    node->rehome_answered++;
-    for (unsigned slot = 0; slot < REDIS_SLOTS; slot++) {
-        uint32_t ping = br->slot_catchup[slot];
-        if (!ping || ping > node->rehome_answered || br->map->owner[slot] != node->index)
-            continue;
-        br->slot_catchup[slot] = 0;
-        redis_receive_catch_up_slot(br, slot);
-    }
-    redis_receive_hold_done(br, 1);
-}
-
-void redis_pubsub_rehome(struct bus_redis *br)
-{
-    if (br->mode != REDIS_MODE_CLUSTER || !br->usable)
-        return;
-    /* The slots whose new master's subscriber link is open move now; the
-     * others when it is (redis_link_node_ready calls this again). */
-    size_t moving = 0;
-    for (unsigned slot = 0; slot < REDIS_SLOTS; slot++)
-        if (br->slot_moved[slot] && redis_pubsub_owner(br, slot)) {
-            br->slot_moved[slot] = REDIS_SLOT_MOVING;
-            moving++;
-        }
-    if (!moving)
-        return;
-    unsigned char *nodes = calloc((size_t)br->n_nodes, 1);
-    struct redis_pubsub_sweep s = {.br = br, .nodes = nodes};
-    s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
-    if (!nodes) {
-        free(s.drop);
-        redis_link_fail(br, "out of memory while subscribing");
-        return;
-    }
-    strtab_foreach(br->topics, redis_pubsub_move, &s);
-    redis_pubsub_sweep_end(&s);
-    for (unsigned slot = 0; slot < REDIS_SLOTS; slot++)
-        if (br->slot_moved[slot] == REDIS_SLOT_MOVING)
-            br->slot_moved[slot] = 0;
-    for (int i = 0; i < br->n_nodes; i++) {
-        struct redis_node *node = br->nodes[i];
-        if (!nodes[i] || !node->sub)
-            continue;
-        if (redis_sublink_ping(node->sub, redis_pubsub_rehome_pong, node) != 0) {
-            free(nodes);
-            redis_link_fail(br, "out of memory while subscribing");
-            return;
-        }
-        node->rehome_pings++;
-        redis_receive_hold_add(br, 1);
-    }
-    free(nodes);
-    if (br->rehome_timer)
-        br->api->timer_stop(br->self, br->rehome_timer);
-    br->rehome_timer = br->api->timer_start(br->self, br->connect_timeout_ms, 0, redis_pubsub_rehome_expired, br);
 }
 
 struct redis_pubsub_slots {
