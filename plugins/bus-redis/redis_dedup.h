@@ -5,9 +5,9 @@
  * the oldest one Redis had not answered, so a message whose number is not
  * above its lane's mark is one this worker already delivered (or was not
  * subscribed for): it is dropped, and subscribers never see a message
- * twice.  Lanes other than 0 cost 16 bytes each, per origin, once heard of.
- * Workers not heard from for an hour are forgotten once more than
- * REDIS_DEDUP_KEEP are known. */
+ * twice.  Lanes other than 0 cost 24 to 48 bytes each, per origin, once
+ * heard of.  Workers not heard from for an hour are forgotten once more
+ * than REDIS_DEDUP_KEEP are known. */
 #ifndef SBR_BUS_REDIS_DEDUP_H
 #define SBR_BUS_REDIS_DEDUP_H
 
