@@ -312,10 +312,15 @@ int redis_cluster_redirected(struct bus_redis *br, struct redis_node *from, cons
     *asking = 0;
     if (br->mode != REDIS_MODE_CLUSTER || redis_redirect_parse(error, &rd) == REDIS_REDIRECT_NONE)
         return REDIS_REDIRECT_NONE;
-    static const char *const kinds[] = {"", "kind=\"moved\"", "kind=\"ask\"", "kind=\"tryagain\""};
+    static const char *const kinds[] = {"", "kind=\"moved\"", "kind=\"ask\"", "kind=\"tryagain\"",
+                                        "kind=\"unserved\""};
     redis_health_count(br, "superbot_bus_redis_redirects_total", kinds[rd.kind]);
     if (rd.kind == REDIS_REDIRECT_TRYAGAIN) {
         *target = from;
+        return rd.kind;
+    }
+    if (rd.kind == REDIS_REDIRECT_UNSERVED) { /* our map is older than that node's */
+        redis_cluster_refresh(br);
         return rd.kind;
     }
     const char *host = rd.host[0] ? rd.host : from->host;

@@ -86,8 +86,10 @@ static void redis_publish_refused(struct bus_redis *br, struct redis_node *node,
     int asking;
     if (redis_cluster_redirected(br, node, error, &target, &asking) != REDIS_REDIRECT_NONE) {
         /* A shard channel is served by its old master until the migration
-         * ends, then MOVED: the lane goes to the new one, in order. */
-        if (redis_outbox_redirected(&br->outbox, lane))
+         * ends, then MOVED: the lane goes to the new one, in order.  To a
+         * master the map does not name yet, once it does (the map is being
+         * asked for: redis_publish_resume). */
+        if (redis_outbox_redirected(&br->outbox, lane) && target)
             redis_publish_lane(br, lane);
         return;
     }

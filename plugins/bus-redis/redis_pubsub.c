@@ -199,8 +199,9 @@ static void redis_pubsub_error(struct redis_node *node, const char *error)
     int asking;
     if (redis_cluster_redirected(br, node, error, &target, &asking) != REDIS_REDIRECT_NONE) {
         struct redis_redirect rd;
-        if (redis_redirect_parse(error, &rd) != REDIS_REDIRECT_TRYAGAIN)
-            br->slot_moved[rd.slot] = 1;
+        int kind = redis_redirect_parse(error, &rd);
+        if (kind == REDIS_REDIRECT_MOVED || kind == REDIS_REDIRECT_ASK)
+            br->slot_moved[rd.slot] = 1; /* unserved: the node drops the subscriptions, which marks them */
         redis_cluster_refresh(br);
         return;
     }

@@ -123,9 +123,11 @@ static int redis_routed_redirect(struct redis_routed *r, struct redis_node *from
     struct redis_node *target;
     int asking;
     int kind = redis_cluster_redirected(r->br, from, error, &target, &asking);
-    if (kind == REDIS_REDIRECT_NONE || !target || r->redirects >= REDIS_ROUTE_MAX_REDIRECTS)
+    if (kind == REDIS_REDIRECT_NONE || r->redirects >= REDIS_ROUTE_MAX_REDIRECTS)
         return 0;
-    if (kind == REDIS_REDIRECT_TRYAGAIN) {
+    if (kind == REDIS_REDIRECT_TRYAGAIN || !target) {
+        /* Split keys, or a master the map does not name yet (it is being
+         * asked for): a little later. */
         if (++r->tryagain > REDIS_ROUTE_MAX_TRYAGAIN)
             return 0;
         redis_routed_later(r);

@@ -107,6 +107,8 @@ enum redis_redirect_kind redis_redirect_parse(const char *error, struct redis_re
     memset(out, 0, sizeof(*out));
     if (strncmp(error, "TRYAGAIN", 8) == 0 && (error[8] == ' ' || !error[8]))
         return out->kind = REDIS_REDIRECT_TRYAGAIN;
+    if (strcmp(error, "CLUSTERDOWN Hash slot not served") == 0)
+        return out->kind = REDIS_REDIRECT_UNSERVED;
     enum redis_redirect_kind kind;
     if (strncmp(error, "MOVED ", 6) == 0)
         kind = REDIS_REDIRECT_MOVED;

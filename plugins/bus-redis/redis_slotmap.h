@@ -43,7 +43,9 @@ enum redis_redirect_kind {
     REDIS_REDIRECT_NONE,    /* another error, or a redirection that does not parse */
     REDIS_REDIRECT_MOVED,   /* the slot has a new master: ask it from now on */
     REDIS_REDIRECT_ASK,     /* the slot is migrating: ask the target this once, after ASKING */
-    REDIS_REDIRECT_TRYAGAIN /* keys of a multi-key command are split by a migration: retry soon */
+    REDIS_REDIRECT_TRYAGAIN,/* keys of a multi-key command are split by a migration: retry soon */
+    REDIS_REDIRECT_UNSERVED /* "CLUSTERDOWN Hash slot not served": that node has no owner for the slot
+                             * (it left the cluster, say): ask the map again */
 };
 
 struct redis_redirect {
@@ -54,7 +56,9 @@ struct redis_redirect {
 };
 
 /* Parse an error answer's text: "MOVED 3999 127.0.0.1:6381", "ASK 3999
- * [::1]:6381", "TRYAGAIN ...".  Returns the kind (also in out->kind). */
+ * [::1]:6381", "TRYAGAIN ...", "CLUSTERDOWN Hash slot not served" (any
+ * other CLUSTERDOWN is not one: the cluster is down).  Returns the kind
+ * (also in out->kind). */
 enum redis_redirect_kind redis_redirect_parse(const char *error, struct redis_redirect *out);
 
 #endif

@@ -156,10 +156,11 @@ test('cluster: a master added and given slots, then one removed, under traffic',
         // Scaling in: the first master hands its slots over and leaves.
         await c.redis.removeMaster(c.redis.ports[0]);
       });
-      for (const w of c.workers) {
-        assert.equal(await metric(w, 'superbot_bus_redis_masters'), 3);
-        assert.equal(await metric(w, 'superbot_bus_state'), 1); // connected all along
-        assert.equal(await metric(w, 'superbot_bus_redis_reconnects_total'), 0);
+      for (const [i, w] of c.workers.entries()) {
+        const why = `worker ${i}:\n${c.logs[i].split('\n').filter((l) => /bus-redis|bus state/.test(l)).join('\n')}`;
+        assert.equal(await metric(w, 'superbot_bus_redis_masters'), 3, why);
+        assert.equal(await metric(w, 'superbot_bus_state'), 1, why); // connected all along
+        assert.equal(await metric(w, 'superbot_bus_redis_reconnects_total'), 0, why);
       }
       assert.deepEqual(await slowModeRace(c, 'racer'), { passed: 1, refused: 1 });
     } finally {

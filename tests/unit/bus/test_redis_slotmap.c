@@ -1,6 +1,7 @@
 /* The cluster's slot map read from CLUSTER SLOTS answers (a real one, taken
  * from a Redis 7.0 cluster after slot 12182 moved, and hand-made odd ones),
- * and the redirections a node answers with (MOVED, ASK, TRYAGAIN). */
+ * and the redirections a node answers with (MOVED, ASK, TRYAGAIN, a slot
+ * not served). */
 #include "redis_slotmap.h"
 
 #include <check.h>
@@ -138,6 +139,8 @@ START_TEST(redirections)
     ck_assert_int_eq(redis_redirect_parse("TRYAGAIN Multiple keys request during rehashing of slot", &rd),
                      REDIS_REDIRECT_TRYAGAIN);
     ck_assert_int_eq(redis_redirect_parse("TRYAGAIN", &rd), REDIS_REDIRECT_TRYAGAIN);
+    /* A node whose view has no master for the slot (it was just removed). */
+    ck_assert_int_eq(redis_redirect_parse("CLUSTERDOWN Hash slot not served", &rd), REDIS_REDIRECT_UNSERVED);
 }
 END_TEST
 
@@ -155,6 +158,7 @@ static const char *const not_redirections[] = {
     "MOVEDX 1 h:1",
     "TRYAGAINX",
     "CLUSTERDOWN The cluster is down",
+    "CLUSTERDOWN Hash slot not served, really",
     "CROSSSLOT Keys in request don't hash to the same slot",
     "ERR unknown command",
     "",
