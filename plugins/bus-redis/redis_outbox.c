@@ -87,6 +87,8 @@ static int redis_outbox_over(const struct redis_outbox *ob, uint64_t now)
         return 0;
     if (ob->count > ob->max_events || ob->bytes > ob->max_bytes)
         return 1;
+    if (e->answered && ob->keep_from_ms)
+        return e->answered_ms < ob->keep_from_ms;
     if (e->answered && now > e->answered_ms && now - e->answered_ms > ob->keep_answered_ms)
         return 1;
     return now > e->queued_ms && now - e->queued_ms > ob->max_age_ms;
@@ -254,9 +256,20 @@ void redis_outbox_rewind_link(struct redis_outbox *ob, uint32_t link)
     }
 }
 
+void redis_outbox_keep_answered(struct redis_outbox *ob, uint64_t now)
+{
+    if (!ob->keep_answered_ms)
+        return;
+    if (!now)
+        ob->keep_from_ms = 0;
+    else if (!ob->keep_from_ms) /* already kept since an earlier loss */
+        ob->keep_from_ms = now > ob->keep_answered_ms ? now - ob->keep_answered_ms : 1;
+}
+
 size_t redis_outbox_replay(struct redis_outbox *ob)
 {
     size_t n = 0;
+    ob->keep_from_ms = 0;
     /* Newest first, each to the front of its lane: the lanes end up in
      * publication order. */
     for (struct redis_outbox_entry *e = ob->newest; e; e = e->older) {

@@ -16,7 +16,10 @@
  *
  * An answered message may be kept keep_answered_ms longer (sentinel: what
  * an old master took just before a failover may be lost with it), and put
- * back in its lane, ahead of the rest, by redis_outbox_replay.
+ * back in its lane, ahead of the rest, by redis_outbox_replay.  While the
+ * links are down the window stops moving: what was answered in the last
+ * keep_answered_ms before the loss is kept until redis_outbox_replay, or
+ * redis_outbox_keep_answered(ob, 0) once the same master is back.
  *
  * Bounds: max_events messages, max_bytes bytes of envelopes, and max_age_ms
  * since a message was published; past any of them the oldest messages are
@@ -66,6 +69,7 @@ struct redis_outbox {
     size_t max_bytes;
     uint64_t max_age_ms;
     uint64_t keep_answered_ms; /* 0: an answered entry leaves at once */
+    uint64_t keep_from_ms;   /* not 0: keep every entry answered since then, whatever its age */
     uint64_t dropped;        /* unanswered entries dropped past the bounds */
 };
 
@@ -104,5 +108,9 @@ void redis_outbox_rewind_link(struct redis_outbox *ob, uint32_t link);
 /* The answered entries kept wait again, each ahead of its lane's others,
  * and the rest as after redis_outbox_rewind.  Returns how many. */
 size_t redis_outbox_replay(struct redis_outbox *ob);
+/* The links are lost at now: keep what was answered since now -
+ * keep_answered_ms until further notice; 0 (the same master is back): age
+ * them out again. */
+void redis_outbox_keep_answered(struct redis_outbox *ob, uint64_t now);
 
 #endif

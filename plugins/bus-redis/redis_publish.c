@@ -218,6 +218,10 @@ void redis_publish_flush(struct bus_redis *br)
 void redis_publish_lost(struct bus_redis *br)
 {
     redis_outbox_rewind(&br->outbox);
+    /* What the master answered just before: kept until we know whether the
+     * next one is another (redis_replay.c). */
+    if (!br->unloading)
+        redis_outbox_keep_answered(&br->outbox, br->api->now_ms());
     redis_publish_gauge(br);
 }
 

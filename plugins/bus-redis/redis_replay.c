@@ -5,9 +5,10 @@
  * longer for a partition), and those writes never reach the new master:
  * its dataset starts from the replica's.  A worker learns of the switch at
  * the announcement, so the messages and state changes the old master
- * answered in the last failover_replay_ms are suspect.  So, in sentinel
- * mode, answered messages are kept that long (redis_outbox.h) and state
- * changes remembered (here); after connecting to a master other than the
+ * answered in the last failover_replay_ms are suspect (before the links
+ * were lost, when the old master died).  So, in sentinel mode, answered
+ * messages are kept that long (redis_outbox.h) and state changes
+ * remembered (here); after connecting to a master other than the
  * last one, the messages are published again, ahead of anything newer (the
  * receivers drop those they had: redis_dedup.h) and the state changes are
  * written back from the in-process mirror (redis_writeback.c: values with
@@ -89,8 +90,11 @@ void redis_replay_switched(struct bus_redis *br)
         return;
     const struct redis_node *master = br->nodes[0];
     int other = br->master_host[0] && (strcmp(br->master_host, master->host) != 0 || br->master_port != master->port);
+    /* The window ends where the old master was lost, not now: a master
+     * that died is replaced only after down-after-milliseconds. */
+    uint64_t lost = br->down_since_ms ? br->down_since_ms : redis_link_monotonic_ms();
     if (other) {
-        redis_replay_trim(br, redis_link_monotonic_ms());
+        redis_replay_trim(br, lost);
         size_t messages = redis_outbox_replay(&br->outbox);
         size_t changes = br->changes_count;
         for (struct redis_change *c = br->changes_head; c; c = c->next)
@@ -100,6 +104,8 @@ void redis_replay_switched(struct bus_redis *br)
                      "change(s) the old master took in its last %llu ms (failover_replay_ms)",
                      br->master_host, br->master_port, master->name, messages, changes,
                      (unsigned long long)br->replay_ms);
+    } else {
+        redis_outbox_keep_answered(&br->outbox, 0); /* the same master: nothing of it was lost */
     }
     redis_replay_clear(br);
     snprintf(br->master_host, sizeof(br->master_host), "%s", master->host);

@@ -1,10 +1,12 @@
 // Redis beyond one node, under chat traffic from stock socket.io-client
 // clients on two workers (a message every 300 ms each):
 //  - a sentinel set (master, replica, three sentinels): SENTINEL FAILOVER,
-//    with a slow-mode slot taken in the middle of the switch;
+//    with a slow-mode slot taken in the middle of the switch; then the
+//    master killed;
 //  - a cluster of three masters: the slot of the chat's room channel moved
 //    to another master by hand (IMPORTING/MIGRATING/MIGRATE/NODE), then
-//    500 slots resharded with `redis-cli --cluster reshard`.
+//    500 slots resharded with `redis-cli --cluster reshard`; a master added
+//    and given a quarter of the slots, then one removed.
 // For each: every message acknowledged reaches every client once, nobody
 // stays typing, presence converges, slow mode holds across workers, and
 // the workers follow (their links to the new master are up, redirections
@@ -98,6 +100,29 @@ test('sentinel: SENTINEL FAILOVER under traffic', { skip: redisMissing() || topo
     const smB = await c.connect('sm', 1, { chat: false });
     const again = await request(smB.socket, 'send_message', { channel_id: SLOW, content: 'after', nonce: 'sm:2' }, 10000);
     assert.equal(again.error, 'slow_mode', JSON.stringify(again));
+    assert.deepEqual(await slowModeRace(c, 'racer'), { passed: 1, refused: 1 });
+  } finally {
+    await c.stop();
+  }
+});
+
+test('sentinel: the master killed (SIGKILL) under traffic', { skip: redisMissing() || topologyMissing('sentinel'),
+  timeout: 180000 }, async () => {
+  const c = await Cluster.start({ backend: 'sentinel' });
+  try {
+    const first = await c.redis.master();
+    const second = first === c.redis.ports.master ? c.redis.ports.replica : c.redis.ports.master;
+    await underTraffic(c, 'sentinel master killed', ['a1', 'a2', 'b1', 'b2'], async () => {
+      await c.redis.kill(first);
+      // down-after-milliseconds (2 s), the sentinels' election, then the switch.
+      const up = await converge(async () => {
+        for (const w of c.workers) {
+          if (await metric(w, 'superbot_bus_redis_link_up', `node="127.0.0.1:${second}",role="master"`) !== 1) return false;
+        }
+        return true;
+      }, 30000);
+      assert.ok(up !== null, 'the workers did not reach the new master');
+    });
     assert.deepEqual(await slowModeRace(c, 'racer'), { passed: 1, refused: 1 });
   } finally {
     await c.stop();

@@ -340,6 +340,32 @@ START_TEST(answered_kept_for_a_replay)
 }
 END_TEST
 
+START_TEST(answered_kept_across_an_outage)
+{
+    ob.keep_answered_ms = 5000;
+    push("1", T0);
+    push("2", T0 + 3000);
+    ck_assert_str_eq(send_all(), "1,2");
+    redis_outbox_answered(&ob, 0, T0 + 1000);
+    redis_outbox_answered(&ob, 0, T0 + 4000);
+    /* The master dies at T0 + 7000: what it answered since T0 + 2000 stays,
+     * however long the sentinels take to replace it. */
+    redis_outbox_keep_answered(&ob, T0 + 7000);
+    push("3", T0 + 30000);
+    ck_assert_uint_eq(ob.count, 2);
+    ck_assert_str_eq(payload_of(ob.oldest), "2");
+    ck_assert_uint_eq(redis_outbox_replay(&ob), 1);
+    ck_assert_str_eq(send_all(), "2,3");
+    /* The same master back instead: they age out as before. */
+    redis_outbox_answered(&ob, 0, T0 + 31000);
+    redis_outbox_keep_answered(&ob, T0 + 32000);
+    redis_outbox_keep_answered(&ob, 0);
+    ck_assert_uint_eq(redis_outbox_trim(&ob, T0 + 37000), 0);
+    ck_assert_uint_eq(ob.count, 1);
+    ck_assert_uint_eq(ob.dropped, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("redis-outbox");
@@ -358,6 +384,7 @@ int main(void)
     tcase_add_test(tc, redirected_lane_waits_then_goes_whole_and_in_order);
     tcase_add_test(tc, dropped_while_redirected_keeps_the_lane_aligned);
     tcase_add_test(tc, answered_kept_for_a_replay);
+    tcase_add_test(tc, answered_kept_across_an_outage);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
