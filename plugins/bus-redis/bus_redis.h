@@ -144,6 +144,7 @@ struct bus_redis {
     int n_nodes;                  /* allocated (in use or not) */
     int usable;                   /* every node in use ready: answer from Redis */
     int connecting;               /* nodes are being connected */
+    int closing;                  /* redis_link_close is running */
     int state;                    /* last enum sbr_bus_state reported */
     int unloading;
 

@@ -47,6 +47,7 @@ static void redis_link_stop_timer(struct bus_redis *br, sbr_timer_id *timer)
  * which sends them to the in-process store. */
 static void redis_link_close(struct bus_redis *br)
 {
+    br->closing = 1; /* what the pending callbacks do cannot fail the links again */
     br->usable = 0;
     br->connecting = 0;
     redis_probe_stop(&br->probe);
@@ -62,6 +63,7 @@ static void redis_link_close(struct bus_redis *br)
     redis_publish_lost(br);
     redis_receive_hold(br, 0);
     redis_health_update(br);
+    br->closing = 0;
 }
 
 static void redis_link_retry(void *userdata)
@@ -91,7 +93,7 @@ static void redis_link_down(struct bus_redis *br, const char *reason, uint64_t d
 
 void redis_link_fail(struct bus_redis *br, const char *reason)
 {
-    if (br->unloading || br->retry_timer)
+    if (br->unloading || br->retry_timer || br->closing)
         return;
     /* Up to a quarter off, so workers that lost Redis together do not all
      * knock at the same instant. */
@@ -103,7 +105,7 @@ void redis_link_fail(struct bus_redis *br, const char *reason)
 
 void redis_link_fail_now(struct bus_redis *br, const char *reason)
 {
-    if (br->unloading)
+    if (br->unloading || br->closing)
         return;
     redis_link_stop_timer(br, &br->retry_timer);
     br->backoff_ms = REDIS_LINK_FIRST_BACKOFF_MS;
@@ -205,7 +207,7 @@ void redis_link_reap(struct bus_redis *br)
         }
         br->api->log(br->self, SBR_LOG_INFO, "%s is no longer a master of the cluster: its links are closed",
                      node->name);
-        redis_node_close(node);
+        redis_cluster_node_lost(node, NULL); /* its subscriptions too */
     }
     if (waiting && !br->reap_timer && !br->unloading)
         br->reap_timer = br->api->timer_start(br->self, 200, 0, redis_link_reap_later, br);

@@ -201,7 +201,8 @@ static void redis_pubsub_error(struct redis_node *node, const char *error)
         struct redis_redirect rd;
         int kind = redis_redirect_parse(error, &rd);
         if (kind == REDIS_REDIRECT_MOVED || kind == REDIS_REDIRECT_ASK)
-            br->slot_moved[rd.slot] = 1; /* unserved: the node drops the subscriptions, which marks them */
+            redis_pubsub_slot_refused(node, rd.slot);
+        /* unserved: the node drops its subscriptions, which marks their slots */
         redis_cluster_refresh(br);
         return;
     }

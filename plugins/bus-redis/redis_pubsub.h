@@ -26,7 +26,8 @@ struct redis_pubsub_sweep {
     size_t n_drop;
     size_t count;
     unsigned char *nodes; /* nodes subscribed on in this rehome */
-    int node;             /* the node lost (redis_pubsub_node_lost) */
+    int node;             /* the node lost, or refusing a slot */
+    uint32_t slot;        /* the slot refused */
 };
 
 /* Forget t, which nobody wants (its subscription is gone). */
@@ -39,5 +40,8 @@ struct redis_node *redis_pubsub_owner(const struct bus_redis *br, uint32_t slot)
 void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t);
 /* Drop the topics a sweep collected, and free its list. */
 void redis_pubsub_sweep_end(struct redis_pubsub_sweep *s);
+/* node answered MOVED to a subscription in slot (it is not the slot's
+ * master): no topic of that slot is subscribed there; the slot moves. */
+void redis_pubsub_slot_refused(struct redis_node *node, uint32_t slot);
 
 #endif

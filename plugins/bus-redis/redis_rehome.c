@@ -49,6 +49,29 @@ void redis_pubsub_node_lost(struct bus_redis *br, struct redis_node *node)
         redis_receive_hold_done(br, s.count + pending);
 }
 
+/* A topic of the slot a node refused to subscribe (MOVED): not subscribed there. */
+static void redis_pubsub_unplaced(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct redis_pubsub_sweep *s = userdata;
+    if (t->slot != s->slot || t->node != s->node)
+        return;
+    t->node = REDIS_NO_NODE;
+    t->unsubscribing = 0;
+    if (!t->wanted && s->drop)
+        s->drop[s->n_drop++] = t;
+}
+
+void redis_pubsub_slot_refused(struct redis_node *node, uint32_t slot)
+{
+    struct bus_redis *br = node->br;
+    struct redis_pubsub_sweep s = {.br = br, .node = node->index, .slot = slot};
+    s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
+    strtab_foreach(br->topics, redis_pubsub_unplaced, &s);
+    redis_pubsub_sweep_end(&s);
+    br->slot_moved[slot] = 1;
+}
+
 /* One topic of a moved slot: subscribed on the slot's master now. */
 static void redis_pubsub_move(void *value, void *userdata)
 {
