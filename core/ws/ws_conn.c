@@ -15,6 +15,7 @@
 #include "ws/ws_input.h"
 #include "ws/ws_output.h"
 #include "ws/ws_park.h"
+#include "util/tcp_nodelay.h"
 
 /* Move the socket of evcon under a new fd number into ws, so that the
  * evhttp connection and request (with evhttp's copies of the request line,
@@ -31,6 +32,7 @@ static int ws_steal_socket(struct evhttp_connection *evcon, struct ws_conn *ws)
     if (evbuffer_get_length(pending) && !(ws->in = evbuffer_new()))
         return -1;
     int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    tcp_nodelay(nfd);
     /* Take the old bufferevent's events out of epoll while its fd number
      * still names the socket: epoll keys a registration on the file, and
      * one left behind would outlive the dup2() below. */

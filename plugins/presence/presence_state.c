@@ -19,17 +19,21 @@ const char *presence_status_shown(const char *status)
     return strcmp(status, "invisible") == 0 ? "offline" : status;
 }
 
+void presence_announce_one(struct presence *p, const char *server_id, const char *user_id, const char *shown)
+{
+    char *room = chat_format("server:%s", server_id);
+    char *text =
+        chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", server_id, "user_id", user_id, "status", shown));
+    if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
+        p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
+    free(room);
+    free(text);
+}
+
 void presence_announce(struct presence *p, const struct presence_conn *rec, const char *shown)
 {
-    for (size_t i = 0; i < rec->n_servers; i++) {
-        char *room = chat_format("server:%s", rec->servers[i]);
-        char *text = chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", rec->servers[i], "user_id",
-                                              rec->user_id, "status", shown));
-        if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
-            p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
-        free(room);
-        free(text);
-    }
+    for (size_t i = 0; i < rec->n_servers; i++)
+        presence_announce_one(p, rec->servers[i], rec->user_id, shown);
 }
 
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec)
