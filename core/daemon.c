@@ -316,6 +316,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         daemon_cleanup();
         return 1;
     }
+    bus_room_log_want(settings_get()->recovery_window_ms > 0);
     int rc = registry_load(&set, settings_get()->plugin_dir, api_table(), err, sizeof(err));
     conf_set_clear(&set);
     if (rc < 0) {

@@ -233,6 +233,7 @@ static const sbr_api api_services = {
     .message_filter = api_message_filter,
     .worker_id = worker_id,
     .bus_deliver_room = bus_api_deliver_room,
+    .bus_set_health = api_bus_set_health,
 };
 
 const sbr_api *api_table(void)

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define REDIS_CHANNEL_SPACE "bus:"
-#define REDIS_ANCHOR_SPACE "worker:"
+/* The topic of this worker's flush markers: this + its id. */
+#define REDIS_ANCHOR_TOPIC "rlog-flush:"
 #define REDIS_ROOMS_MARKER "flush:"
 /* The floor outlives the sessions it guards; before any publish told how
  * long those live, a day. */
@@ -24,8 +25,39 @@ int redis_rooms_init(struct bus_redis *br)
     for (size_t i = 0; i < REDIS_ENVELOPE_ID_LEN; i++)
         if (rr->origin[i] == '.')
             rr->origin[i] = '#';
+    snprintf(rr->anchor, sizeof(rr->anchor), REDIS_ANCHOR_TOPIC "%s", br->worker_id);
     br->rooms = rr;
-    return 0;
+    size_t len;
+    char *counter = redis_rooms_key(br, "seq", &len);
+    if (!counter)
+        return -1;
+    rr->slot = redis_route_slot(br, counter, len);
+    free(counter);
+    /* The flush markers come on the links the room events come on. */
+    return br->url_text[0] && redis_pubsub_subscribe(br, rr->anchor) != SBR_OK ? -1 : 0;
+}
+
+void redis_rooms_log_on(void *ctx)
+{
+    struct bus_redis *br = ctx;
+    if (!br || br->mode != REDIS_MODE_CLUSTER || br->rooms_classic)
+        return;
+    br->rooms_classic = 1;
+    redis_pubsub_reclassify(br);
+    br->api->log(br->self, SBR_LOG_INFO,
+                 "connection state recovery on a cluster: room topics on classic SUBSCRIBE, sequenced on the "
+                 "master of the room log's slot %u",
+                 (unsigned)br->rooms->slot);
+}
+
+uint32_t redis_rooms_slot(const struct bus_redis *br)
+{
+    return br->rooms ? br->rooms->slot : 0;
+}
+
+int redis_rooms_is_anchor(const struct bus_redis *br, const char *topic)
+{
+    return br->rooms && strcmp(topic, br->rooms->anchor) == 0;
 }
 
 void redis_rooms_cmd_free(struct redis_rooms_cmd *cmd)
@@ -104,12 +136,18 @@ char *redis_rooms_key(const struct bus_redis *br, const char *name, size_t *len)
 
 char *redis_rooms_anchor(const struct bus_redis *br, size_t *len)
 {
-    return redis_name(br, REDIS_ANCHOR_SPACE, br->worker_id, len);
+    return redis_name(br, REDIS_CHANNEL_SPACE, br->rooms->anchor, len);
+}
+
+static int redis_rooms_route(struct bus_redis *br, int argc, const char **argv, const size_t *lens,
+                             redis_route_fn fn, void *privdata)
+{
+    return redis_route_command(br, br->rooms->slot, argc, argv, lens, fn, privdata) == 0 ? REDIS_OK : REDIS_ERR;
 }
 
 /* --- sending ------------------------------------------------------------- */
 
-static void redis_rooms_answered(redisAsyncContext *ac, void *r, void *privdata);
+static void redis_rooms_answered(struct redis_node *node, redisReply *reply, void *privdata);
 static void redis_rooms_pump(struct bus_redis *br);
 
 static int redis_rooms_send_publish(struct bus_redis *br, struct redis_rooms_cmd *cmd)
@@ -135,7 +173,7 @@ static int redis_rooms_send_publish(struct bus_redis *br, struct redis_rooms_cmd
                               cmd->packet, maxlen, keep, hint};
         size_t lens[] = {7, strlen(sha), 1, lk1, lk2, lk3, lc, REDIS_ENVELOPE_HEAD, strlen(oseq), 1,
                          strlen(cmd->except), cmd->len, strlen(maxlen), strlen(keep), strlen(hint)};
-        rc = redisAsyncCommandArgv(br->cmd, redis_rooms_answered, cmd, 15, argv, lens);
+        rc = redis_rooms_route(br, 15, argv, lens, redis_rooms_answered, cmd);
     }
     free(channel);
     free(counter);
@@ -157,7 +195,7 @@ static int redis_rooms_send_floor(struct bus_redis *br, struct redis_rooms_cmd *
     if (counter && floor && sha[0]) {
         const char *argv[] = {"EVALSHA", sha, "2", counter, floor, keep, hint};
         size_t lens[] = {7, strlen(sha), 1, l1, l2, strlen(keep), strlen(hint)};
-        rc = redisAsyncCommandArgv(br->cmd, redis_rooms_answered, cmd, 7, argv, lens);
+        rc = redis_rooms_route(br, 7, argv, lens, redis_rooms_answered, cmd);
     }
     free(counter);
     free(floor);
@@ -167,11 +205,11 @@ static int redis_rooms_send_floor(struct bus_redis *br, struct redis_rooms_cmd *
 /* The PUBLISH of a flush's marker was answered: nothing to do (the
  * marker may even have come back first; the flush is the markers' list's,
  * never touched here). */
-static void redis_rooms_flush_answered(redisAsyncContext *ac, void *r, void *privdata)
+static void redis_rooms_flush_answered(struct redis_node *node, redisReply *reply, void *privdata)
 {
-    (void)r;
+    (void)node;
+    (void)reply;
     (void)privdata;
-    redis_link_answered(ac->data);
 }
 
 /* A flush is a marker published on this worker's own channel after what
@@ -188,7 +226,7 @@ static int redis_rooms_send_flush(struct bus_redis *br, struct redis_rooms_cmd *
     if (anchor && counter && sha[0]) {
         const char *argv[] = {"EVALSHA", sha, "1", counter, anchor, marker};
         size_t lens[] = {7, strlen(sha), 1, lk, la, (size_t)lm};
-        rc = redisAsyncCommandArgv(br->cmd, redis_rooms_flush_answered, NULL, 6, argv, lens);
+        rc = redis_rooms_route(br, 6, argv, lens, redis_rooms_flush_answered, NULL);
     }
     free(anchor);
     free(counter);
@@ -205,7 +243,7 @@ static int redis_rooms_send(struct bus_redis *br, struct redis_rooms_cmd *cmd)
     case REDIS_ROOMS_PUBLISH:
         return redis_rooms_send_publish(br, cmd);
     case REDIS_ROOMS_REPLAY:
-        return redis_rooms_replay_send(br, cmd, redis_rooms_answered);
+        return redis_rooms_replay_send(br, cmd, redis_rooms_answered) == 0 ? REDIS_OK : REDIS_ERR;
     case REDIS_ROOMS_FLUSH:
         return redis_rooms_send_flush(br, cmd);
     case REDIS_ROOMS_FLOOR:
@@ -218,7 +256,7 @@ static int redis_rooms_send(struct bus_redis *br, struct redis_rooms_cmd *cmd)
 static void redis_rooms_pump(struct bus_redis *br)
 {
     struct redis_rooms *rr = br->rooms;
-    while (br->usable && br->cmd && rr->head && br->sub_acked >= rr->head->need) {
+    while (br->usable && rr->head && br->sub_acked >= rr->head->need) {
         struct redis_rooms_cmd *cmd = rr->head;
         rr->head = cmd->next;
         if (!rr->head)
@@ -235,7 +273,6 @@ static void redis_rooms_pump(struct bus_redis *br)
             redis_link_fail(br, "cannot queue a room log command");
             return;
         }
-        redis_link_sent(br);
     }
 }
 
@@ -275,6 +312,7 @@ static void redis_rooms_wait_check(void *userdata)
 void redis_rooms_queue(struct bus_redis *br, struct redis_rooms_cmd *cmd)
 {
     struct redis_rooms *rr = br->rooms;
+    cmd->br = br;
     cmd->need = br->sub_sent;
     cmd->queued_ms = redis_link_monotonic_ms();
     *rr->tail = cmd;
@@ -291,26 +329,41 @@ void redis_rooms_subscribed(struct bus_redis *br)
 
 /* --- answers ------------------------------------------------------------- */
 
-static void redis_rooms_answered(redisAsyncContext *ac, void *r, void *privdata)
+/* An error that says the server cannot run our scripts now, or NULL. */
+static const char *redis_rooms_fatal(const char *error)
 {
-    struct bus_redis *br = ac->data;
+    static const char *const fatal[] = {"NOSCRIPT", "READONLY", "LOADING", "MASTERDOWN", "NOAUTH", "NOPERM",
+                                        "CLUSTERDOWN"};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        if (strncmp(error, fatal[i], strlen(fatal[i])) == 0)
+            return fatal[i];
+    return NULL;
+}
+
+static void redis_rooms_answered(struct redis_node *node, redisReply *reply, void *privdata)
+{
     struct redis_rooms_cmd *cmd = privdata;
-    redisReply *reply = r;
-    redis_link_answered(br);
+    struct bus_redis *br = cmd->br;
     struct redis_rooms *rr = br->rooms;
     if (!rr || br->unloading) {
         redis_rooms_cmd_free(cmd);
         return;
     }
-    if (!reply || ac != br->cmd || (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0)) {
-        /* The link died (or forgot the scripts): a publish goes again on
-         * the next one, first; the others fail. */
+    const char *fatal = reply && reply->type == REDIS_REPLY_ERROR ? redis_rooms_fatal(reply->str) : NULL;
+    if (!reply || fatal) {
+        /* The link died, or the server cannot serve us any more (a replica
+         * after a failover, its scripts forgotten): a publish goes again on
+         * the next links, first; the others fail. */
         cmd->next = NULL;
         redis_rooms_drain(cmd, rr);
-        if (reply && ac == br->cmd)
-            redis_link_fail(br, "its script cache was flushed");
+        if (fatal) {
+            char reason[300];
+            snprintf(reason, sizeof(reason), "the room log's script was refused: %s", reply->str);
+            redis_link_fail(br, reason);
+        }
         return;
     }
+    snprintf(rr->master, sizeof(rr->master), "%s", node->name);
     if (reply->type == REDIS_REPLY_ERROR)
         br->api->log(br->self, SBR_LOG_WARN, "the room log refused a command: %s", reply->str);
     if (cmd->kind == REDIS_ROOMS_REPLAY)
@@ -337,7 +390,7 @@ void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len)
     uint64_t seq = *end == ':' ? strtoull(end + 1, NULL, 10) : 0;
     /* Messages held while catching up (redis_receive.c) have not been
      * handed over yet: the counter says nothing then. */
-    if (br->catching_up)
+    if (br->holds || br->held_head)
         seq = 0;
     /* Everything up to seq of the subscribed topics has come in order. */
     if (seq > rr->hwm)
@@ -357,10 +410,37 @@ void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len)
 
 /* --- the links ----------------------------------------------------------- */
 
+static int redis_rooms_queue_floor(struct bus_redis *br, int first);
+
+/* Connected to another master than the one that last answered (a failover:
+ * one server, the sentinels' master, or the cluster's master of the room
+ * log's slot): it may lack the last offsets handed out, as replication is
+ * asynchronous.  The floor goes first, jumping the counter to the clock. */
+static void redis_rooms_check_master(struct bus_redis *br)
+{
+    struct redis_rooms *rr = br->rooms;
+    struct redis_node *node = redis_route_node(br, rr->slot);
+    if (!node || strcmp(rr->master, node->name) == 0)
+        return;
+    if (!rr->master[0]) { /* the first connection */
+        snprintf(rr->master, sizeof(rr->master), "%s", node->name);
+        return;
+    }
+    br->api->log(br->self, SBR_LOG_INFO,
+                 "the room log's master changed from %s to %s: sessions from before are not recovered", rr->master,
+                 node->name);
+    snprintf(rr->master, sizeof(rr->master), "%s", node->name);
+    rr->gap = 1;
+    redis_rooms_queue_floor(br, 1);
+}
+
 void redis_rooms_resend(struct bus_redis *br)
 {
     struct redis_rooms *rr = br->rooms;
-    if (!rr || !rr->resend)
+    if (!rr)
+        return;
+    redis_rooms_check_master(br);
+    if (!rr->resend)
         return;
     /* They were published before anything waiting now. */
     for (struct redis_rooms_cmd *c = rr->resend; c; c = c->next)
@@ -381,16 +461,32 @@ void redis_rooms_connected(struct bus_redis *br)
         return;
     for (struct redis_rooms_cmd *c = rr->head; c; c = c->next)
         c->need = 0; /* the new link subscribed to everything before it was usable */
-    if (rr->gap && !rr->floor_pending) {
-        struct redis_rooms_cmd *cmd = calloc(1, sizeof(*cmd));
-        if (cmd) {
-            cmd->kind = REDIS_ROOMS_FLOOR;
-            rr->floor_pending = 1;
-            redis_rooms_queue(br, cmd);
-            return;
-        }
-    }
+    if (rr->gap && !rr->floor_pending && redis_rooms_queue_floor(br, 0) == 0)
+        return;
     redis_rooms_pump(br);
+}
+
+/* Queue the floor's script: at the head (first) or the tail; -1 when out of memory. */
+static int redis_rooms_queue_floor(struct bus_redis *br, int first)
+{
+    struct redis_rooms *rr = br->rooms;
+    struct redis_rooms_cmd *cmd = calloc(1, sizeof(*cmd));
+    if (!cmd)
+        return -1;
+    cmd->kind = REDIS_ROOMS_FLOOR;
+    rr->floor_pending = 1;
+    if (!first) {
+        redis_rooms_queue(br, cmd);
+        return 0;
+    }
+    cmd->br = br;
+    cmd->queued_ms = redis_link_monotonic_ms();
+    cmd->next = rr->head;
+    if (!rr->head)
+        rr->tail = &cmd->next;
+    rr->head = cmd;
+    redis_rooms_pump(br);
+    return 0;
 }
 
 void redis_rooms_lost(struct bus_redis *br)
@@ -456,7 +552,7 @@ int redis_rooms_flush(void *ctx, sbr_state_done_fn done, void *userdata)
 }
 
 /* '#', 16 digits, a hex flags digit, except, '\n', the packet. */
-int redis_rooms_receive(struct bus_redis *br, const char *topic, const char *envelope, uint64_t seq,
+int redis_rooms_receive(struct bus_redis *br, const char *topic, uint32_t lane, const char *envelope, uint64_t seq,
                         const char *payload, size_t len)
 {
     if (!len || payload[0] != '#' || strncmp(topic, "room:", 5) != 0)
@@ -474,7 +570,7 @@ int redis_rooms_receive(struct bus_redis *br, const char *topic, const char *env
     unsigned flags = f >= '0' && f <= '9' ? (unsigned)(f - '0') : f >= 'a' && f <= 'f' ? (unsigned)(f - 'a' + 10) : 16;
     if (!offset || flags > 15)
         return 1;
-    if (!redis_dedup_accept(br->dedup, envelope, seq, br->api->now_ms()))
+    if (!redis_dedup_accept(br->dedup, envelope, lane, seq, br->api->now_ms()))
         return 1;
     char except[64];
     memcpy(except, payload + 18, (size_t)(nl - payload - 18));

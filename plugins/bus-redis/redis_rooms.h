@@ -2,8 +2,10 @@
  * and redis_rooms_replay.c).  Every command goes through one queue, in
  * order: it waits until the SUBSCRIBEs sent before it are answered (so a
  * room event this worker publishes is heard back by it, and a replay reads
- * the logs only once their live events are sure to come), then is sent on
- * the command link; the answers come back in order. */
+ * the logs only once their live events are sure to come), then is sent to
+ * the master of the room log's slot (redis_route_command: one server, the
+ * sentinels' master, or a cluster's master of {rlog}); the answers come
+ * back in order. */
 #ifndef SBR_BUS_REDIS_ROOMS_H
 #define SBR_BUS_REDIS_ROOMS_H
 
@@ -16,6 +18,7 @@ enum redis_rooms_kind { REDIS_ROOMS_PUBLISH, REDIS_ROOMS_REPLAY, REDIS_ROOMS_FLU
 
 struct redis_rooms_cmd {
     struct redis_rooms_cmd *next;
+    struct bus_redis *br;
     enum redis_rooms_kind kind;
     uint64_t need;          /* sub_acked this must see before it is sent */
     uint64_t queued_ms;     /* monotonic: a replay or flush waiting too long fails */
@@ -39,6 +42,9 @@ struct redis_rooms {
     struct redis_rooms_cmd *resend, **resend_tail; /* publishes whose link died unanswered */
     struct redis_rooms_cmd *markers;      /* flushes sent, waiting for their marker */
     char origin[REDIS_ENVELOPE_ID_LEN + 1]; /* the worker id padded with '#': its own dedup series */
+    char anchor[REDIS_ENVELOPE_ID_LEN + 16]; /* the topic of this worker's flush markers */
+    char master[REDIS_HOST_MAX + 8]; /* the node that last answered: another one may have lost offsets */
+    uint32_t slot;          /* of the room log's keys */
     uint64_t next_oseq;
     uint64_t next_token;
     uint64_t hwm;           /* highest offset received */
@@ -57,7 +63,7 @@ void redis_rooms_cmd_fail(struct redis_rooms_cmd *cmd);
 char *redis_rooms_key(const struct bus_redis *br, const char *name, size_t *len);
 
 /* redis_rooms_replay.c: send a replay's script; answer it. */
-int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, redisCallbackFn *fn);
+int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, redis_route_fn fn);
 void redis_rooms_replay_answer(struct redis_rooms_cmd *cmd, const redisReply *reply);
 
 #endif

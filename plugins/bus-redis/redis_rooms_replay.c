@@ -42,7 +42,7 @@ int redis_rooms_replay(void *ctx, const sbr_room_replay *request, sbr_room_repla
     return SBR_OK;
 }
 
-int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, redisCallbackFn *fn)
+int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, redis_route_fn fn)
 {
     size_t n = cmd->request.n_topics, argc = 3 + 2 + n + 3;
     const char **argv = calloc(argc, sizeof(*argv));
@@ -50,7 +50,7 @@ int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, r
     char **keys = calloc(n + 2, sizeof(*keys));
     char nkeys[24], after[24], maxlen[24], cap[24];
     const char *sha = br->script_sha[REDIS_SCRIPT_ROOM_REPLAY];
-    int rc = REDIS_ERR, ok = argv && lens && keys && sha[0];
+    int rc = -1, ok = argv && lens && keys && sha[0];
     snprintf(nkeys, sizeof(nkeys), "%zu", n + 2);
     snprintf(after, sizeof(after), "%" PRIu64, cmd->request.after);
     snprintf(maxlen, sizeof(maxlen), "%" PRIu64, cmd->request.max_events);
@@ -71,7 +71,7 @@ int redis_rooms_replay_send(struct bus_redis *br, struct redis_rooms_cmd *cmd, r
         lens[5 + n + i] = strlen(tail[i]);
     }
     if (ok)
-        rc = redisAsyncCommandArgv(br->cmd, fn, cmd, (int)argc, argv, lens);
+        rc = redis_route_command(br, br->rooms->slot, (int)argc, argv, lens, fn, cmd);
     for (size_t i = 0; keys && i < n + 2; i++)
         free(keys[i]);
     free(keys);

@@ -91,10 +91,20 @@ static const char *const redis_rooms_scripts[] = {
         "redis.call('PUBLISH', ARGV[1], ARGV[2] .. ':' .. seq)\n"
         "return 1\n",
     /* KEYS: counter, floor.  ARGV: keep_ms, hint.  A fresh offset becomes
-     * the floor: what this worker published unsequenced went out before. */
+     * the floor: what this worker published unsequenced went out before.
+     * The counter jumps to the server's clock (in microseconds) first: after
+     * a failover the new master's counter may lag behind offsets the old
+     * one handed out, and the counter never runs ahead of the clock unless
+     * a million room events a second are sequenced for long. */
     [REDIS_SCRIPT_ROOM_FLOOR - REDIS_SCRIPT_ROOM_PUBLISH] =
-        REDIS_ROOMS_NEXT_OFFSET
-        "local seq = next_offset(KEYS[1], tonumber(ARGV[2]))\n"
+        "if redis.replicate_commands then redis.replicate_commands() end\n"
+        "local seq = redis.call('INCR', KEYS[1])\n"
+        "local t = redis.call('TIME')\n"
+        "local base = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+        "if base < tonumber(ARGV[2]) then base = tonumber(ARGV[2]) end\n"
+        "if base < seq then base = seq end\n"
+        "seq = base + 1\n"
+        "redis.call('SET', KEYS[1], string.format('%.0f', seq))\n"
         "redis.call('SET', KEYS[2], string.format('%.0f', seq), 'PX', ARGV[1])\n"
         "return seq\n",
 };

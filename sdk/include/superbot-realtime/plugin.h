@@ -506,7 +506,17 @@ typedef struct sbr_bus_provider {
      * Exactly once, later.
      */
     int (*room_flush)(void *ctx, sbr_state_done_fn done, void *userdata);
-    void *reserved[4];
+    /**
+     * Optional (NULL: nothing to prepare).  Called by the core when
+     * connection state recovery is on, once, when the provider registers
+     * (bus_provide), before the core subscribes it to anything: from then
+     * on every room event room_publish sequences must reach every worker
+     * subscribed to its topic.  (bus-redis on a Redis Cluster then
+     * subscribes room topics with classic SUBSCRIBE, since its sequencer
+     * publishes from one slot.)  From the event loop.
+     */
+    void (*room_log_on)(void *ctx);
+    void *reserved[3];
 } sbr_bus_provider;
 
 /** Types of metric_declare. */
@@ -857,6 +867,19 @@ typedef struct sbr_api {
      * excepted.
      */
     const char *(*worker_id)(void);
+    /**
+     * For the bus provider: what /healthz says of its backend beyond its
+     * state.  `json_object` is the text of a JSON object whose members are
+     * added to /healthz's top level, except the members the core writes
+     * itself ("status", "bus", "redis", "connections", "plugins"), which
+     * stay the core's.  bus-redis says which form of Redis it uses and the
+     * state of each link: {"bus_mode": "cluster", "bus_nodes": [...]}.  The
+     * text is copied; NULL clears it.  SBR_ERR_INVALID for text that is not
+     * a JSON object, SBR_ERR_STATE when `self` is not the bus provider (see
+     * bus_provide).  Any time after bus_provide; the last call wins; what
+     * was set goes when the provider unloads.
+     */
+    int (*bus_set_health)(sbr_plugin *self, const char *json_object);
     /**
      * For bus plugins that implement room_publish: hand the core a room
      * event with its offset (from any worker, this one's own included), in
