@@ -6,21 +6,31 @@
 // with a 16-digit offset increasing over its whole stream; a clean
 // disconnect, a revoked session, another user's token with the stolen pid
 // and a drop longer than the window each give a fresh connection (or a
-// refusal), never an error and never someone else's events.
+// refusal), never an error and never someone else's events.  With
+// SBR_TEST_REDIS=cluster (ctest label cluster) the main worker runs on a
+// cluster of three masters instead: the sequencer on one slot, room
+// topics on classic SUBSCRIBE.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
+import { startRedis, redisMissing } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { user, readyAt, errorAt, dropTransport, assertIncreasing, contents, offsetOf, until } from './lib/recovery.mjs';
 
+const TOPOLOGY = process.env.SBR_TEST_REDIS;
+const skip = TOPOLOGY ? redisMissing() : false;
+let redis;
 let d;
 let short;
 const sockets = [];
 const track = (s) => { sockets.push(s); return s; };
 
 before(async () => {
-  d = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 30 } });
+  if (skip) return;
+  if (TOPOLOGY) redis = await startRedis();
+  d = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 30, ...(redis ? { REALTIME_REDIS_URL: redis.url } : {}) } });
+  if (redis) await waitRedisConnected(d);
   short = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 1 } });
   for (const w of [d, short])
     for (const c of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])
@@ -32,6 +42,7 @@ after(async () => {
   // A worker that crashed or leaked (under ASan) does not exit 0.
   if (d) assert.deepEqual(await d.stop(), { code: 0, signal: null });
   if (short) assert.deepEqual(await short.stop(), { code: 0, signal: null });
+  await redis?.cleanup();
 });
 
 const publish = (w, room, data) =>
@@ -42,7 +53,7 @@ async function joined(s, channel) {
   assert.equal(ack.ok, true, JSON.stringify(ack));
 }
 
-test('the CONNECT answer carries a pid and room events an offset; ready says nothing of recovery on a first connect', async () => {
+test('the CONNECT answer carries a pid and room events an offset; ready says nothing of recovery on a first connect', { skip }, async () => {
   const a = track(user(d.url, { sub: 'r0', servers: ['s1'] }));
   const ready = await readyAt(a, 0);
   assert.deepEqual(ready, { user_id: 'r0', servers: ['s1'], session_id: null });
@@ -55,7 +66,7 @@ test('the CONNECT answer carries a pid and room events an offset; ready says not
   assert.equal(a._lastOffset, offsetOf(own));
 });
 
-test('a lost transport: back with its id, its channel and every missed event, in order, before connect', async () => {
+test('a lost transport: back with its id, its channel and every missed event, in order, before connect', { skip }, async () => {
   const a = track(user(d.url, { sub: 'ra', servers: ['s1'] }));
   const b = track(user(d.url, { sub: 'rb', servers: ['s1'] }));
   await readyAt(a, 0);
@@ -92,7 +103,7 @@ test('a lost transport: back with its id, its channel and every missed event, in
   assert.match(metrics, /^superbot_recoveries_total [1-9]/m);
 });
 
-test('under traffic: two drops while the backend publishes, every event exactly once and in order', async () => {
+test('under traffic: two drops while the backend publishes, every event exactly once and in order', { skip }, async () => {
   const a = track(user(d.url, { sub: 'rt', servers: ['s1'] }));
   await readyAt(a, 0);
   await joined(a, 'c2');
@@ -118,7 +129,7 @@ test('under traffic: two drops while the backend publishes, every event exactly 
   assertIncreasing(a.events);
 });
 
-test('the typist does not get its own typing_start back in a replay', async () => {
+test('the typist does not get its own typing_start back in a replay', { skip }, async () => {
   const a = track(user(d.url, { sub: 'rtyp', servers: ['s1'] }, { reconnection: false }));
   const b = track(user(d.url, { sub: 'rtyq', servers: ['s1'] }));
   await readyAt(a, 0);
@@ -137,7 +148,7 @@ test('the typist does not get its own typing_start back in a replay', async () =
   assert.equal(a.events.filter((e) => e[0] === 'typing_start').length, 0);
 });
 
-test('a clean disconnect never recovers', async () => {
+test('a clean disconnect never recovers', { skip }, async () => {
   const a = track(user(d.url, { sub: 'rc', servers: ['s1'] }));
   await readyAt(a, 0);
   await joined(a, 'c4');
@@ -156,7 +167,7 @@ test('a clean disconnect never recovers', async () => {
   assert.deepEqual(contents(a), []);
 });
 
-test('a drop longer than the window gives a fresh connection', async () => {
+test('a drop longer than the window gives a fresh connection', { skip }, async () => {
   const a = track(user(short.url, { sub: 'rw', servers: ['s1'] }, { reconnection: false }));
   await readyAt(a, 0);
   await joined(a, 'c5');
@@ -170,7 +181,7 @@ test('a drop longer than the window gives a fresh connection', async () => {
   assert.notEqual(a.id, id);
 });
 
-test('a revoked session does not come back, whether revoked while away or while connected', async () => {
+test('a revoked session does not come back, whether revoked while away or while connected', { skip }, async () => {
   const a = track(user(d.url, { sub: 'rv', servers: ['s1'], sid: 'sess-away' }, { reconnection: false }));
   await readyAt(a, 0);
   await dropTransport(a);
@@ -190,7 +201,7 @@ test('a revoked session does not come back, whether revoked while away or while 
   assert.equal(await errorAt(b, 0), 'invalid_token');
 });
 
-test('another user\'s token with a stolen pid gets a fresh connection; the owner still recovers', async () => {
+test('another user\'s token with a stolen pid gets a fresh connection; the owner still recovers', { skip }, async () => {
   const a = track(user(d.url, { sub: 'owner', servers: ['s1'], sid: 'sess-owner' }, { reconnection: false }));
   const b = track(user(d.url, { sub: 'talker', servers: ['s1'] }));
   await readyAt(a, 0);
@@ -221,7 +232,7 @@ test('another user\'s token with a stolen pid gets a fresh connection; the owner
   assert.deepEqual(contents(s), []);
 });
 
-test('a pid that is no session, or an offset that is not one, is a fresh connection', async () => {
+test('a pid that is no session, or an offset that is not one, is a fresh connection', { skip }, async () => {
   for (const auth of [{ pid: 'A'.repeat(22), offset: '0000000000000001' }, { pid: 'nonsense', offset: 5 },
     { pid: 'B'.repeat(22), offset: 'not-an-offset' }, { pid: 42 }]) {
     const s = track(user(d.url, { sub: 'rx', servers: ['s1'] }, { auth, reconnection: false }));
@@ -235,7 +246,7 @@ test('a pid that is no session, or an offset that is not one, is a fresh connect
   assert.equal((await http(d, 'GET', '/healthz')).status, 200);
 });
 
-test('a server removed while the client was away is not restored, nor its channels, nor their events', async () => {
+test('a server removed while the client was away is not restored, nor its channels, nor their events', { skip }, async () => {
   assert.equal((await http(d, 'PUT', '/api/realtime/channels/k7', { body: { server_id: 'k7s' }, headers: apiKeyHeader() })).status, 200);
   assert.equal((await http(d, 'PUT', '/api/realtime/channels/k8', { body: { server_id: 'k8s' }, headers: apiKeyHeader() })).status, 200);
   const a = track(user(d.url, { sub: 'kicked', servers: ['k7s', 'k8s'] }, { reconnection: false }));
