@@ -14,19 +14,27 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: loadgen connect|fanout|cross|token|floor [options]\n"
-            "  --url http://HOST:PORT   server (repeat for cross: subscribers spread over all)\n"
+            "usage: loadgen connect|fanout|cross|rooms|token|floor [options]\n"
+            "  --url http://HOST:PORT   server (repeat for cross and rooms: connections spread over all)\n"
             "  --label NAME             name of the server under test in the output\n"
             "  --secret S               HS256 secret of realtime tokens (default $REALTIME_JWT_SECRET)\n"
             "  --api-key K              server API key (default $REALTIME_API_KEY)\n"
-            "  --server-pid PID         connect: read this process's RSS before and after\n"
-            "  --connections N          connect: connections to open (1000)\n"
+            "  --server-pid PID         connect: read this process's RSS before and after;\n"
+            "                           fanout/cross/rooms: add its CPU time to the server's (repeatable)\n"
+            "  --connections N          connect, rooms: connections to open (1000)\n"
             "  --concurrency N          connect: handshakes in flight (100); token: connections (16)\n"
             "  --subscribers N          fanout/cross: subscribers in the channel (1000)\n"
             "  --publishers N           fanout/cross: publishers (1)\n"
             "  --size BYTES             message content size (64)\n"
             "  --rate N                 messages/s over all publishers; 0 = flat out (0)\n"
-            "  --window N               flat out: messages not yet delivered to all (32)\n"
+            "  --window N               flat out: messages per publisher not yet delivered to all (32)\n"
+            "  --room-size N            rooms, floor --shape rooms: connections per channel (10)\n"
+            "  --channels-per-server N  rooms: channels of one server, its presence audience (10)\n"
+            "  --period SECONDS         rooms: each connection sends one message per period (10)\n"
+            "  --presence-period S      rooms: each connection changes status once per period; 0: never (300)\n"
+            "  --no-typing              rooms: no typing_start before each message\n"
+            "  --shape S                floor: send-loop (default), fanout (a relay from --publishers to\n"
+            "                           --subscribers), rooms (a relay among --connections in rooms)\n"
             "  --duration SECONDS       measured part of fanout/cross/token (5)\n"
             "  --settle-ms MS           pause after setup and before reading RSS (1000)\n"
             "  --sources N              source addresses 127.0.0.1..N (by connection count)\n"
@@ -34,7 +42,9 @@ static void usage(FILE *out)
             "  --server-cpu N           floor: pin the sending child to CPU N\n"
             "floor needs no server: a child process sends --size-byte payloads to\n"
             "--subscribers loopback sockets in a bare send() loop at --rate rounds/s,\n"
-            "the least any server does for fanout at that rate.\n"
+            "the least any server does for fanout at that rate; with --shape fanout or\n"
+            "rooms the child relays what publishers send to every member of their room,\n"
+            "with one send() per connection per loop turn (a coalesced-write floor).\n"
             "Prints one JSON line on stdout and a table on stderr; exits 1 if anything\n"
             "failed or was lost, 2 if the setup failed.\n");
 }
@@ -71,6 +81,9 @@ int main(int argc, char **argv)
         { "duration", required_argument, NULL, 'd' },   { "settle-ms", required_argument, NULL, 'm' },
         { "sources", required_argument, NULL, 'a' },    { "timeout", required_argument, NULL, 't' },
         { "server-cpu", required_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
+        { "room-size", required_argument, NULL, 'R' },  { "channels-per-server", required_argument, NULL, 'G' },
+        { "period", required_argument, NULL, 'e' },     { "presence-period", required_argument, NULL, 'E' },
+        { "no-typing", no_argument, NULL, 'T' },        { "shape", required_argument, NULL, 'x' },
         { NULL, 0, NULL, 0 },
     };
     struct options o = {
@@ -86,6 +99,11 @@ int main(int argc, char **argv)
         .settle_ms = 1000,
         .timeout_s = 120,
         .server_cpu = -1,
+        .room_size = 10,
+        .channels_per_server = 10,
+        .period_s = 10,
+        .presence_period_s = 300,
+        .typing = 1,
     };
     if (argc < 2 || argv[1][0] == '-') {
         usage(argc < 2 ? stderr : stdout);
@@ -107,7 +125,32 @@ int main(int argc, char **argv)
         case 'l': o.label = optarg; break;
         case 's': o.secret = optarg; break;
         case 'k': o.api_key = optarg; break;
-        case 'p': o.server_pid = strtol(optarg, NULL, 10); break;
+        case 'p': {
+            long pid = strtol(optarg, NULL, 10);
+            if (pid <= 0 || o.server_pid_count == OPTIONS_MAX_PIDS) {
+                bad = 1;
+                break;
+            }
+            if (!o.server_pid)
+                o.server_pid = pid;
+            o.server_pids[o.server_pid_count++] = pid;
+            break;
+        }
+        case 'R': bad |= parse_unsigned(optarg, &o.room_size, 1, 100000); break;
+        case 'G': bad |= parse_unsigned(optarg, &o.channels_per_server, 1, 100000); break;
+        case 'e': bad |= parse_double(optarg, &o.period_s) || o.period_s < 0.01; break;
+        case 'E': bad |= parse_double(optarg, &o.presence_period_s); break;
+        case 'T': o.typing = 0; break;
+        case 'x':
+            if (strcmp(optarg, "send-loop") == 0)
+                o.shape = FLOOR_SEND_LOOP;
+            else if (strcmp(optarg, "fanout") == 0)
+                o.shape = FLOOR_FANOUT;
+            else if (strcmp(optarg, "rooms") == 0)
+                o.shape = FLOOR_ROOMS;
+            else
+                bad = 1;
+            break;
         case 'c': bad |= parse_unsigned(optarg, &o.connections, 1, 1000000); break;
         case 'C': bad |= parse_unsigned(optarg, &o.concurrency, 1, 100000); break;
         case 'S': bad |= parse_unsigned(optarg, &o.subscribers, 1, 1000000); break;
@@ -151,8 +194,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: cross needs at least two --url\n");
         return 2;
     }
-    if ((strcmp(o.scenario, "fanout") == 0 || strcmp(o.scenario, "cross") == 0) && (!o.api_key || !*o.api_key)) {
-        fprintf(stderr, "loadgen: --api-key is required to register the channel\n");
+    int is_rooms = strcmp(o.scenario, "rooms") == 0;
+    int is_fanout = strcmp(o.scenario, "fanout") == 0 || strcmp(o.scenario, "cross") == 0;
+    if ((is_fanout || is_rooms) && (!o.api_key || !*o.api_key)) {
+        fprintf(stderr, "loadgen: --api-key is required to register the channels\n");
+        return 2;
+    }
+    if ((is_fanout || (is_floor && o.shape == FLOOR_FANOUT)) &&
+        (unsigned long)o.publishers * o.window > (1ul << 19)) {
+        fprintf(stderr, "loadgen: --publishers x --window is too many messages in flight\n");
+        return 2;
+    }
+    if (is_floor && o.shape != FLOOR_SEND_LOOP && o.size < 96) {
+        fprintf(stderr, "loadgen: floor --shape %s needs --size 96 or more (a whole message frame)\n",
+                o.shape == FLOOR_FANOUT ? "fanout" : "rooms");
+        return 2;
+    }
+    if ((is_rooms || (is_floor && o.shape == FLOOR_ROOMS)) &&
+        (o.connections % o.room_size != 0 || o.room_size < 2)) {
+        fprintf(stderr, "loadgen: --connections must be a multiple of --room-size (at least 2)\n");
         return 2;
     }
 
@@ -161,10 +221,12 @@ int main(int argc, char **argv)
     if (files < 0) {
         perror("loadgen: RLIMIT_NOFILE");
     } else {
-        unsigned long sockets = strcmp(o.scenario, "connect") == 0 ? o.connections
-                                : is_token                          ? o.concurrency
-                                : is_floor                          ? o.subscribers
-                                                                    : (unsigned long)o.subscribers + o.publishers;
+        unsigned long sockets = strcmp(o.scenario, "connect") == 0 || is_rooms ? o.connections
+                                : is_token                                     ? o.concurrency
+                                : is_floor && o.shape == FLOOR_ROOMS           ? o.connections
+                                : is_floor && o.shape == FLOOR_FANOUT ? (unsigned long)o.subscribers + o.publishers
+                                : is_floor                            ? o.subscribers
+                                                                      : (unsigned long)o.subscribers + o.publishers;
         /* A few descriptors stay for stdio, epoll and setup calls. */
         if (sockets + 16 > (unsigned long)files) {
             fprintf(stderr, "loadgen: %lu sockets do not fit the file limit of %ld: run several processes\n",
@@ -182,6 +244,8 @@ int main(int argc, char **argv)
         status = scenario_fanout(base, &o, 0);
     } else if (strcmp(o.scenario, "cross") == 0) {
         status = scenario_fanout(base, &o, 1);
+    } else if (is_rooms) {
+        status = scenario_rooms(base, &o);
     } else if (is_token) {
         status = scenario_token(base, &o);
     } else if (is_floor) {

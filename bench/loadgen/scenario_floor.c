@@ -146,6 +146,8 @@ static void floor_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 int scenario_floor(struct event_base *base, const struct options *o)
 {
+    if (o->shape != FLOOR_SEND_LOOP)
+        return scenario_floor_relay(base, o);
     unsigned rounds = o->rate > 0 ? (unsigned)(o->rate * o->duration_s) : 0;
     if (rounds == 0 || o->size < 8) {
         fprintf(stderr, "loadgen floor: --rate and --duration must give at least one round\n");
