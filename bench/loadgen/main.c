@@ -37,6 +37,7 @@ static void usage(FILE *out)
             "                           --subscribers), rooms (a relay among --connections in rooms)\n"
             "  --duration SECONDS       measured part of fanout/cross/token (5)\n"
             "  --settle-ms MS           pause after setup and before reading RSS (1000)\n"
+            "  --drain-ms MS            after the last send, how long stragglers may take (5000)\n"
             "  --sources N              source addresses 127.0.0.1..N (by connection count)\n"
             "  --timeout SECONDS        hard bound of the whole run (120)\n"
             "  --server-cpu N           floor: pin the sending child to CPU N\n"
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
         { "room-size", required_argument, NULL, 'R' },  { "channels-per-server", required_argument, NULL, 'G' },
         { "period", required_argument, NULL, 'e' },     { "presence-period", required_argument, NULL, 'E' },
         { "no-typing", no_argument, NULL, 'T' },        { "shape", required_argument, NULL, 'x' },
+        { "drain-ms", required_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     struct options o = {
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
         .window = 32,
         .duration_s = 5,
         .settle_ms = 1000,
+        .drain_ms = 5000,
         .timeout_s = 120,
         .server_cpu = -1,
         .room_size = 10,
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
         case 'w': bad |= parse_unsigned(optarg, &o.window, 1, 100000); break;
         case 'd': bad |= parse_double(optarg, &o.duration_s); break;
         case 'm': bad |= parse_unsigned(optarg, &o.settle_ms, 0, 600000); break;
+        case 'D': bad |= parse_unsigned(optarg, &o.drain_ms, 100, 600000); break;
         case 'a': bad |= parse_unsigned(optarg, &o.sources, 1, 254); break;
         case 't': bad |= parse_unsigned(optarg, &o.timeout_s, 1, 3600); break;
         case 'U': {

@@ -39,6 +39,7 @@ struct options {
     enum floor_shape shape;
     double duration_s;            /* measured part of fanout, cross, token */
     unsigned settle_ms;           /* pause after setup, and before reading RSS */
+    unsigned drain_ms;            /* after the last send, how long stragglers may take */
     unsigned sources;             /* source addresses 127.0.0.1..; 0: by connection count */
     unsigned timeout_s;           /* hard bound of the whole run */
     int server_cpu;               /* floor: the sender's CPU; -1: not pinned */

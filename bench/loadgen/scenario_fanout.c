@@ -27,7 +27,6 @@
 #define SERVER_ID "bench-server"
 #define RING (1u << 20)            /* deliveries counted per sequence number, modulo */
 #define CONNECTING_MAX 256         /* setup handshakes in flight */
-#define DRAIN_MS 5000              /* after the last send, how long stragglers may take */
 #define STALL_MS 5000              /* flat out: no delivery for this long ends the run */
 
 enum phase { PHASE_SETUP, PHASE_SETTLE, PHASE_RUN, PHASE_DRAIN, PHASE_DONE };
@@ -299,6 +298,8 @@ static void maybe_start(void)
         return;
     /* Let the setup traffic (presence, ready) drain before measuring. */
     run.phase = PHASE_SETTLE;
+    /* A profiler may wait for this line to start counting. */
+    fprintf(stderr, "loadgen: set up, settling for %u ms\n", run.o->settle_ms);
     arm_phase_timer(run.o->settle_ms);
 }
 
@@ -321,7 +322,7 @@ static void phase_cb(evutil_socket_t fd, short what, void *arg)
     }
     case PHASE_RUN:
         run.phase = PHASE_DRAIN;
-        arm_phase_timer(DRAIN_MS);
+        arm_phase_timer(run.o->drain_ms);
         check_drained();
         break;
     case PHASE_DRAIN:

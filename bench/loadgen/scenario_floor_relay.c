@@ -30,7 +30,6 @@
 #include "sio_client.h"
 
 #define RING (1u << 20)
-#define DRAIN_MS 5000
 
 static struct {
     struct event_base *base;
@@ -168,7 +167,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     if (fr.sent == fr.to_send && fr.running) {
         fr.running = 0;
         event_del(fr.tick);
-        struct timeval tv = { DRAIN_MS / 1000, 0 };
+        struct timeval tv = { fr.o->drain_ms / 1000, (fr.o->drain_ms % 1000) * 1000 };
         evtimer_add(fr.drain_timer, &tv);
         check_drained();
     }
@@ -181,7 +180,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     if (fr.running) {  /* fanout: the measured part is over */
         fr.running = 0;
-        struct timeval tv = { DRAIN_MS / 1000, 0 };
+        struct timeval tv = { fr.o->drain_ms / 1000, (fr.o->drain_ms % 1000) * 1000 };
         evtimer_add(fr.drain_timer, &tv);
         check_drained();
     } else {

@@ -29,7 +29,6 @@
 
 #define RING (1u << 20)            /* deliveries counted per sequence number, modulo */
 #define CONNECTING_MAX 256         /* setup handshakes in flight */
-#define DRAIN_MS 5000              /* after the last send, how long stragglers may take */
 #define TYPING_LEAD_US 1000000u    /* a typing_start this long before its message */
 
 enum phase { PHASE_SETUP, PHASE_SETTLE, PHASE_RUN, PHASE_DRAIN, PHASE_DONE };
@@ -323,6 +322,8 @@ static void maybe_start(void)
         return;
     /* Let the setup traffic (presence, ready) drain before measuring. */
     run.phase = PHASE_SETTLE;
+    /* A profiler may wait for this line to start counting. */
+    fprintf(stderr, "loadgen: set up, settling for %u ms\n", run.o->settle_ms);
     arm_phase_timer(run.o->settle_ms);
 }
 
@@ -360,7 +361,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     if (run.sent == run.to_send) {
         run.phase = PHASE_DRAIN;
         event_del(run.tick);
-        arm_phase_timer(DRAIN_MS);
+        arm_phase_timer(run.o->drain_ms);
         check_drained();
     }
 }
