@@ -104,7 +104,7 @@ const b = await startDaemon({ env });
 try {
   for (const w of [a, b]) {
     const end = Date.now() + 10000;
-    while ((await (await fetch(`${w.url}/healthz`)).json()).redis !== 'connected') {
+    while ((await (await fetch(`${w.url}/healthz`)).json()).bus !== 'connected') {
       if (Date.now() > end) throw new Error('worker never reached Redis');
       await delay(20);
     }

@@ -1,19 +1,16 @@
-/* The core's side of the state-and-bus interface: state calls go to the
- * provider a bus plugin registered; topic interest is counted here so the
- * provider only hears about a topic's first and last subscriber; local
- * delivery of a publish waits for the next loop turn. */
+/* The core's side of the state-and-bus interface (see bus.h): state calls
+ * go to the provider a bus plugin registered; topic interest is counted here
+ * so the provider only hears about a topic's first and last subscriber;
+ * local delivery of a publish waits for the next loop turn. */
 #include "bus.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
 #include "hashtab.h"
 #include "log.h"
 #include "metrics.h"
-#include "plugin/hooks.h"
-#include "sio/sio.h"
 
 struct bus_sub {
     sbr_plugin *owner;
@@ -30,7 +27,6 @@ struct bus_topic {
     char *name;
     struct bus_sub *subs;
     size_t n_subs;
-    int room_interest; /* a local room of this name has members */
 };
 
 /* A publish waiting for the next loop turn to reach local subscribers. */
@@ -48,7 +44,16 @@ static void *bus_provider_ctx;
 static sbr_plugin *bus_provider_owner;
 static int bus_state = SBR_BUS_LOCAL;
 static struct bus_pending *bus_queue_head, **bus_queue_tail = &bus_queue_head;
+static struct event_base *bus_base;
 static struct event *bus_queue_event;
+static bus_state_listener bus_on_state;
+
+int bus_init(struct event_base *base, bus_state_listener on_state)
+{
+    bus_base = base;
+    bus_on_state = on_state;
+    return 0;
+}
 
 int bus_state_get(void)
 {
@@ -75,7 +80,7 @@ static struct bus_topic *bus_topic_find(const char *name)
 
 static int bus_topic_live(const struct bus_topic *t)
 {
-    return t->n_subs > 0 || t->room_interest;
+    return t->n_subs > 0;
 }
 
 static struct bus_topic *bus_topic_get(const char *name)
@@ -125,52 +130,30 @@ static void bus_topic_changed(struct bus_topic *t, int was_live)
     free(t);
 }
 
-void bus_room_interest(const char *room, int on)
+static int bus_core_topic(const char *topic)
 {
-    size_t n = strlen(room);
-    char *topic = malloc(sizeof(BUS_ROOM_TOPIC_PREFIX) + n);
-    if (!topic)
-        return;
-    memcpy(topic, BUS_ROOM_TOPIC_PREFIX, sizeof(BUS_ROOM_TOPIC_PREFIX) - 1);
-    memcpy(topic + sizeof(BUS_ROOM_TOPIC_PREFIX) - 1, room, n + 1);
-    struct bus_topic *t = on ? bus_topic_get(topic) : bus_topic_find(topic);
-    free(topic);
-    if (!t)
-        return;
-    int was = bus_topic_live(t);
-    t->room_interest = on;
-    bus_topic_changed(t, was);
+    return strncmp(topic, BUS_CORE_TOPIC_PREFIX, sizeof(BUS_CORE_TOPIC_PREFIX) - 1) == 0;
 }
 
-int bus_room_publish(const char *room, const char *packet, size_t len)
+int bus_publish_others(const char *topic, const char *data, size_t len)
 {
     if (!bus_provider || !bus_provider->publish)
-        return SBR_OK; /* one worker: the room was served locally */
-    size_t n = strlen(room);
-    char *topic = malloc(sizeof(BUS_ROOM_TOPIC_PREFIX) + n);
-    if (!topic)
-        return SBR_ERR_NOMEM;
-    memcpy(topic, BUS_ROOM_TOPIC_PREFIX, sizeof(BUS_ROOM_TOPIC_PREFIX) - 1);
-    memcpy(topic + sizeof(BUS_ROOM_TOPIC_PREFIX) - 1, room, n + 1);
-    int rc = bus_provider->publish(bus_provider_ctx, topic, packet, len);
-    free(topic);
+        return SBR_OK; /* one worker: nobody else to reach */
+    int rc = bus_provider->publish(bus_provider_ctx, topic, data, len);
     if (rc != SBR_OK)
         core_metrics.bus_undelivered++;
     return rc;
 }
 
-/* Hand a message to this worker's subscribers of topic, or to a room. */
+/* Hand a message to this worker's subscribers of topic. */
 static void bus_deliver_local(const char *topic, const char *data, size_t len)
 {
-    size_t prefix = sizeof(BUS_ROOM_TOPIC_PREFIX) - 1;
-    if (strncmp(topic, BUS_ROOM_TOPIC_PREFIX, prefix) == 0) {
-        sio_room_deliver(topic + prefix, data, len);
-        return;
-    }
     struct bus_topic *t = bus_topic_find(topic);
     if (!t)
         return;
-    /* Subscriptions only change at load and unload, never from a callback. */
+    /* A plugin's topics change only at load and unload; the core's room
+     * topics change as rooms fill and empty, never from their own
+     * callback (delivering to a room changes no membership). */
     for (size_t i = 0; i < t->n_subs; i++)
         t->subs[i].fn(topic, data, len, t->subs[i].userdata);
 }
@@ -192,10 +175,9 @@ static void bus_queue_run(evutil_socket_t fd, short what, void *arg)
 
 static int bus_queue_push(const char *topic, const char *data, size_t len)
 {
-    struct event_base *base = daemon_base();
-    if (!base)
+    if (!bus_base)
         return SBR_ERR_STATE;
-    if (!bus_queue_event && !(bus_queue_event = event_new(base, -1, 0, bus_queue_run, NULL)))
+    if (!bus_queue_event && !(bus_queue_event = event_new(bus_base, -1, 0, bus_queue_run, NULL)))
         return SBR_ERR_NOMEM;
     struct bus_pending *m = calloc(1, sizeof(*m));
     if (!m)
@@ -219,7 +201,7 @@ static int bus_queue_push(const char *topic, const char *data, size_t len)
 
 int bus_api_publish(const char *topic, const char *data, size_t len)
 {
-    if (!topic || !*topic || (!data && len))
+    if (!topic || !*topic || (!data && len) || bus_core_topic(topic))
         return SBR_ERR_INVALID;
     if (!data)
         data = "";
@@ -235,6 +217,13 @@ int bus_api_publish(const char *topic, const char *data, size_t len)
 
 int bus_api_subscribe(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata)
 {
+    if (!topic || bus_core_topic(topic))
+        return SBR_ERR_INVALID;
+    return bus_subscribe(self, topic, fn, userdata);
+}
+
+int bus_subscribe(sbr_plugin *owner, const char *topic, sbr_bus_message_fn fn, void *userdata)
+{
     if (!topic || !*topic || !fn)
         return SBR_ERR_INVALID;
     struct bus_topic *t = bus_topic_get(topic);
@@ -247,9 +236,24 @@ int bus_api_subscribe(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn
     }
     int was = bus_topic_live(t);
     t->subs = grown;
-    t->subs[t->n_subs++] = (struct bus_sub){self, fn, userdata};
+    t->subs[t->n_subs++] = (struct bus_sub){owner, fn, userdata};
     bus_topic_changed(t, was);
     return SBR_OK;
+}
+
+void bus_unsubscribe(sbr_plugin *owner, const char *topic, sbr_bus_message_fn fn, void *userdata)
+{
+    struct bus_topic *t = topic ? bus_topic_find(topic) : NULL;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_subs; i++) {
+        struct bus_sub *s = &t->subs[i];
+        if (s->owner == owner && s->fn == fn && s->userdata == userdata) {
+            t->subs[i] = t->subs[--t->n_subs];
+            bus_topic_changed(t, 1);
+            return;
+        }
+    }
 }
 
 int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx)
@@ -283,8 +287,8 @@ void bus_api_set_state(enum sbr_bus_state state, const char *detail)
     bus_state = (int)state;
     log_info("core", "bus state: %s%s%s%s", bus_state_name(), detail ? " (" : "", detail ? detail : "",
              detail ? ")" : "");
-    sbr_event_bus_state ev = {.struct_size = sizeof(ev), .state = (int)state, .previous = previous, .detail = detail};
-    hooks_notify(SBR_EVENT_BUS_STATE, &ev);
+    if (bus_on_state)
+        bus_on_state((int)state, previous, detail);
 }
 
 /* State services: route to the provider, or refuse without one.  On a
@@ -410,4 +414,6 @@ void bus_free(void)
         free(t);
     }
     hashtab_free(&bus_topic_index);
+    bus_base = NULL;
+    bus_on_state = NULL;
 }

@@ -1,28 +1,50 @@
-/* The core's side of the state-and-bus interface (private): routes the state
- * services to the provider a bus plugin registered, keeps topic
- * subscriptions, and carries room broadcasts between workers.  With no
- * provider registered the core answers state calls SBR_ERR_UNAVAILABLE and
- * broadcasts stay local. */
+/* The bus (layer 3, private): the core's side of the state-and-bus
+ * interface.
+ *
+ * Offers: state calls routed to the provider a bus plugin registered
+ * (SBR_ERR_UNAVAILABLE without one); topics with subscriber callbacks, whose
+ * interest is counted so that the provider only hears of a topic's first
+ * subscriber and its last; publishing to every worker (this one on the next
+ * loop turn) or to the other workers only; the backend's state, reported to
+ * the one listener given to bus_init.
+ * Calls: the base layer only.  It knows nothing of rooms: Socket.IO
+ * subscribes to its "room:" topics like any other subscriber. */
 #ifndef SBR_CORE_BUS_H
 #define SBR_CORE_BUS_H
 
 #include <stddef.h>
 #include <superbot-realtime/plugin.h>
 
-/* Rooms travel on the topic ROOM_TOPIC_PREFIX + room name. */
-#define BUS_ROOM_TOPIC_PREFIX "room:"
+struct event_base;
 
-/* The room gained its first local member (on = 1) or lost its last (on = 0):
- * subscribe to or drop its topic. */
-void bus_room_interest(const char *room, int on);
-/* Send an encoded Engine.IO packet for a room to the other workers. */
-int bus_room_publish(const char *room, const char *packet, size_t len);
+/* Topics starting with this are the core's (room fan-out): the services of
+ * the host table refuse them to plugins. */
+#define BUS_CORE_TOPIC_PREFIX "room:"
 
-/* enum sbr_bus_state, and the name /healthz shows: "disabled", "connected", "down". */
+/* The backend changed state (enum sbr_bus_state values). */
+typedef void (*bus_state_listener)(int state, int previous, const char *detail);
+
+/* Before any other call: the loop local delivery runs on, and who hears of
+ * state changes (NULL: nobody).  0, or -1 without memory. */
+int bus_init(struct event_base *base, bus_state_listener on_state);
+
+/* enum sbr_bus_state, and its name for /healthz: "disabled", "connected", "down". */
 int bus_state_get(void);
 const char *bus_state_name(void);
 
-/* Services for the host table (see struct sbr_api). */
+/* Subscribe fn to topic, any topic (owner NULL: the core).  Messages come
+ * from other workers at once, and from this one's publishes on the next
+ * loop turn.  0 or SBR_ERR_*. */
+int bus_subscribe(sbr_plugin *owner, const char *topic, sbr_bus_message_fn fn, void *userdata);
+/* Undo one bus_subscribe with the same four values. */
+void bus_unsubscribe(sbr_plugin *owner, const char *topic, sbr_bus_message_fn fn, void *userdata);
+/* Publish to the other workers only, for a caller that served this one
+ * itself.  0 (also with no provider: there are no others), or the
+ * provider's error (counted as undelivered). */
+int bus_publish_others(const char *topic, const char *data, size_t len);
+
+/* Services of the host table (see struct sbr_api); publish and subscribe
+ * refuse BUS_CORE_TOPIC_PREFIX topics. */
 int bus_api_publish(const char *topic, const char *data, size_t len);
 int bus_api_subscribe(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata);
 int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx);
@@ -38,7 +60,7 @@ int bus_api_map_del(const char *key, const char *field, sbr_state_done_fn done, 
 int bus_api_map_get_all(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_map_count(const char *key, sbr_state_done_fn done, void *ud);
 
-/* Drop the subscriptions of a plugin being unloaded. */
+/* Drop the subscriptions (and the provider) of a plugin being unloaded. */
 void bus_unregister_all(sbr_plugin *owner);
 /* Free queued messages and topics (at exit). */
 void bus_free(void);

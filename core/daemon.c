@@ -19,14 +19,16 @@
 
 #include "bus.h"
 #include "conf/conf.h"
+#include "health.h"
 #include "log.h"
 #include "memtrim.h"
 #include "metrics.h"
 #include "net/http.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "plugin/plugin.h"
 #include "settings.h"
 #include "sio/sio.h"
+#include "util/worker_id.h"
 
 static struct event_base *daemon_ev_base;
 static const char *daemon_conf_dir;
@@ -34,9 +36,11 @@ static struct event *daemon_signals[3];
 static struct event *daemon_drain_timer;
 static int daemon_draining;
 
-struct event_base *daemon_base(void)
+/* The bus's state listener: plugins hear of it as an event. */
+static void daemon_bus_state(int state, int previous, const char *detail)
 {
-    return daemon_ev_base;
+    sbr_event_bus_state ev = {.struct_size = sizeof(ev), .state = state, .previous = previous, .detail = detail};
+    hooks_notify(SBR_EVENT_BUS_STATE, &ev);
 }
 
 int daemon_notify(const char *state)
@@ -183,6 +187,7 @@ static void daemon_cleanup(void)
     http_server_free();
     sio_server_free();
     bus_free();
+    hooks_free();
     for (int i = 0; i < 3; i++) {
         if (daemon_signals[i])
             event_free(daemon_signals[i]);
@@ -235,6 +240,22 @@ static void daemon_raise_file_limit(uint64_t max_connections)
                  (unsigned long long)rl.rlim_cur, (unsigned long long)max_connections);
 }
 
+/* The loop and the layers, bottom up; the plugins come after. */
+static int daemon_wire(void)
+{
+    daemon_ev_base = event_base_new();
+    if (!daemon_ev_base || worker_id_init() != 0 || bus_init(daemon_ev_base, daemon_bus_state) != 0) {
+        log_error("core", "cannot start the event loop");
+        return -1;
+    }
+    api_init(daemon_ev_base);
+    if (sio_server_init(daemon_ev_base, settings_get()->socketio_path) < 0 || health_register() < 0) {
+        log_error("core", "cannot start the Socket.IO server");
+        return -1;
+    }
+    return 0;
+}
+
 int daemon_main(const char *conf_dir, int check_only, int verbose)
 {
     char err[CONF_ERR_MAX];
@@ -275,9 +296,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         return 0;
     }
     daemon_raise_file_limit(settings_get()->max_connections);
-    daemon_ev_base = event_base_new();
-    if (!daemon_ev_base || sio_server_init(daemon_ev_base) < 0) {
-        log_error("core", "cannot start the event loop");
+    if (daemon_wire() < 0) {
         conf_set_clear(&set);
         daemon_cleanup();
         return 1;

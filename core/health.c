@@ -2,6 +2,7 @@
 #include "health.h"
 
 #include <event2/buffer.h>
+#include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,18 +10,21 @@
 
 #include "bus.h"
 #include "metrics.h"
-#include "net/routes.h"
+#include "net/http.h"
 #include "plugin/plugin.h"
 #include "settings.h"
 #include "sio/sio.h"
 
-void health_reply(struct evhttp_request *req)
+/* {"status": "ok", "bus": ..., "redis": (the same, for existing probes),
+ * "connections": N, "plugins": [...]} */
+static void health_reply(struct evhttp_request *req, void *arg)
 {
+    (void)arg;
     json_t *plugins = json_array();
     for (size_t i = 0; i < registry_count(); i++)
         json_array_append_new(plugins, json_string(registry_at(i)->name));
-    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "status", "ok", "redis", bus_state_name(), "connections",
-                          (json_int_t)sio_connection_count(), "plugins", plugins);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "status", "ok", "bus", bus_state_name(), "redis",
+                          bus_state_name(), "connections", (json_int_t)sio_connection_count(), "plugins", plugins);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text)
         http_send(req, 200, "application/json", text, strlen(text), "/healthz");
@@ -47,8 +51,10 @@ static void health_label_escape(char *out, size_t cap, const char *in)
     out[o] = '\0';
 }
 
-void health_metrics_reply(struct evhttp_request *req)
+/* Prometheus text: core counters, HTTP requests, plugin metrics, gauges. */
+static void health_metrics_reply(struct evhttp_request *req, void *arg)
 {
+    (void)arg;
     char *text = metrics_render();
     struct evbuffer *buf = evbuffer_new();
     if (!text || !buf) {
@@ -90,4 +96,12 @@ void health_metrics_reply(struct evhttp_request *req)
         http_send_error(req, 500, "internal_error", "/metrics");
     }
     evbuffer_free(buf);
+}
+
+int health_register(void)
+{
+    if (http_builtin_route("/healthz", health_reply, NULL) != 0 ||
+        http_builtin_route("/metrics", health_metrics_reply, NULL) != 0)
+        return -1;
+    return 0;
 }

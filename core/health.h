@@ -1,12 +1,11 @@
-/* The built-in endpoints (private): GET /healthz and GET /metrics. */
+/* The built-in endpoints (layer 7, private): GET /healthz and GET /metrics,
+ * registered with the public HTTP server by the daemon.  Calls what it
+ * reports on: the bus state, the connection count, the plugin registry,
+ * the metrics. */
 #ifndef SBR_CORE_HEALTH_H
 #define SBR_CORE_HEALTH_H
 
-#include <event2/http.h>
-
-/* {"status": "ok", "redis": ..., "connections": N, "plugins": [...]} */
-void health_reply(struct evhttp_request *req);
-/* Prometheus text: core counters, HTTP requests, plugin metrics, gauges. */
-void health_metrics_reply(struct evhttp_request *req);
+/* Register /healthz and /metrics as built-in routes; 0 or -1. */
+int health_register(void);
 
 #endif

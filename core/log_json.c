@@ -2,7 +2,7 @@
  *     {"ts":"...","level":"info","component":"sio","msg":"...","conn":"7"}
  * Every string is escaped so that any message, however hostile its text,
  * stays one valid JSON line. */
-#include "log.h"
+#include "log_json.h"
 
 #include <stdio.h>
 #include <string.h>

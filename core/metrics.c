@@ -15,6 +15,7 @@ struct core_metrics core_metrics;
 
 /* A metric name with its type and help text (# HELP, # TYPE). */
 struct metric_family {
+    const void *owner; /* the plugin that named it first: gone with it */
     char *name;
     char *help;   /* NULL until declared */
     int gauge;
@@ -22,6 +23,7 @@ struct metric_family {
 
 /* One series: a family and a label set. */
 struct metric {
+    const void *owner; /* the plugin that created it: gone with it */
     size_t family;
     char *labels; /* "" when none */
     double value;
@@ -114,7 +116,7 @@ static int metrics_labels_ok(const char *labels)
 
 /* The family of name, created (undeclared, of type gauge) when missing;
  * -1 if it cannot be. */
-static long metrics_family(const char *name, int gauge)
+static long metrics_family(const void *owner, const char *name, int gauge)
 {
     for (size_t i = 0; i < metrics_n_families; i++)
         if (strcmp(metrics_families[i].name, name) == 0)
@@ -128,16 +130,16 @@ static long metrics_family(const char *name, int gauge)
     char *copy = strdup(name);
     if (!copy)
         return -1;
-    metrics_families[metrics_n_families] = (struct metric_family){copy, NULL, gauge};
+    metrics_families[metrics_n_families] = (struct metric_family){owner, copy, NULL, gauge};
     return (long)metrics_n_families++;
 }
 
-int metrics_declare(const char *name, int gauge, const char *help)
+int metrics_declare(const void *owner, const char *name, int gauge, const char *help)
 {
     /* HELP text is one line, and without backslashes it needs no escaping. */
     if (!metrics_name_ok(name) || !help || !*help || strlen(help) > 1024 || strpbrk(help, "\r\n\\"))
         return -1;
-    long f = metrics_family(name, gauge);
+    long f = metrics_family(owner, name, gauge);
     if (f < 0)
         return -4;
     struct metric_family *fam = &metrics_families[f];
@@ -151,13 +153,13 @@ int metrics_declare(const char *name, int gauge, const char *help)
     return 0;
 }
 
-static int metrics_dynamic_update(const char *name, const char *labels, double v, int gauge)
+static int metrics_dynamic_update(const void *owner, const char *name, const char *labels, double v, int gauge)
 {
     if (!labels)
         labels = "";
     if (!metrics_name_ok(name) || !metrics_labels_ok(labels))
         return -1;
-    long f = metrics_family(name, gauge);
+    long f = metrics_family(owner, name, gauge);
     if (f < 0)
         return -4;
     if (metrics_families[f].gauge != gauge)
@@ -175,21 +177,51 @@ static int metrics_dynamic_update(const char *name, const char *labels, double v
     if (!grown)
         return -4;
     metrics_dynamic = grown;
-    struct metric m = {(size_t)f, strdup(labels), v};
+    struct metric m = {owner, (size_t)f, strdup(labels), v};
     if (!m.labels)
         return -4;
     metrics_dynamic[metrics_n_dynamic++] = m;
     return 0;
 }
 
-int metrics_dynamic_add(const char *name, const char *labels, double delta)
+int metrics_dynamic_add(const void *owner, const char *name, const char *labels, double delta)
 {
-    return metrics_dynamic_update(name, labels, delta, 0);
+    return metrics_dynamic_update(owner, name, labels, delta, 0);
 }
 
-int metrics_dynamic_set(const char *name, const char *labels, double value)
+int metrics_dynamic_set(const void *owner, const char *name, const char *labels, double value)
 {
-    return metrics_dynamic_update(name, labels, value, 1);
+    return metrics_dynamic_update(owner, name, labels, value, 1);
+}
+
+/* Drop family f and renumber the series of the families after it (its own
+ * series are gone already). */
+static void metrics_family_drop(size_t f)
+{
+    free(metrics_families[f].name);
+    free(metrics_families[f].help);
+    memmove(&metrics_families[f], &metrics_families[f + 1], (metrics_n_families - f - 1) * sizeof(*metrics_families));
+    metrics_n_families--;
+    for (size_t i = 0; i < metrics_n_dynamic; i++)
+        if (metrics_dynamic[i].family > f)
+            metrics_dynamic[i].family--;
+}
+
+void metrics_unregister_all(const void *owner)
+{
+    /* Its series, and every series of the families it named. */
+    size_t kept = 0;
+    for (size_t i = 0; i < metrics_n_dynamic; i++) {
+        struct metric *m = &metrics_dynamic[i];
+        if (m->owner == owner || metrics_families[m->family].owner == owner)
+            free(m->labels);
+        else
+            metrics_dynamic[kept++] = *m;
+    }
+    metrics_n_dynamic = kept;
+    for (size_t f = metrics_n_families; f > 0; f--)
+        if (metrics_families[f - 1].owner == owner)
+            metrics_family_drop(f - 1);
 }
 
 void metrics_http_request(const char *route, int status)

@@ -1,5 +1,6 @@
-/* Process-wide counters shown on /metrics (private).  Plain integers: the
- * core is single-threaded. */
+/* Metrics (layer 0, private): process-wide counters shown on /metrics,
+ * HTTP requests by route, and the plugins' named series.  Plain integers:
+ * the core is single-threaded.  Calls nothing. */
 #ifndef SBR_CORE_METRICS_H
 #define SBR_CORE_METRICS_H
 
@@ -36,10 +37,16 @@ extern struct core_metrics core_metrics;
 /* Declare a plugin metric's type and one-line help text (api->metric_declare):
  * 0, or -1 for a bad or reserved name, a bad help text or a type that
  * differs from the metric's first use; -4 out of memory. */
-int metrics_declare(const char *name, int gauge, const char *help);
-/* A counter or gauge with a name and label text, for plugins (api->metric_add/set). */
-int metrics_dynamic_add(const char *name, const char *labels, double delta);
-int metrics_dynamic_set(const char *name, const char *labels, double value);
+int metrics_declare(const void *owner, const char *name, int gauge, const char *help);
+/* A counter or gauge with a name and label text, for plugins
+ * (api->metric_add/set); the first use of a name/labels pair creates it,
+ * owned by `owner` (opaque: the plugin record), as is a name first used or
+ * declared by it. */
+int metrics_dynamic_add(const void *owner, const char *name, const char *labels, double delta);
+int metrics_dynamic_set(const void *owner, const char *name, const char *labels, double value);
+/* Drop the series owner created and the names it introduced, with their
+ * series (the plugin is unloaded). */
+void metrics_unregister_all(const void *owner);
 /* HTTP requests by route pattern and status. */
 void metrics_http_request(const char *route, int status);
 /* Render everything as Prometheus text into a new malloc'd string. */

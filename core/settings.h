@@ -1,4 +1,5 @@
-/* Core settings: the validated values of the core's conf.d file (private). */
+/* Core settings (layer 0, private): the validated values of the core's
+ * conf.d file, read by every layer. */
 #ifndef SBR_CORE_SETTINGS_H
 #define SBR_CORE_SETTINGS_H
 
@@ -6,6 +7,7 @@
 #include <stdint.h>
 
 #define SETTINGS_MAX_LISTEN 8
+#define SETTINGS_PATH_MAX 128
 
 struct core_settings {
     char *listen[SETTINGS_MAX_LISTEN]; /* "host:port" each; from `listen` (comma-separated) */
@@ -27,6 +29,7 @@ struct core_settings {
     uint64_t inbound_rate;             /* client events per inbound_rate_window_ms before a disconnect; 0 = off */
     uint64_t inbound_rate_window_ms;
     uint64_t shutdown_timeout_ms;      /* SIGTERM: hard exit after this */
+    char *socketio_path;               /* `path`: where Engine.IO is served, "/socket.io/" */
 };
 
 /* The settings in force; valid after start-up, replaced on reload. */

@@ -142,8 +142,5 @@ struct conf_values *settings_values(void);
 const char *settings_api_key(void);
 /* Free everything at exit. */
 void settings_free(void);
-/* Split "host:port", "[v6]:port" or "*:port" (any address: host "") into
- * host (up to hostlen bytes) and port 1..65535; 0 or -1. */
-int settings_parse_listen(const char *text, char *host, size_t hostlen, int *port);
 
 #endif

@@ -3,6 +3,7 @@
 #include "conf/conf.h"
 #include "log.h"
 #include "settings.h"
+#include "util/listen_addr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static const sbr_config_key settings_table[] = {
     {"shutdown_timeout_ms", SBR_CONF_INT, "10000", 100, 600000, R, "SIGTERM: hard exit after this"},
     {"worker_listen", SBR_CONF_STRING, "127.0.0.1:0", 0, 0, 0, "ip:port where other workers reach this one's sessions"},
     {"worker_advertise", SBR_CONF_STRING, "", 0, 0, 0, "ip:port other workers use for worker_listen; empty: as bound"},
+    {"path", SBR_CONF_STRING, "/socket.io/", 0, 0, 0, "where Engine.IO is served, as Socket.IO's `path` option"},
     SBR_CONF_END,
 };
 #undef R
@@ -60,43 +62,13 @@ const char *settings_api_key(void)
     return k ? k : "";
 }
 
-int settings_parse_listen(const char *text, char *host, size_t hostlen, int *port)
-{
-    const char *colon;
-    const char *h = text;
-    size_t hl;
-    if (*text == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        h = text + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon)
-            return -1;
-        hl = (size_t)(colon - text);
-    }
-    if (hl >= hostlen)
-        return -1;
-    int64_t p;
-    if (conf_parse_int(colon + 1, &p) < 0 || p < 1 || p > 65535)
-        return -1;
-    if (hl == 1 && *h == '*')
-        hl = 0;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    *port = (int)p;
-    return 0;
-}
-
 void settings_clear(struct core_settings *s)
 {
     for (size_t i = 0; i < s->n_listen; i++)
         free(s->listen[i]);
     free(s->plugin_dir);
     free(s->cors_origins);
+    free(s->socketio_path);
     memset(s, 0, sizeof(*s));
 }
 
@@ -141,7 +113,7 @@ static int settings_listen(const struct conf_values *v, const char *file, struct
             rc = -1;
             break;
         }
-        if (settings_parse_listen(tok, host, sizeof(host), &port) < 0) {
+        if (listen_addr_parse(tok, host, sizeof(host), &port, 0) < 0) {
             snprintf(err, errlen, "%s:%d: key 'listen': '%s' is not host:port", file, settings_line(v, "listen"), tok);
             rc = -1;
             break;
@@ -160,12 +132,54 @@ static int settings_listen(const struct conf_values *v, const char *file, struct
     return rc;
 }
 
+/* Socket.IO's `path`: "/name/" or deeper, URL-safe characters only, so it
+ * needs no escaping anywhere and cannot shadow every route ("/"). */
+static int settings_path_ok(const char *path)
+{
+    size_t n = strlen(path);
+    if (n < 3 || n > SETTINGS_PATH_MAX || path[0] != '/' || path[n - 1] != '/' || strstr(path, "//"))
+        return 0;
+    for (const char *p = path; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("/-._~", *p)))
+            return 0;
+    return !strstr(path, "/./") && !strstr(path, "/../");
+}
+
+static int settings_addresses(const struct conf_values *v, const char *file, struct core_settings *out, char *err,
+                              size_t errlen)
+{
+    if (settings_listen(v, file, out, err, errlen) < 0)
+        return -1;
+    char host[256];
+    int port;
+    const char *worker = conf_values_string(v, "worker_listen");
+    if (listen_addr_parse(worker, host, sizeof(host), &port, 1) < 0) {
+        snprintf(err, errlen, "%s:%d: key 'worker_listen': '%s' is not host:port", file,
+                 settings_line(v, "worker_listen"), worker);
+        return -1;
+    }
+    const char *path = conf_values_string(v, "path");
+    if (!settings_path_ok(path)) {
+        snprintf(err, errlen,
+                 "%s:%d: key 'path': '%s' must start and end with '/', name at least one segment, and hold only "
+                 "letters, digits and - . _ ~ (at most %d bytes)",
+                 file, settings_line(v, "path"), path, SETTINGS_PATH_MAX);
+        return -1;
+    }
+    if (!(out->socketio_path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int settings_build(const struct conf_values *v, const char *file, struct core_settings *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (!file)
         file = "(defaults)";
-    if (settings_listen(v, file, out, err, errlen) < 0)
+    if (settings_addresses(v, file, out, err, errlen) < 0)
         goto fail;
     out->log_level = settings_level(conf_values_string(v, "log_level"));
     if (out->log_level < 0) {

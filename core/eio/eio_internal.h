@@ -4,15 +4,14 @@
 
 #include <event2/http.h>
 #include "hashtab.h"
+#include "util/worker_id.h"
 #include "eio/eio_session.h"
 
 enum eio_transport { EIO_TRANSPORT_POLLING, EIO_TRANSPORT_WEBSOCKET };
 
-/* A sid is this worker's id (8 random bytes) then 16 random bytes, both
+/* A sid is this worker's id (util/worker_id.h) then 16 random bytes in
  * base64url: another worker can tell whose session it is. */
-#define EIO_WORKER_ID_LEN 11
-#define EIO_SID_LEN (EIO_WORKER_ID_LEN + 22)
-extern char eio_worker_id[EIO_WORKER_ID_LEN + 1];
+#define EIO_SID_LEN (WORKER_ID_LEN + 22)
 
 struct eio_session {
     char sid[EIO_SID_LEN + 1];
@@ -64,20 +63,9 @@ int eio_session_expired(struct eio_session *s);
 void eio_session_heartbeat_start(struct eio_session *s);
 /* 1 if a polling GET is pending. */
 #define eio_poll_pending(s) ((s)->poll != NULL)
-/* Queue the close packet of a closing polling session (which takes no
- * other packet): it answers a GET of its own. */
-void eio_queue_close(struct eio_session *s);
-/* Answer the pending GET with the queued packets (or a noop if none). */
-void eio_polling_flush(struct eio_session *s, int noop_if_empty);
-/* Engine.IO's own error answer: HTTP 400 {"code": N, "message": "..."}. */
-void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message);
-
-/* --- eio_forward.c: polling requests for sessions of other workers ------- */
-int eio_forward_init(void);
-void eio_forward_free(void);
-/* A polling request or a WebSocket upgrade names a sid of another worker:
- * relay it to that worker.  Returns 1 if it was taken care of (answered
- * now or later), 0 if it cannot be forwarded (the sid is unknown here). */
-int eio_forward_request(struct evhttp_request *req, const char *sid, int websocket);
+/* eio_server_init's and eio_server_free's part: the session table and its
+ * timers.  0 or -1. */
+int eio_sessions_init(struct event_base *base, const struct eio_handler *handler);
+void eio_sessions_free(void);
 
 #endif

@@ -1,6 +1,6 @@
 #include <string.h>
 #include "eio/eio_packet.h"
-#include "ws/base64.h"
+#include "util/base64.h"
 
 int eio_packet_decode_text(const char *p, size_t n, struct eio_packet *out)
 {

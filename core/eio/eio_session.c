@@ -14,33 +14,28 @@
 #include "settings.h"
 #include "eio/eio_internal.h"
 #include "eio/eio_packet.h"
+#include "eio/eio_polling.h"
 #include "eio/eio_timer.h"
-#include "ws/base64.h"
+#include "util/base64.h"
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
+#include "util/worker_id.h"
 
 struct eio_server eio_server;
-char eio_worker_id[EIO_WORKER_ID_LEN + 1];
 /* Drain: queue for polling sessions without answering their GETs. */
 static int eio_polls_held;
 
 static void eio_reap(evutil_socket_t fd, short what, void *arg);
 static void session_on_timer(struct eio_session *s);
 
-int eio_server_init(struct event_base *base, const struct eio_handler *handler)
+int eio_sessions_init(struct event_base *base, const struct eio_handler *handler)
 {
     eio_server.base = base;
     eio_server.handler = handler;
     eio_server.reap_event = event_new(base, -1, 0, eio_reap, NULL);
-    if (eio_timer_init(base, session_on_timer) != 0)
+    if (eio_timer_init(base, session_on_timer) != 0 || !eio_server.reap_event)
         return -1;
-    uint8_t id[8];
-    if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
-        return -1;
-    base64_encode(id, sizeof(id), eio_worker_id, 1);
-    if (!eio_server.reap_event)
-        return -1;
-    return eio_forward_init();
+    return 0;
 }
 
 struct eio_session *eio_session_find(const char *sid)
@@ -138,8 +133,8 @@ struct eio_session *eio_session_create(struct evhttp_request *req, int transport
         }
         got += (size_t)r;
     }
-    memcpy(s->sid, eio_worker_id, EIO_WORKER_ID_LEN);
-    base64_encode(raw, sizeof(raw), s->sid + EIO_WORKER_ID_LEN, 1);
+    memcpy(s->sid, worker_id(), WORKER_ID_LEN);
+    base64_encode(raw, sizeof(raw), s->sid + WORKER_ID_LEN, 1);
     s->transport = transport;
     s->node.key = s->sid;
     if (session_copy_meta(s, req) != 0 || hashtab_insert(&eio_server.sessions, &s->node) != 0) {
@@ -206,31 +201,6 @@ static void release_frame(const void *data, size_t len, void *arg)
     eio_buf_unref(arg);
 }
 
-/* Append to the polling queue (the queue takes the caller's reference). */
-static int queue_push(struct eio_session *s, struct eio_buf *b)
-{
-    if (s->queue_len == s->queue_cap) {
-        size_t cap = s->queue_cap ? s->queue_cap * 2 : 4;
-        struct eio_buf **q = realloc(s->queue, cap * sizeof(*q));
-        if (!q)
-            return -1;
-        s->queue = q;
-        s->queue_cap = cap;
-    }
-    s->queue[s->queue_len++] = b;
-    s->queue_bytes += b->binary ? BASE64_ENCODED_LEN(b->len) + 2 : b->len + 1;
-    return 0;
-}
-
-void eio_queue_close(struct eio_session *s)
-{
-    struct eio_buf *b = eio_buf_new("1", 1, 0);
-    if (b && queue_push(s, b) != 0)
-        eio_buf_unref(b);
-    else if (b)
-        s->close_queued = 1;
-}
-
 int eio_session_send(struct eio_session *s, struct eio_buf *b)
 {
     if (s->closed || s->closing)
@@ -246,7 +216,7 @@ int eio_session_send(struct eio_session *s, struct eio_buf *b)
         core_metrics.bytes_out += flen;
         return 0;
     }
-    if (queue_push(s, eio_buf_ref(b)) != 0) {
+    if (eio_polling_push(s, eio_buf_ref(b)) != 0) {
         eio_buf_unref(b);
         return -1;
     }
@@ -273,7 +243,7 @@ static void send_close_to_poll(struct eio_session *s)
 {
     /* Queued directly: the session is already marked closed. */
     if (!s->close_queued)
-        eio_queue_close(s);
+        eio_polling_queue_close(s);
     eio_polling_flush(s, 1);
 }
 
@@ -328,7 +298,7 @@ void eio_session_close(struct eio_session *s, const char *reason)
     }
     s->closing = 1;
     if (!s->queue_len)
-        eio_queue_close(s);
+        eio_polling_queue_close(s);
     eio_timer_arm(s, settings_get()->ping_timeout_ms);
 }
 
@@ -478,7 +448,7 @@ void eio_server_close_all(const char *reason)
     eio_server_drain(reason, 0);
 }
 
-void eio_server_free(void)
+void eio_sessions_free(void)
 {
     eio_reap(-1, 0, NULL);
     struct hashtab_node *n, *next;
@@ -497,7 +467,6 @@ void eio_server_free(void)
         session_free(s);
     }
     ws_conn_free_all();
-    eio_forward_free();
     eio_timer_free();
     hashtab_free(&eio_server.sessions);
     if (eio_server.reap_event)

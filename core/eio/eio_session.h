@@ -1,6 +1,10 @@
-/* Engine.IO v4 sessions (private): the handshake, HTTP long-polling,
- * WebSocket, the upgrade between them, heartbeats and close.  The layer
- * above (Socket.IO) sees a session as an ordered pipe of messages. */
+/* Engine.IO (layer 4, private): v4 sessions over HTTP long-polling and
+ * WebSocket, the upgrade between them, heartbeats and close, and serving
+ * any session from any worker.
+ * Offers: the server under its path, and each session as an ordered pipe
+ * of messages to the layer above, which registers a struct eio_handler.
+ * Calls: net (its prefix handler, replies, a private server), ws, the bus's
+ * state calls (the worker registry) and the base layer. */
 #ifndef SBR_EIO_SESSION_H
 #define SBR_EIO_SESSION_H
 
@@ -22,7 +26,10 @@ struct eio_handler {
     void (*on_close)(void *owner, const char *reason);
 };
 
-int eio_server_init(struct event_base *base, const struct eio_handler *handler);
+/* Serve Engine.IO under `path` ("/socket.io/"): register it with the
+ * public HTTP server, start the worker address and relaying, and hand
+ * sessions to handler.  0, or -1 after logging why. */
+int eio_server_init(struct event_base *base, const char *path, const struct eio_handler *handler);
 /* Close every session now: on_close follows for each (a polling session
  * with no GET in flight loses its queue). */
 void eio_server_close_all(const char *reason);
@@ -38,8 +45,11 @@ void eio_server_drain(const char *reason, uint64_t polling_grace_ms);
 /* Free every session (after the loop stopped), without callbacks. */
 void eio_server_free(void);
 
-/* A request under /socket.io/. */
-void eio_http_handle(struct evhttp_request *req);
+/* A request under the Engine.IO path (an http_handler_fn).  With `relay`
+ * non-NULL a request for another worker's session is relayed there (the
+ * public server); with NULL it is answered "Session ID unknown" (the worker
+ * address, which never relays again). */
+void eio_http_handle(struct evhttp_request *req, void *relay);
 
 /* Queue a complete Engine.IO packet ("4..." text, or a binary message) on
  * the session; takes a new reference to b. */

@@ -11,136 +11,18 @@
 #include "metrics.h"
 #include "settings.h"
 #include "net/http.h"
+#include "eio/eio_forward.h"
 #include "eio/eio_internal.h"
+#include "eio/eio_relay.h"
 #include "eio/eio_packet.h"
-#include "ws/base64.h"
+#include "eio/eio_polling.h"
+#include "util/base64.h"
 #include "ws/ws_conn.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
 /* Seconds a handshake refused at max_connections is told to wait. */
 #define EIO_FULL_RETRY_AFTER "5"
-
-/* Engine.IO error codes (engine.io Server.errors). */
-enum {
-    EIO_ERR_UNKNOWN_TRANSPORT = 0,
-    EIO_ERR_UNKNOWN_SID = 1,
-    EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
-    EIO_ERR_BAD_REQUEST = 3,
-    EIO_ERR_FORBIDDEN = 4,
-    EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION = 5
-};
-
-void eio_reply_error(struct evhttp_request *req, int status, int code, const char *message)
-{
-    struct evbuffer *body = evbuffer_new();
-    http_cors_apply(req);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    if (body)
-        evbuffer_add_printf(body, "{\"code\":%d,\"message\":\"%s\"}", code, message);
-    evhttp_send_reply(req, status, status == 400 ? "Bad Request" : "Error", body);
-    if (body)
-        evbuffer_free(body);
-}
-
-static void reply_text(struct evhttp_request *req, struct evbuffer *body)
-{
-    http_cors_apply(req);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=UTF-8");
-    evhttp_send_reply(req, 200, "OK", body);
-}
-
-/* Send a polling answer to the pending GET. */
-static void answer_poll(struct eio_session *s, struct evbuffer *body)
-{
-    struct evhttp_request *req = s->poll;
-    s->poll = NULL;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-    reply_text(req, body);
-}
-
-/* One queued packet as it appears in a polling answer: text as is, binary
- * as "b" and base64. */
-static size_t poll_packet_size(const struct eio_buf *b)
-{
-    return b->binary ? 1 + BASE64_ENCODED_LEN(b->len) : b->len;
-}
-
-/* Write the queue, packets joined by \x1e, into out (poll_packet_size of
- * each plus the separators, and one byte more).  Returns 1 if it holds the
- * close packet. */
-static int poll_write_queue(const struct eio_session *s, char *out)
-{
-    int closing = 0;
-    for (size_t i = 0; i < s->queue_len; i++) {
-        struct eio_buf *b = s->queue[i];
-        if (i)
-            *out++ = '\x1e';
-        if (b->binary) {
-            /* The encoder's NUL lands on the next separator, or on the byte
-             * reserved past the answer. */
-            *out++ = 'b';
-            out += base64_encode((const uint8_t *)eio_buf_data(b), b->len, out, 0);
-        } else {
-            if (b->len == 1 && eio_buf_data(b)[0] == '1')
-                closing = 1;
-            memcpy(out, eio_buf_data(b), b->len);
-            out += b->len;
-        }
-    }
-    return closing;
-}
-
-/* The answer is one contiguous copy of the queue: its memory is the size of
- * the payload.  (Referencing each shared packet costs an evbuffer chain per
- * packet and per separator, about 2 KB of heap for a 100-byte packet, which
- * many sessions flushing thousands of small packets at once multiply.) */
-void eio_polling_flush(struct eio_session *s, int noop_if_empty)
-{
-    if (!eio_poll_pending(s) || (s->queue_len == 0 && !noop_if_empty))
-        return;
-    size_t total = s->queue_len ? s->queue_len - 1 : 1;
-    for (size_t i = 0; i < s->queue_len; i++)
-        total += poll_packet_size(s->queue[i]);
-    struct evbuffer *body = evbuffer_new();
-    struct evbuffer_iovec v;
-    if (!body || evbuffer_reserve_space(body, (ev_ssize_t)total + 1, &v, 1) < 1) {
-        if (body)
-            evbuffer_free(body);
-        return;
-    }
-    int closing = 0;
-    if (s->queue_len)
-        closing = poll_write_queue(s, v.iov_base);
-    else
-        memcpy(v.iov_base, "6", 1);
-    v.iov_len = total;
-    evbuffer_commit_space(body, &v, 1);
-    for (size_t i = 0; i < s->queue_len; i++)
-        eio_buf_unref(s->queue[i]);
-    core_metrics.bytes_out += total;
-    s->queue_len = 0;
-    s->queue_bytes = 0;
-    answer_poll(s, body);
-    evbuffer_free(body);
-    if (closing && s->closing)
-        eio_session_terminate(s, "transport close");
-    else if (s->closing && !s->close_queued)
-        eio_queue_close(s); /* for the next GET, alone */
-}
-
-/* Answer the pending GET with a noop, leaving the queue alone (upgrade). */
-static void polling_noop(struct eio_session *s)
-{
-    if (!eio_poll_pending(s))
-        return;
-    struct evbuffer *body = evbuffer_new();
-    if (!body)
-        return;
-    evbuffer_add(body, "6", 1);
-    answer_poll(s, body);
-    evbuffer_free(body);
-}
 
 static void poll_connection_closed(struct evhttp_connection *evcon, void *arg)
 {
@@ -203,7 +85,7 @@ static const struct ws_callbacks eio_ws_callbacks = {ws_on_message, ws_on_close}
 
 static void upgrade_complete(struct eio_session *s)
 {
-    polling_noop(s);
+    eio_polling_noop(s);
     s->ws = s->probe;
     s->probe = NULL;
     s->probe_ready = 0;
@@ -238,7 +120,7 @@ static void probe_on_message(void *userdata, int binary, const uint8_t *data, si
         ws_conn_send(s->probe, 0, "3probe", 6);
         s->probe_ready = 1;
         /* Release the client's pending GET so it can pause polling. */
-        polling_noop(s);
+        eio_polling_noop(s);
         return;
     }
     if (!binary && len == 1 && data[0] == '5' && s->probe_ready) {
@@ -325,7 +207,7 @@ static void handshake(struct evhttp_request *req, int websocket)
         ws_conn_send(s->ws, 0, evbuffer_pullup(open, -1), n);
         core_metrics.bytes_out += n;
     } else {
-        reply_text(req, open);
+        eio_reply_text(req, open);
     }
     evbuffer_free(open);
     eio_session_heartbeat_start(s);
@@ -346,9 +228,9 @@ static void eio_polling_get(struct eio_session *s, struct evhttp_request *req)
     s->poll = req;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), poll_connection_closed, s);
     if (s->probe_ready)
-        polling_noop(s); /* upgrading: the client is pausing its polling */
-    else if (s->queue_len)
-        eio_polling_flush(s, 0);
+        eio_polling_noop(s); /* upgrading: the client is pausing its polling */
+    else if (s->queue_len && eio_polling_flush(s, 0))
+        eio_session_terminate(s, "transport close"); /* it came for its close packet */
 }
 
 /* A polling POST's body: 0, or -1 when it was malformed or too large (the
@@ -409,12 +291,12 @@ static void polling_post(struct eio_session *s, struct evhttp_request *req)
     struct evbuffer *ok = evbuffer_new();
     if (ok)
         evbuffer_add(ok, "ok", 2);
-    reply_text(req, ok);
+    eio_reply_text(req, ok);
     if (ok)
         evbuffer_free(ok);
 }
 
-void eio_http_handle(struct evhttp_request *req)
+void eio_http_handle(struct evhttp_request *req, void *relay)
 {
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (method == EVHTTP_REQ_OPTIONS) {
@@ -446,8 +328,8 @@ void eio_http_handle(struct evhttp_request *req)
         if (s && eio_session_expired(s))
             s = NULL;
         if (!s) {
-            if (!eio_forward_request(req, sid, websocket))
-                eio_reply_error(req, 400, EIO_ERR_UNKNOWN_SID, "Session ID unknown");
+            if (!relay || !eio_forward_request(req, sid, websocket))
+                eio_reply_unknown_sid(req);
         } else if (websocket) {
             const char *why = NULL;
             const char *key = ws_handshake_check(req, &why);

@@ -1,7 +1,8 @@
 /* The route table plugins extend, and the plugin's view of one request:
  * {param} patterns, 404/405 in JSON, replies that may come later or never
  * reach a client that went away. */
-#include "net/routes.h"
+#include "net/http.h"
+#include "net/http_internal.h"
 
 #include <ctype.h>
 #include <event2/buffer.h>
@@ -100,9 +101,8 @@ int http_api_route(sbr_plugin *self, const char *method, const char *pattern, sb
             break;
     if (m == sizeof(methods) / sizeof(methods[0]))
         return SBR_ERR_INVALID;
-    /* The core's own paths stay the core's. */
-    if (strcmp(pattern, "/healthz") == 0 || strcmp(pattern, "/metrics") == 0 ||
-        strncmp(pattern, "/socket.io", 10) == 0)
+    /* The core's own paths (Engine.IO's, /healthz, ...) stay the core's. */
+    if (http_path_reserved(pattern))
         return SBR_ERR_INVALID;
     struct http_route r = {.owner = self, .fn = fn, .userdata = userdata};
     snprintf(r.method, sizeof(r.method), "%s", method);

@@ -1,6 +1,7 @@
 /* The host table: the services a plugin reaches through struct sbr_api,
  * mapped onto the core's modules.  Registration services check that they
- * run inside the caller's on_load. */
+ * run inside the caller's on_load; a claim the core refuses (an event name
+ * another plugin handles) is recorded and stops start-up. */
 #include "plugin/plugin.h"
 
 #include <event2/event.h>
@@ -9,12 +10,12 @@
 
 #include "bus.h"
 #include "clock.h"
-#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "net/http.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "sio/sio.h"
+#include "util/worker_id.h"
 
 static void api_log(sbr_plugin *self, enum sbr_log_level level, const char *fmt, ...)
 {
@@ -73,6 +74,25 @@ static int api_hook_register(sbr_plugin *self, enum sbr_event_id id, sbr_hook_fn
     return hooks_register(self, id, fn, userdata);
 }
 
+static int api_message_handler(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata)
+{
+    if (!plugin_is_loading(self))
+        return SBR_ERR_STATE;
+    sbr_plugin *holder = NULL;
+    int rc = hooks_named_handle(self, event, fn, userdata, &holder);
+    if (rc == SBR_ERR_STATE && !self->refusal[0])
+        snprintf(self->refusal, sizeof(self->refusal), "event '%s' is already handled by plugin '%s'", event,
+                 holder ? holder->name : "?");
+    return rc;
+}
+
+static int api_message_filter(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata)
+{
+    if (!plugin_is_loading(self))
+        return SBR_ERR_STATE;
+    return hooks_named_filter(self, event, fn, userdata);
+}
+
 static sbr_timer_id api_timer_start(sbr_plugin *self, uint64_t delay_ms, int repeat, void (*fn)(void *), void *ud)
 {
     return self ? timers_start(self, delay_ms, repeat, fn, ud) : 0;
@@ -111,26 +131,34 @@ static int api_bus_provide(sbr_plugin *self, const sbr_bus_provider *provider, v
     return bus_api_provide(self, provider, ctx);
 }
 
+static struct event_base *api_base;
+
+void api_init(struct event_base *base)
+{
+    api_base = base;
+    timers_init(base);
+}
+
 static void *api_event_base(void)
 {
-    return daemon_base();
+    return api_base;
 }
 
 static int api_metric_add(sbr_plugin *self, const char *name, const char *labels, double delta)
 {
-    return metrics_dynamic_add(name, labels, delta);
+    return metrics_dynamic_add(self, name, labels, delta);
 }
 
 static int api_metric_set(sbr_plugin *self, const char *name, const char *labels, double value)
 {
-    return metrics_dynamic_set(name, labels, value);
+    return metrics_dynamic_set(self, name, labels, value);
 }
 
 static int api_metric_declare(sbr_plugin *self, const char *name, enum sbr_metric_type type, const char *help)
 {
     if (type != SBR_METRIC_COUNTER && type != SBR_METRIC_GAUGE)
         return SBR_ERR_INVALID;
-    int rc = metrics_declare(name, type == SBR_METRIC_GAUGE, help);
+    int rc = metrics_declare(self, name, type == SBR_METRIC_GAUGE, help);
     return rc == -4 ? SBR_ERR_NOMEM : rc < 0 ? SBR_ERR_INVALID : SBR_OK;
 }
 
@@ -200,6 +228,9 @@ static const sbr_api api_services = {
     .msg_arg_json = api_msg_arg_json,
     .json_quote = api_json_quote,
     .incr = bus_api_incr,
+    .message_handler = api_message_handler,
+    .message_filter = api_message_filter,
+    .worker_id = worker_id,
 };
 
 const sbr_api *api_table(void)

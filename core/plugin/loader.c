@@ -9,8 +9,10 @@
 
 #include "bus.h"
 #include "log.h"
+#include "metrics.h"
 #include "net/http.h"
-#include "plugin/hooks.h"
+#include "sio/sio.h"
+#include "hooks/hooks.h"
 
 const char *const plugin_loader_keys[] = {"plugin", "path", "fallback", NULL};
 
@@ -128,6 +130,17 @@ fail:
     return NULL;
 }
 
+/* Remove everything p registered through the host table. */
+static void plugin_unregister_all(struct sbr_plugin *p)
+{
+    hooks_unregister_all(p);
+    http_unregister_all(p);
+    bus_unregister_all(p);
+    timers_unregister_all(p);
+    metrics_unregister_all(p);
+    sio_unregister_all(p);
+}
+
 /* The file:line of the plugin's error: the line of the key it named with
  * set_error_key when the file sets that key, else the `plugin =` line; and
  * "key 'x': " to put before the reason. */
@@ -146,20 +159,25 @@ static void plugin_error_place(const struct sbr_plugin *p, char *where, size_t w
 
 int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen)
 {
-    p->error[0] = p->error_key[0] = '\0';
+    p->error[0] = p->error_key[0] = p->refusal[0] = '\0';
     p->loading = 1;
     int rc = p->desc->on_load(p, api);
     p->loading = 0;
+    if (p->refusal[0]) {
+        /* Whatever on_load answered: the core refused what it asked for. */
+        snprintf(err, errlen, "%s:%d: plugin '%s': %s", p->conf_path, p->conf_line, p->name, p->refusal);
+        if (rc == 0 && p->desc->on_unload)
+            p->desc->on_unload(p);
+        plugin_unregister_all(p);
+        return -1;
+    }
     if (rc != 0) {
         char where[CONF_ERR_MAX], key[96];
         plugin_error_place(p, where, sizeof(where), key, sizeof(key));
         snprintf(err, errlen, "%s: plugin '%s' failed to load: %s%s", where, p->name, key,
                  p->error[0] ? p->error : "on_load failed without a reason");
         /* Undo what it registered before failing; on_unload is not due. */
-        hooks_unregister_all(p);
-        http_unregister_all(p);
-        bus_unregister_all(p);
-        timers_unregister_all(p);
+        plugin_unregister_all(p);
         return -1;
     }
     p->started = 1;
@@ -175,10 +193,7 @@ void plugin_close(struct sbr_plugin *p)
     if (p->started && p->desc->on_unload)
         p->desc->on_unload(p);
     p->started = 0;
-    hooks_unregister_all(p);
-    http_unregister_all(p);
-    bus_unregister_all(p);
-    timers_unregister_all(p);
+    plugin_unregister_all(p);
     plugin_free(p);
 }
 
@@ -194,9 +209,4 @@ int plugin_check(struct sbr_plugin *p, char *err, size_t errlen)
     snprintf(err, errlen, "%s: plugin '%s': %s%s", where, p->name, key,
              p->error[0] ? p->error : "its configuration check failed without a reason");
     return -1;
-}
-
-int plugin_is_loading(const sbr_plugin *p)
-{
-    return p && p->loading;
 }

@@ -1,6 +1,8 @@
-/* Loaded plugins (private): the loader (dlopen, ABI check, config
- * validation, on_load), the registry in conf.d order, the host table and
- * plugin timers. */
+/* Plugins (layer 6, private): the loader (dlopen, ABI check, config
+ * validation, on_load, removing what a plugin registered), the registry in
+ * conf.d order, the host table and plugin timers.
+ * Calls: sio, the bus, net, hooks and the base layer, through which every
+ * service of the host table is served.  The loop is handed in (api_init). */
 #ifndef SBR_CORE_PLUGIN_H
 #define SBR_CORE_PLUGIN_H
 
@@ -8,6 +10,8 @@
 #include <superbot-realtime/plugin.h>
 
 #include "conf/conf.h"
+
+struct event_base;
 
 struct sbr_plugin {
     char *name;       /* the plugin loaded (the fallback's name when one was used) */
@@ -23,7 +27,14 @@ struct sbr_plugin {
     int started;      /* on_load succeeded: on_unload is due */
     char error[CONF_ERR_MAX];
     char error_key[64]; /* set_error_key: the key the error is about, or "" */
+    char refusal[CONF_ERR_MAX]; /* a registration the core refused, which stops start-up */
 };
+
+/* 1 while the plugin's on_load runs: registration services are allowed. */
+static inline int plugin_is_loading(const sbr_plugin *p)
+{
+    return p && p->loading;
+}
 
 /* Keys of a plugin file that the loader reads itself. */
 extern const char *const plugin_loader_keys[];
@@ -38,8 +49,6 @@ struct sbr_plugin *plugin_open(const struct conf_file *file, const char *plugin_
 int plugin_start(struct sbr_plugin *p, const sbr_api *api, char *err, size_t errlen);
 /* on_unload if started, drop all it registered, dlclose, free. */
 void plugin_close(struct sbr_plugin *p);
-/* 1 while the plugin's on_load runs. */
-int plugin_is_loading(const sbr_plugin *p);
 /* Run the plugin's on_check, if it has one, on its current values.  0, or
  * -1 with the reason in err (file:line: plugin 'x': ...). */
 int plugin_check(struct sbr_plugin *p, char *err, size_t errlen);
@@ -65,6 +74,8 @@ int registry_check(char *err, size_t errlen);
 
 /* --- api.c ---------------------------------------------------------------- */
 
+/* The loop the services run on (api->event_base, timers). */
+void api_init(struct event_base *base);
 /* The host table handed to on_load. */
 const sbr_api *api_table(void);
 /* The reduced table handed to on_check (configuration, logging, errors). */
@@ -85,6 +96,7 @@ struct json_t *api_json_path(struct json_t *args, unsigned index, const char *pa
 
 /* --- timers.c ------------------------------------------------------------- */
 
+void timers_init(struct event_base *base);
 sbr_timer_id timers_start(sbr_plugin *owner, uint64_t delay_ms, int repeat, void (*fn)(void *), void *userdata);
 void timers_stop(sbr_plugin *owner, sbr_timer_id id);
 void timers_unregister_all(sbr_plugin *owner);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 
 static struct sbr_plugin **registry_plugins;
 static size_t registry_n;

@@ -5,7 +5,6 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
-#include "daemon.h"
 
 struct timer {
     struct timer *next;
@@ -21,6 +20,12 @@ struct timer {
 
 static struct timer *timers_list;
 static sbr_timer_id timers_next_id = 1;
+static struct event_base *timers_base;
+
+void timers_init(struct event_base *base)
+{
+    timers_base = base;
+}
 
 static void timers_unlink(struct timer *t)
 {
@@ -46,13 +51,12 @@ static void timers_fire(evutil_socket_t fd, short what, void *arg)
 
 sbr_timer_id timers_start(sbr_plugin *owner, uint64_t delay_ms, int repeat, void (*fn)(void *), void *userdata)
 {
-    struct event_base *base = daemon_base();
-    if (!fn || !base)
+    if (!fn || !timers_base)
         return 0;
     struct timer *t = calloc(1, sizeof(*t));
     if (!t)
         return 0;
-    t->ev = event_new(base, -1, repeat ? EV_PERSIST : 0, timers_fire, t);
+    t->ev = event_new(timers_base, -1, repeat ? EV_PERSIST : 0, timers_fire, t);
     if (!t->ev) {
         free(t);
         return 0;

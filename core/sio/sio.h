@@ -1,65 +1,51 @@
-/* The Socket.IO server (private): Engine.IO v4 sessions over long-polling
- * and WebSocket, Socket.IO v5 on the main namespace, rooms and broadcast.
- * The host table points at the sio_api_* functions; their contracts are the
- * ones of the same-named services in struct sbr_api. */
+/* Socket.IO (layer 5, private): v5 over Engine.IO sessions: namespaces,
+ * the connect chain, client events, acks, rooms and broadcast.
+ * Offers: the server's start, reload, drain and end, and the services of
+ * the host table (sio_api_*, whose contracts are the ones of the same-named
+ * services in struct sbr_api), declared in the headers included below.
+ * Calls: eio, hooks (chains run through it), the bus's publish and
+ * subscribe (rooms are "room:<name>" topics), and the base layer.
+ *
+ * Inside, bottom up: sio_packet.c (the codec), sio_conn.c (the table and
+ * deferred work), sio_namespace.c, sio_emit.c, sio_end.c, sio_ack.c,
+ * sio_room.c, sio_message.c, sio_rate.c, sio_identity.c, sio_reap.c,
+ * sio_connect.c, sio_client.c, sio_drain.c, then this file's sio.c; each
+ * calls only files before it. */
 #ifndef SBR_CORE_SIO_H
 #define SBR_CORE_SIO_H
 
 #include <stddef.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <superbot-realtime/plugin.h>
 
-struct core_settings;
+#include "sio/sio_ack.h"
+#include "sio/sio_connect.h"
+#include "sio/sio_drain.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_end.h"
+#include "sio/sio_identity.h"
+#include "sio/sio_message.h"
+#include "sio/sio_namespace.h"
+#include "sio/sio_room.h"
 
-/* Start serving /socket.io/ requests (the HTTP layer calls sio_http_handle). */
-int sio_server_init(struct event_base *base);
+/* Start serving Socket.IO over Engine.IO at `path` ("/socket.io/"). */
+int sio_server_init(struct event_base *base, const char *path);
 /* Settings were reloaded: apply what can change live. */
 void sio_server_reload(void);
-/* SIGTERM: close every session's transport (WebSocket close, polling close
- * packet; no Socket.IO DISCONNECT, so clients reconnect by themselves) and
- * call done() once all are gone or the timeout passed. */
+/* SIGTERM (sio_drain.c): close every session's transport (WebSocket close,
+ * polling close packet; no Socket.IO DISCONNECT, so clients reconnect by
+ * themselves) and call done() once all are gone or the timeout passed. */
 void sio_server_drain(void (*done)(void));
 /* Free everything (after the loop stopped). */
 void sio_server_free(void);
 
-/* An HTTP request whose path starts with /socket.io/. */
-void sio_http_handle(struct evhttp_request *req);
-
 /* Live Engine.IO sessions on this worker. */
 size_t sio_connection_count(void);
 
-/* A room packet from another worker (bus topic "room:<room>"): deliver it to
- * the local members.  `packet` is an encoded Engine.IO packet ("42[...]"). */
-void sio_room_deliver(const char *room, const char *packet, size_t len);
-
-/* Host-table services. */
+/* Host-table services that read the session (see struct sbr_api). */
 int sio_api_conn_alive(sbr_conn_id conn);
 const char *sio_api_conn_query(sbr_conn_id conn, const char *name);
 const char *sio_api_conn_header(sbr_conn_id conn, const char *name);
 const char *sio_api_conn_remote_addr(sbr_conn_id conn);
-int sio_api_conn_set_identity(sbr_conn_id conn, const sbr_identity *identity);
-const sbr_identity *sio_api_conn_identity(sbr_conn_id conn);
-int sio_api_conn_disconnect(sbr_conn_id conn, const char *reason);
-int sio_api_conn_end(sbr_conn_id conn, const char *code);
-int sio_api_connect_resume(sbr_conn_id conn, enum sbr_verdict verdict, const char *reason);
-int sio_api_message_reply(sbr_message *msg, const char *data_json);
-int sio_api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const char *reason);
-int sio_api_message_reply_args(sbr_message *msg, const char *args_json);
-int sio_api_message_emit_args(sbr_message *msg, const char *event, const char *args_json);
-/* A message's arguments as a parsed JSON array (owned by the message), or
- * NULL once it is answered.  For api->msg_arg_*. */
-struct json_t;
-struct json_t *sio_message_args(sbr_message *msg);
-int sio_api_namespace_add(sbr_plugin *self, const char *nsp);
-const char *sio_api_conn_namespace(sbr_conn_id conn);
-int sio_api_room_join(sbr_conn_id conn, const char *room);
-int sio_api_room_leave(sbr_conn_id conn, const char *room);
-int sio_api_room_contains(sbr_conn_id conn, const char *room);
-size_t sio_api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), void *userdata);
-int sio_api_emit(sbr_conn_id conn, const char *event, const char *data_json, unsigned flags);
-int sio_api_emit_with_ack(sbr_conn_id conn, const char *event, const char *data_json, uint64_t timeout_ms,
-                          void (*fn)(sbr_conn_id conn, const char *args_json, void *userdata), void *userdata);
-int sio_api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags);
 
 #endif

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_ack.h"
+#include "sio/sio_emit.h"
 
 struct sio_ack {
     struct sio_ack *next;

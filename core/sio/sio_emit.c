@@ -7,8 +7,7 @@
 #include "metrics.h"
 #include "settings.h"
 #include "eio/eio_session.h"
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
 
 struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *nsp, int has_id, uint64_t id,
                                   const char *event, const char *rest, size_t rest_len)
@@ -198,4 +197,35 @@ int sio_api_emit(sbr_conn_id conn, const char *event, const char *data_json, uns
     int r = sio_conn_send(c, b, flags);
     eio_buf_unref(b);
     return r;
+}
+
+void sio_send_connect_error(struct sio_client *cl, const char *nsp, const char *message)
+{
+    json_t *o = json_pack("{s:s}", "message", message ? message : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    size_t len;
+    char *pk = text ? sio_packet_encode(SIO_CONNECT_ERROR, 0, nsp, 0, 0, text, strlen(text), &len) : NULL;
+    if (pk && cl->eio) {
+        struct eio_buf *b = eio_buf_alloc(len + 1, 0);
+        if (b) {
+            char *d = eio_buf_data(b);
+            d[0] = '4';
+            memcpy(d + 1, pk, len);
+            eio_session_send(cl->eio, b);
+            eio_buf_unref(b);
+        }
+    }
+    free(pk);
+    free(text);
+}
+
+void sio_send_disconnect(struct sio_conn *c)
+{
+    size_t len;
+    char *pk = sio_packet_encode(SIO_DISCONNECT, 0, c->nsp, 0, 0, NULL, 0, &len);
+    if (pk) {
+        sio_conn_send_text(c, pk, len);
+        free(pk);
+    }
 }

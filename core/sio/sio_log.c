@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_log.h"
 
 #define SIO_LOG_FIELDS 8
 

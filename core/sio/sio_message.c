@@ -1,12 +1,14 @@
-/* Client events: the SBR_EVENT_MESSAGE chain, acks, and the sbr_message
- * object that lives until it is answered, even if its connection goes. */
+/* Client events: their chain (the generic SBR_EVENT_MESSAGE hooks and the
+ * event name's filters, then its handler), acks, and the sbr_message object
+ * that lives until it is answered, even if its connection goes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "metrics.h"
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_log.h"
+#include "sio/sio_message.h"
 
 struct sbr_message {
     struct sbr_message *prev, *next; /* every message alive, for shutdown */
@@ -185,6 +187,8 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     m->chain.id = SBR_EVENT_MESSAGE;
     m->chain.next = 0;
     m->chain.event = &m->event;
+    /* The name's filters and handler: the one lookup of this message. */
+    m->chain.named = hooks_named_find(m->name);
     message_run(m);
 }
 

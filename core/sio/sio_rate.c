@@ -10,7 +10,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "settings.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_end.h"
+#include "sio/sio_rate.h"
 
 enum sio_rate_verdict sio_rate_check(struct sio_conn *c, uint64_t *retry_after_ms)
 {

@@ -1,12 +1,15 @@
 /* Rooms: members indexed both ways for O(1) join and leave, and the
- * encode-once broadcast (one shared buffer for every member). */
+ * encode-once broadcast (one shared buffer for every member).  A room with
+ * local members subscribes to its bus topic "room:<name>", where the other
+ * workers publish the packets of their emits to it. */
 #include <stdlib.h>
 #include <string.h>
 #include "bus.h"
 #include "log.h"
 #include "metrics.h"
-#include "sio/sio.h"
-#include "sio/sio_internal.h"
+#include "sio/sio_emit.h"
+#include "sio/sio_log.h"
+#include "sio/sio_room.h"
 
 #define ROOM_NAME_MAX 255
 
@@ -23,14 +26,24 @@ static struct sio_room *room_find(const char *name)
     return n ? HASHTAB_ENTRY(n, struct sio_room, node) : NULL;
 }
 
+#define ROOM_PREFIX_LEN (sizeof(BUS_CORE_TOPIC_PREFIX) - 1)
+
+/* "room:<name>" into out[ROOM_TOPIC_MAX]. */
+#define ROOM_TOPIC_MAX (ROOM_PREFIX_LEN + ROOM_NAME_MAX + 1)
+static void room_topic(char *out, const char *name, size_t len)
+{
+    memcpy(out, BUS_CORE_TOPIC_PREFIX, ROOM_PREFIX_LEN);
+    memcpy(out + ROOM_PREFIX_LEN, name, len + 1);
+}
+
 static struct sio_room *room_create(const char *name)
 {
     size_t len = strlen(name);
-    struct sio_room *r = calloc(1, sizeof(*r) + len + 1);
+    struct sio_room *r = calloc(1, sizeof(*r) + ROOM_PREFIX_LEN + len + 1);
     if (!r)
         return NULL;
-    memcpy(r->name, name, len + 1);
-    r->node.key = r->name;
+    room_topic(r->topic, name, len);
+    r->node.key = sio_room_name(r);
     if (hashtab_insert(&rooms, &r->node) != 0) {
         free(r);
         return NULL;
@@ -56,6 +69,8 @@ static struct sio_conn *member_conn(sbr_conn_id id)
     return c && c->state != SIO_CONN_CLOSED ? c : NULL;
 }
 
+static void room_on_bus(const char *topic, const char *packet, size_t len, void *userdata);
+
 int sio_api_room_join(sbr_conn_id conn, const char *room)
 {
     if (!room_name_valid(room))
@@ -64,7 +79,7 @@ int sio_api_room_join(sbr_conn_id conn, const char *room)
     if (!c)
         return SBR_ERR_GONE;
     for (size_t i = 0; i < c->n_rooms; i++)
-        if (strcmp(c->rooms[i].room->name, room) == 0)
+        if (strcmp(sio_room_name(c->rooms[i].room), room) == 0)
             return SBR_OK;
     struct sio_room *r = room_find(room);
     int created = 0;
@@ -96,8 +111,8 @@ int sio_api_room_join(sbr_conn_id conn, const char *room)
     c->rooms[c->n_rooms].index = r->n;
     r->n++;
     c->n_rooms++;
-    if (r->n == 1)
-        bus_room_interest(r->name, 1);
+    if (r->n == 1 && bus_subscribe(NULL, r->topic, room_on_bus, NULL) != SBR_OK)
+        log_warn("sio", "room '%s' will not hear from other workers", sio_room_name(r));
     sio_log_room(c, room, 1);
     return SBR_OK;
 nomem:
@@ -124,7 +139,7 @@ static void leave_slot(struct sio_conn *c, size_t slot)
         cr->room->members[cr->index].slot = slot;
     }
     if (r->n == 0) {
-        bus_room_interest(r->name, 0);
+        bus_unsubscribe(NULL, r->topic, room_on_bus, NULL);
         room_destroy(r);
     }
 }
@@ -137,7 +152,7 @@ int sio_api_room_leave(sbr_conn_id conn, const char *room)
     if (!c)
         return SBR_ERR_GONE;
     for (size_t i = 0; i < c->n_rooms; i++) {
-        if (strcmp(c->rooms[i].room->name, room) == 0) {
+        if (strcmp(sio_room_name(c->rooms[i].room), room) == 0) {
             leave_slot(c, i);
             sio_log_room(c, room, 0);
             break;
@@ -161,7 +176,7 @@ int sio_api_room_contains(sbr_conn_id conn, const char *room)
     if (!c || !room)
         return 0;
     for (size_t i = 0; i < c->n_rooms; i++)
-        if (strcmp(c->rooms[i].room->name, room) == 0)
+        if (strcmp(sio_room_name(c->rooms[i].room), room) == 0)
             return 1;
     return 0;
 }
@@ -238,6 +253,21 @@ static size_t room_deliver_local(const char *room, struct eio_buf *b, sbr_conn_i
     return sent;
 }
 
+/* A room packet from another worker: deliver it to the local members. */
+static void room_on_bus(const char *topic, const char *packet, size_t len, void *userdata)
+{
+    (void)userdata;
+    const char *room = topic + ROOM_PREFIX_LEN;
+    if (!room_name_valid(room) || !packet || len < 3 || packet[0] != '4' || packet[1] != '2' ||
+        memchr(packet, '\x1e', len))
+        return;
+    struct eio_buf *b = eio_buf_new(packet, len, 0);
+    if (!b)
+        return;
+    room_deliver_local(room, b, 0, 0);
+    eio_buf_unref(b);
+}
+
 int sio_api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags)
 {
     if (!room_name_valid(room) || !event || (data_json && !sio_json_valid(data_json)))
@@ -249,21 +279,11 @@ int sio_api_emit_room(const char *room, const char *event, const char *data_json
     core_metrics.broadcasts++;
     room_deliver_local(room, b, except, flags);
     /* Other workers get the same Engine.IO packet text ("42[...]"). */
-    bus_room_publish(room, eio_buf_data(b), b->len);
+    char topic[ROOM_TOPIC_MAX];
+    room_topic(topic, room, strlen(room));
+    bus_publish_others(topic, eio_buf_data(b), b->len);
     eio_buf_unref(b);
     return SBR_OK;
-}
-
-void sio_room_deliver(const char *room, const char *packet, size_t len)
-{
-    if (!room_name_valid(room) || !packet || len < 3 || packet[0] != '4' || packet[1] != '2' ||
-        memchr(packet, '\x1e', len))
-        return;
-    struct eio_buf *b = eio_buf_new(packet, len, 0);
-    if (!b)
-        return;
-    room_deliver_local(room, b, 0, 0);
-    eio_buf_unref(b);
 }
 
 void sio_rooms_free(void)

@@ -3,7 +3,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
-#include "ws/base64.h"
+#include "util/base64.h"
 #include "ws/ws_handshake.h"
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

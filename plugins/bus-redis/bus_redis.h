@@ -20,7 +20,9 @@
 #include <hiredis/async.h>
 #include <superbot-realtime/plugin.h>
 
-/* The worker id heading each published message (redis_envelope.h). */
+/* The worker id heading each published message (redis_envelope.h): the
+ * core's identity (api->worker_id), padded with '.' to the envelope's
+ * width. */
 #define BUS_REDIS_WORKER_ID_LEN REDIS_ENVELOPE_ID_LEN
 
 enum redis_script {

@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 static const sbr_config_key bus_redis_keys[] = {
     {"url", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET,
@@ -47,23 +44,19 @@ static const sbr_bus_provider bus_redis_provider = {
     .unsubscribe = redis_pubsub_unsubscribe,
 };
 
-/* A random id per process: two workers never share one, and a restarted
- * worker does not take its echoes for a peer's messages. */
-static void bus_redis_worker_id(char out[BUS_REDIS_WORKER_ID_LEN + 1])
+/* The core's identity of this worker, padded to the envelope's width: two
+ * workers never share one, and a restarted worker does not take its echoes
+ * for a peer's messages.  -1 if the core offers none that fits. */
+static int bus_redis_worker_id(const sbr_api *api, char out[BUS_REDIS_WORKER_ID_LEN + 1])
 {
-    unsigned char raw[BUS_REDIS_WORKER_ID_LEN / 2];
-    if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t mix = ((uint64_t)getpid() << 40) ^ (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
-        memcpy(raw, &mix, sizeof(raw));
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
+    const char *id = SBR_API_HAS(api, worker_id) ? api->worker_id() : NULL;
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > BUS_REDIS_WORKER_ID_LEN)
+        return -1;
+    memcpy(out, id, n);
+    memset(out + n, '.', BUS_REDIS_WORKER_ID_LEN - n);
     out[BUS_REDIS_WORKER_ID_LEN] = '\0';
+    return 0;
 }
 
 static void bus_redis_free(struct bus_redis *br)
@@ -112,12 +105,16 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     br->backoff_ms = 100;
     br->connect_timeout_ms = (uint64_t)api->config_int(self, "connect_timeout_ms");
     br->reconnect_max_ms = (uint64_t)api->config_int(self, "reconnect_max_ms");
+    if (bus_redis_worker_id(api, br->worker_id) != 0) {
+        api->set_error(self, "this core offers no worker identity (api->worker_id): it is older than the plugin");
+        free(br);
+        return -1;
+    }
     redis_publish_init(br, (size_t)api->config_int(self, "outage_buffer_max"),
                        (size_t)api->config_int(self, "outage_buffer_bytes"),
                        (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u);
     br->prefix = strdup(api->config_string(self, "key_prefix"));
     br->local = local_bus_new(self, api);
-    bus_redis_worker_id(br->worker_id);
     if (!br->prefix || !br->local || redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 ||
         redis_writeback_init(br) != 0) {
         api->set_error(self, "out of memory");

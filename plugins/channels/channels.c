@@ -1,4 +1,5 @@
-/* The channels plugin: descriptor, configuration and hook dispatch. */
+/* The channels plugin: descriptor, configuration, and the client events it
+ * handles (join_channel, leave_channel, send_message). */
 #include "channels.h"
 
 #include <string.h>
@@ -11,17 +12,19 @@ static const sbr_config_key channels_keys[] = {
     SBR_CONF_END,
 };
 
-static int channels_on_message(enum sbr_event_id id, void *event, void *userdata)
+static int channels_on_join(enum sbr_event_id id, void *event, void *userdata)
 {
-    const sbr_event_message *message = event;
-    struct channels *ch = userdata;
-    if (strcmp(message->event, "join_channel") == 0)
-        return channels_join(ch, message);
-    if (strcmp(message->event, "leave_channel") == 0)
-        return channels_leave(ch, message);
-    if (strcmp(message->event, "send_message") == 0)
-        return channels_send(ch, message);
-    return SBR_PASS;
+    return channels_join(userdata, event);
+}
+
+static int channels_on_leave(enum sbr_event_id id, void *event, void *userdata)
+{
+    return channels_leave(userdata, event);
+}
+
+static int channels_on_send(enum sbr_event_id id, void *event, void *userdata)
+{
+    return channels_send(userdata, event);
 }
 
 static int channels_on_reload(enum sbr_event_id id, void *event, void *userdata)
@@ -56,8 +59,12 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
     ch->self = self;
     ch->api = api;
     ch->max_content_length = api->config_int(self, "max_content_length");
+    if (!chat_services_present(self, api))
+        return -1;
     if (sbr_metrics_declare(api, self, channels_metrics) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, channels_on_message, ch) != SBR_OK ||
+        api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
+        api->message_handler(self, "leave_channel", channels_on_leave, ch) != SBR_OK ||
+        api->message_handler(self, "send_message", channels_on_send, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, channels_on_bus_state, ch) != SBR_OK ||
         api->http_route(self, "PUT", "/api/realtime/channels/{channel_id}", channels_http_put, ch) != SBR_OK ||

@@ -4,13 +4,26 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/random.h>
-#include <unistd.h>
+#include <string.h>
 
 #define MESSAGE_ID_EPOCH_MS 1704067200000ull
 #define MESSAGE_ID_SEQUENCE_MAX 4095u
 
 static void message_id_try(struct message_id *ids, unsigned number);
+
+static void message_id_written(const sbr_state_reply *reply, void *userdata)
+{
+    (void)reply;
+    (void)userdata;
+}
+
+/* Who holds the number, next to its reservation and for as long. */
+static void message_id_record_holder(struct message_id *ids)
+{
+    char key[64];
+    snprintf(key, sizeof key, "channels:worker:%u:holder", ids->worker);
+    ids->api->kv_set(key, ids->holder, strlen(ids->holder), MESSAGE_ID_CLAIM_MS, message_id_written, NULL);
+}
 
 static void message_id_claimed(const sbr_state_reply *reply, void *userdata)
 {
@@ -24,6 +37,7 @@ static void message_id_claimed(const sbr_state_reply *reply, void *userdata)
     if (reply->acquired) {
         ids->claiming = 0;
         ids->worker = number;
+        message_id_record_holder(ids);
         return;
     }
     if (++ids->attempts >= MESSAGE_ID_WORKERS) {
@@ -65,9 +79,11 @@ static void message_id_rotate(void *userdata)
 
 int message_id_start(struct message_id *ids, sbr_plugin *self, const sbr_api *api)
 {
-    uint16_t seed = 0;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
-        seed = (uint16_t)(api->now_ms() ^ (uint64_t)getpid());
+    /* FNV-1a of the identity: workers start on different numbers. */
+    uint32_t seed = 2166136261u;
+    ids->holder = api->worker_id();
+    for (const char *c = ids->holder; *c; c++)
+        seed = (seed ^ (unsigned char)*c) * 16777619u;
     ids->self = self;
     ids->api = api;
     ids->worker = seed % MESSAGE_ID_WORKERS;

@@ -5,13 +5,18 @@
  *   10 bits  worker number, held by this worker in shared state
  *   12 bits  sequence within the millisecond
  *
- * A worker number is held with api->reserve on "channels:worker:<n>" for
- * MESSAGE_ID_CLAIM_MS.  A reservation cannot be extended, so the worker
- * takes a fresh number every half of that period, always before the one in
- * use expires: at any time a number is used by one worker only, and the
- * half period left before a number can be taken again covers clock skew
- * between hosts.  Until the first claim answers (or while the backend is
- * away) a random provisional number is used. */
+ * The worker number is not the worker's identity (api->worker_id, 64
+ * random bits, too wide for an id): it is a 10-bit number that the worker
+ * holds, unique among live workers while held.  It is held with
+ * api->reserve on "channels:worker:<n>" for MESSAGE_ID_CLAIM_MS, and the
+ * holder's identity is written next to it, "channels:worker:<n>:holder" =
+ * worker id, for as long, so that an operator can tell who uses which
+ * number.  A reservation cannot be extended, so the worker takes a fresh
+ * number every half of that period, always before the one in use expires:
+ * at any time a number is used by one worker only, and the half period left
+ * before a number can be taken again covers clock skew between hosts.
+ * Until the first claim answers (or while the backend is away) a
+ * provisional number derived from the identity is used. */
 #ifndef SBR_MESSAGE_ID_H
 #define SBR_MESSAGE_ID_H
 
@@ -31,6 +36,7 @@ struct message_id {
     uint64_t last_ms;    /* timestamp of the last id (never goes back) */
     unsigned sequence;
     sbr_timer_id timer;
+    const char *holder;  /* api->worker_id() */
 };
 
 /* Pick a provisional number, claim one and start rotating.  Returns 0 or -1. */

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 static struct presence presence_state;
 
@@ -29,14 +27,14 @@ static int presence_on_disconnect_hook(enum sbr_event_id id, void *event, void *
     return 0;
 }
 
-static int presence_on_message(enum sbr_event_id id, void *event, void *userdata)
+static int presence_on_set_hook(enum sbr_event_id id, void *event, void *userdata)
 {
-    const sbr_event_message *message = event;
-    if (strcmp(message->event, "presence_set") == 0)
-        return presence_on_set(userdata, message);
-    if (strcmp(message->event, "presence_snapshot") == 0)
-        return presence_on_snapshot(userdata, message);
-    return SBR_PASS;
+    return presence_on_set(userdata, event);
+}
+
+static int presence_on_snapshot_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return presence_on_snapshot(userdata, event);
 }
 
 static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userdata)
@@ -58,12 +56,9 @@ static void presence_beat_tick(void *userdata)
     presence_reap_tick(userdata);
 }
 
-void presence_worker_init(struct presence *p)
+int presence_worker_init(struct presence *p)
 {
-    uint64_t worker = 0;
-    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
-        worker = p->api->now_ms() ^ ((uint64_t)getpid() << 32);
-    snprintf(p->worker, sizeof p->worker, "%016" PRIx64, worker);
+    return chat_worker_copy(p->self, p->api, p->worker, sizeof p->worker);
 }
 
 static int presence_check(sbr_plugin *self, const sbr_api *api)
@@ -103,11 +98,13 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
      * silence + one beat after its last heartbeat. */
     p->beat_ms = p->ttl_ms / 6 ? p->ttl_ms / 6 : 1;
     p->silence_ms = p->ttl_ms / 2;
-    presence_worker_init(p);
+    if (!chat_services_present(self, api) || presence_worker_init(p) != 0)
+        return -1;
     if (sbr_metrics_declare(api, self, presence_metrics) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, presence_on_message, p) != SBR_OK ||
+        api->message_handler(self, "presence_set", presence_on_set_hook, p) != SBR_OK ||
+        api->message_handler(self, "presence_snapshot", presence_on_snapshot_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
@@ -122,6 +119,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
 static void presence_unload(sbr_plugin *self)
 {
     presence_table_clear(&presence_state);
+    presence_gone_clear(&presence_state);
     presence_doubt_clear(&presence_state);
 }
 

@@ -41,12 +41,15 @@ struct presence {
     uint64_t beat_ms;      /* heartbeat period: a sixth of the TTL */
     uint64_t silence_ms;   /* a worker silent this long is dead: half the TTL */
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
-    char worker[17]; /* this worker's id (presence_worker_init) */
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     size_t count; /* connections in the table */
+    struct presence_gone *gone; /* closed connections whose removal is in flight */
     struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
     size_t n_doubts;
 };
+
+struct presence_gone;
 
 /* --- the local connections (presence_table.c) --- */
 struct presence_conn *presence_table_find(struct presence *p, sbr_conn_id conn);
@@ -58,6 +61,9 @@ void presence_conn_free(struct presence_conn *rec);
 void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
                             void *arg);
 void presence_table_clear(struct presence *p);
+/* Free the closed connections whose removal from the shared state never
+ * answered (at unload: the bus drops what is in flight at shutdown). */
+void presence_gone_clear(struct presence *p);
 
 /* --- shared state (presence_state.c) --- */
 /* 1 if status is one a client may set. */
@@ -82,8 +88,9 @@ void presence_on_disconnect(struct presence *p, sbr_conn_id conn);
 /* A status change from any worker (topic PRESENCE_TOPIC). */
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata);
 
-/* This worker's id, the <worker> of the shared fields. */
-void presence_worker_init(struct presence *p);
+/* This worker's id, the <worker> of the shared fields: the core's
+ * (api->worker_id).  0, or -1 after api->set_error. */
+int presence_worker_init(struct presence *p);
 
 /* --- the users of dead workers (presence_reap.c) --- */
 /* List rec's user, with its servers, as one of this worker's. */

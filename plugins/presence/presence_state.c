@@ -214,13 +214,35 @@ int presence_on_connect(struct presence *p, const sbr_event_connect *event)
 struct presence_gone {
     struct presence *p;
     struct presence_conn *rec;
+    struct presence_gone *prev, *next; /* in p->gone */
 };
+
+static void presence_gone_unlink(struct presence_gone *gone)
+{
+    if (gone->prev)
+        gone->prev->next = gone->next;
+    else
+        gone->p->gone = gone->next;
+    if (gone->next)
+        gone->next->prev = gone->prev;
+}
+
+void presence_gone_clear(struct presence *p)
+{
+    while (p->gone) {
+        struct presence_gone *gone = p->gone;
+        presence_gone_unlink(gone);
+        presence_conn_free(gone->rec);
+        free(gone);
+    }
+}
 
 static void presence_disconnected(const sbr_state_reply *reply, void *userdata)
 {
     struct presence_gone *gone = userdata;
     struct presence *p = gone->p;
     struct presence_conn *rec = gone->rec;
+    presence_gone_unlink(gone);
     if (reply->status == SBR_OK && reply->count == 0)
         presence_user_unlisted(p, rec->user_id);
     if (reply->status == SBR_OK && reply->count == 0 && reply->changed) {
@@ -252,13 +274,17 @@ void presence_on_disconnect(struct presence *p, sbr_conn_id conn)
     char *key = chat_format("presence:conns:%s", rec->user_id);
     int rc = SBR_ERR_NOMEM;
     if (gone && key) {
-        gone->p = p;
-        gone->rec = rec;
+        *gone = (struct presence_gone){.p = p, .rec = rec, .next = p->gone};
+        if (p->gone)
+            p->gone->prev = gone;
+        p->gone = gone;
         rc = p->api->map_del(key, rec->field, presence_disconnected, gone);
     }
     free(key);
     if (rc != SBR_OK) {
         /* The entry expires by itself after the TTL. */
+        if (gone && key)
+            presence_gone_unlink(gone);
         free(gone);
         presence_conn_free(rec);
     }

@@ -56,12 +56,9 @@ void slowmode_reserve(struct slowmode_call *call)
     }
 }
 
-static int slowmode_on_message(enum sbr_event_id id, void *event, void *userdata)
+static int slowmode_on_send_hook(enum sbr_event_id id, void *event, void *userdata)
 {
-    sbr_event_message *message = event;
-    if (strcmp(message->event, "send_message") == 0)
-        return slowmode_on_send(userdata, message);
-    return SBR_PASS;
+    return slowmode_on_send(userdata, event);
 }
 
 static const char *const slowmode_via_labels[] = {"via=\"socket\"", "via=\"api\"", NULL};
@@ -77,8 +74,10 @@ static int slowmode_load(sbr_plugin *self, const sbr_api *api)
     memset(sm, 0, sizeof *sm);
     sm->self = self;
     sm->api = api;
+    if (!chat_services_present(self, api))
+        return -1;
     if (sbr_metrics_declare(api, self, slowmode_metrics) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, slowmode_on_message, sm) != SBR_OK ||
+        api->message_filter(self, "send_message", slowmode_on_send_hook, sm) != SBR_OK ||
         api->http_route(self, "POST", "/api/realtime/channels/{channel_id}/reserve", slowmode_http_reserve,
                         sm) != SBR_OK) {
         api->set_error(self, "cannot register the metrics, hooks and routes of slowmode");

@@ -1,4 +1,6 @@
-/* The typing plugin: descriptor, configuration and hook dispatch. */
+/* The typing plugin: descriptor, configuration, the client events it
+ * handles (typing_start, typing_stop) and those it watches before their
+ * handler (send_message and leave_channel end the sender's typing). */
 #include "typing.h"
 
 #include <stdlib.h>
@@ -21,19 +23,24 @@ static void typing_configure(struct typing *t)
     typing_reap_configure(t);
 }
 
-static int typing_on_message(enum sbr_event_id id, void *event, void *userdata)
+static int typing_on_start_hook(enum sbr_event_id id, void *event, void *userdata)
 {
-    const sbr_event_message *message = event;
-    struct typing *t = userdata;
-    if (strcmp(message->event, "typing_start") == 0)
-        return typing_on_start(t, message);
-    if (strcmp(message->event, "typing_stop") == 0)
-        return typing_on_stop(t, message);
-    if (strcmp(message->event, "send_message") == 0)
-        return typing_on_end_event(t, message, 0);
-    if (strcmp(message->event, "leave_channel") == 0)
-        return typing_on_end_event(t, message, 1);
-    return SBR_PASS;
+    return typing_on_start(userdata, event);
+}
+
+static int typing_on_stop_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return typing_on_stop(userdata, event);
+}
+
+static int typing_on_send_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return typing_on_end_event(userdata, event, 0);
+}
+
+static int typing_on_leave_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    return typing_on_end_event(userdata, event, 1);
 }
 
 static int typing_on_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
@@ -82,10 +89,14 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
     memset(t, 0, sizeof *t);
     t->self = self;
     t->api = api;
-    typing_worker_init(t);
+    if (!chat_services_present(self, api) || typing_worker_init(t) != 0)
+        return -1;
     typing_configure(t);
     if (sbr_metrics_declare(api, self, typing_metrics) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, typing_on_message, t) != SBR_OK ||
+        api->message_handler(self, "typing_start", typing_on_start_hook, t) != SBR_OK ||
+        api->message_handler(self, "typing_stop", typing_on_stop_hook, t) != SBR_OK ||
+        api->message_filter(self, "send_message", typing_on_send_hook, t) != SBR_OK ||
+        api->message_filter(self, "leave_channel", typing_on_leave_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK || !t->beat_timer) {

@@ -40,7 +40,7 @@ struct typing {
     uint64_t silence_ms;       /* a worker silent this long is dead: half the TTL */
     uint64_t connected_at;     /* now_ms when the shared backend was last reached again */
     sbr_timer_id beat_timer;
-    char worker[17];           /* this worker's id (typing_worker_init) */
+    char worker[CHAT_WORKER_MAX]; /* api->worker_id() (typing_worker_init) */
     struct typing_entry *buckets[TYPING_BUCKETS];
 };
 
@@ -62,7 +62,7 @@ void typing_table_clear(struct typing *t);
 
 /* --- the typings of dead workers (typing_reap.c) --- */
 /* This worker's id, the value of the shared fields. */
-void typing_worker_init(struct typing *t);
+int typing_worker_init(struct typing *t);
 /* (Re)start the heartbeat for the current TTL. */
 void typing_reap_configure(struct typing *t);
 /* The backend is back (or new): beat now, and wait a TTL before reaping. */

@@ -23,17 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #define TYPING_WORKERS_KEY "typing:workers"
 
-void typing_worker_init(struct typing *t)
+int typing_worker_init(struct typing *t)
 {
-    uint64_t worker = 0;
-    if (getrandom(&worker, sizeof worker, 0) != (ssize_t)sizeof worker)
-        worker = t->api->now_ms() ^ ((uint64_t)getpid() << 32);
-    snprintf(t->worker, sizeof t->worker, "%016" PRIx64, worker);
+    return chat_worker_copy(t->self, t->api, t->worker, sizeof t->worker);
 }
 
 static char *typing_list_key(const char *worker)

@@ -15,6 +15,7 @@
 
 #include "conf/conf.h"
 #include "settings.h"
+#include "util/listen_addr.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -140,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)conf_parse_double(z, &d);
     char host[256];
     int port;
-    (void)settings_parse_listen(z, host, sizeof(host), &port);
+    (void)listen_addr_parse(z, host, sizeof(host), &port, 1);
     free(z);
     return 0;
 }

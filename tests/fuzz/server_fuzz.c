@@ -34,12 +34,14 @@
 
 #include <event2/event.h>
 
+#include "bus.h"
 #include "conf/conf.h"
 #include "eio/eio_session.h"
 #include "log.h"
 #include "net/http.h"
 #include "settings.h"
 #include "sio/sio.h"
+#include "util/worker_id.h"
 #include "ws/ws_conn.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -87,7 +89,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     settings_install(&settings, &values);
     log_set_level(settings_get()->log_level);
     base = event_base_new();
-    if (!base || sio_server_init(base) < 0 || http_server_start(base) < 0)
+    if (!base || worker_id_init() != 0 || bus_init(base, NULL) != 0 || sio_server_init(base, "/socket.io/") < 0 ||
+        http_server_start(base) < 0)
         die("cannot start the server");
     return 0;
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws/base64.h"
+#include "util/base64.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 #include "ws/ws_utf8.h"

@@ -38,7 +38,7 @@ describe('running daemon', () => {
     const r = await http(d, 'GET', '/healthz');
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type'), /application\/json/);
-    assert.deepEqual(r.body, { status: 'ok', redis: 'disabled', connections: 0, plugins: ['probe'] });
+    assert.deepEqual(r.body, { status: 'ok', bus: 'disabled', redis: 'disabled', connections: 0, plugins: ['probe'] });
   });
 
   test('GET /metrics is Prometheus text', async () => {

@@ -28,8 +28,8 @@ async function worker(opts) {
   return d;
 }
 
-const healthRedis = async (d) => (await http(d, 'GET', '/healthz')).body.redis;
-const waitRedis = (d, want, ms = 5000) => until(`redis ${want}`, async () => (await healthRedis(d)) === want, ms);
+const healthBus = async (d) => (await http(d, 'GET', '/healthz')).body.bus;
+const waitRedis = (d, want, ms = 5000) => until(`redis ${want}`, async () => (await healthBus(d)) === want, ms);
 
 async function connect(d, claims) {
   const s = client(d, { token: realtimeToken(claims) });
@@ -109,7 +109,7 @@ test('Redis absent at start: serves in-process, "down", then connects when Redis
 
 test('REALTIME_REDIS_URL unset: disabled, and the log says why', async () => {
   const d = await worker({ env: { REALTIME_REDIS_URL: null } });
-  assert.equal(await healthRedis(d), 'disabled');
+  assert.equal(await healthBus(d), 'disabled');
   await d.waitLog(/Redis disabled: REALTIME_REDIS_URL is not set/);
   const s = await connect(d, { sub: 'nu1', servers: ['ns'] });
   assert.equal((await request(s, 'presence_snapshot', { server_id: 'ns' })).ok, true);
@@ -135,7 +135,8 @@ test('bus-redis.so missing: the fallback bus-local serves, and the log says so',
     files: { '30-bus-redis.conf': `${conf}\npath = /nonexistent/bus-redis.so\n` },
   });
   const h = (await http(d, 'GET', '/healthz')).body;
-  assert.equal(h.redis, 'disabled');
+  assert.equal(h.bus, 'disabled');
+  assert.equal(h.redis, 'disabled'); // the alias kept for existing probes
   assert.ok(h.plugins.includes('bus-local'), JSON.stringify(h.plugins));
   await d.waitLog(/bus-redis.*cannot be loaded.*loading 'bus-local' instead/);
   const s = await connect(d, { sub: 'mf1', servers: ['ms'] });

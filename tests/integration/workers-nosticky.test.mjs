@@ -11,6 +11,7 @@ import { startDaemon, http, apiKeyHeader, freePort, until, waitRedisConnected } 
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, request } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
+import { roundRobin } from './lib/balancer.mjs';
 
 // 100 clients through three workers on a loaded machine: every wait gets 15 s.
 const WAIT_MS = 15000;
@@ -207,26 +208,6 @@ test('three workers on one port with reuse_port', { skip, timeout: 40000 }, asyn
     await stopAll(workers);
   }
 });
-
-// Each accepted connection goes to the next worker, bytes relayed as is.
-function roundRobin(ports) {
-  let next = 0;
-  const open = new Set();
-  const server = net.createServer((down) => {
-    const up = net.connect(ports[next++ % ports.length], '127.0.0.1');
-    open.add(down);
-    open.add(up);
-    down.pipe(up);
-    up.pipe(down);
-    const end = () => { down.destroy(); up.destroy(); open.delete(down); open.delete(up); };
-    down.on('error', end).on('close', end);
-    up.on('error', end).on('close', end);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => { for (const s of open) s.destroy(); return new Promise((r) => server.close(r)); },
-  })));
-}
 
 test('three workers on three ports behind a round-robin TCP balancer', { skip, timeout: 40000 }, async () => {
   const workers = await startWorkers([{}, {}, {}]);

@@ -164,7 +164,8 @@ test('POST /api/realtime/sessions/{sid}/revoke', async () => {
 
 test('GET /healthz and GET /metrics', async () => {
   const health = await expect(200, 'GET', '/healthz');
-  assert.equal(health.redis, 'disabled');
+  assert.equal(health.bus, 'disabled');
+  assert.equal(health.redis, health.bus);
   assert.match(await expect(200, 'GET', '/metrics'), /^superbot_http_requests_total/m);
   await notAllowed('POST', '/healthz');
   await notAllowed('PUT', '/metrics');

@@ -12,6 +12,7 @@ struct sbr_message {
     char *args;
     sbr_event_message ev;
     size_t next; /* the next hook of the chain */
+    int handler_done;
     int done;
     char *ack;
 };
@@ -360,8 +361,13 @@ void fake_conn_close(sbr_conn_id conn, const char *reason)
 
 void fake_disconnect(sbr_conn_id conn)
 {
-    fake_conn_close(conn, "client namespace disconnect");
+    fake_close(conn);
     fake_run();
+}
+
+void fake_close(sbr_conn_id conn)
+{
+    fake_conn_close(conn, "client namespace disconnect");
 }
 
 /* --- client events -------------------------------------------------------------------- */
@@ -374,13 +380,31 @@ static void message_refuse(struct sbr_message *m, const char *reason)
     m->ack = strdup(buf);
 }
 
-static void message_continue(struct sbr_message *m)
+/* The next hook of m's chain, as the core runs it: the generic message
+ * hooks and the name's filters in registration order, then its handler. */
+static const struct fake_hook *message_next(struct sbr_message *m)
 {
     while (m->next < n_fake_hooks) {
-        struct fake_hook h = fake_hooks[m->next++];
-        if (h.id != SBR_EVENT_MESSAGE)
-            continue;
-        int verdict = h.fn(SBR_EVENT_MESSAGE, &m->ev, h.ud);
+        const struct fake_hook *h = &fake_hooks[m->next++];
+        if (h->id == SBR_EVENT_MESSAGE &&
+            (h->kind == FAKE_HOOK_ID || (h->kind == FAKE_HOOK_FILTER && strcmp(h->name, m->event) == 0)))
+            return h;
+    }
+    for (size_t i = 0; !m->handler_done && i < n_fake_hooks; i++) {
+        if (fake_hooks[i].kind == FAKE_HOOK_HANDLER && strcmp(fake_hooks[i].name, m->event) == 0) {
+            m->handler_done = 1;
+            return &fake_hooks[i];
+        }
+    }
+    m->handler_done = 1;
+    return NULL;
+}
+
+static void message_continue(struct sbr_message *m)
+{
+    for (const struct fake_hook *h; (h = message_next(m));) {
+        struct fake_hook copy = *h;
+        int verdict = copy.fn(SBR_EVENT_MESSAGE, &m->ev, copy.ud);
         if (verdict == SBR_PASS)
             continue;
         if (verdict == SBR_REFUSE && !m->done)

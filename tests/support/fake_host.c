@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 #ifndef FAKE_HOST_STANDALONE
 #include <event2/event.h>
 #endif
@@ -183,14 +184,50 @@ static int api_hook_register(sbr_plugin *self, enum sbr_event_id id, sbr_hook_fn
 {
     if (!self->loading)
         return SBR_ERR_STATE;
-    FAKE_PUSH(fake_hooks, ((struct fake_hook){self, id, fn, ud}));
+    FAKE_PUSH(fake_hooks, ((struct fake_hook){self, id, fn, ud, FAKE_HOOK_ID, NULL}));
     return SBR_OK;
+}
+
+/* As the core: one handler per name, filters in registration order. */
+static int api_message_named(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *ud, int kind)
+{
+    if (!self->loading)
+        return SBR_ERR_STATE;
+    if (!event || !*event || !fn)
+        return SBR_ERR_INVALID;
+    for (size_t i = 0; kind == FAKE_HOOK_HANDLER && i < n_fake_hooks; i++)
+        if (fake_hooks[i].kind == FAKE_HOOK_HANDLER && strcmp(fake_hooks[i].name, event) == 0)
+            return SBR_ERR_STATE;
+    FAKE_PUSH(fake_hooks, ((struct fake_hook){self, SBR_EVENT_MESSAGE, fn, ud, kind, fake_strdup(event)}));
+    return SBR_OK;
+}
+
+static int api_message_handler(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *ud)
+{
+    return api_message_named(self, event, fn, ud, FAKE_HOOK_HANDLER);
+}
+
+static int api_message_filter(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *ud)
+{
+    return api_message_named(self, event, fn, ud, FAKE_HOOK_FILTER);
+}
+
+static char fake_worker[32] = FAKE_WORKER_ID;
+
+static const char *api_worker_id(void)
+{
+    return fake_worker;
+}
+
+void fake_set_worker_id(const char *id)
+{
+    snprintf(fake_worker, sizeof fake_worker, "%s", id ? id : FAKE_WORKER_ID);
 }
 
 void fake_notify(enum sbr_event_id id, void *event)
 {
     for (size_t i = 0; i < n_fake_hooks; i++)
-        if (fake_hooks[i].id == id)
+        if (fake_hooks[i].id == id && fake_hooks[i].kind == FAKE_HOOK_ID)
             fake_hooks[i].fn(id, event, fake_hooks[i].ud);
 }
 
@@ -373,6 +410,9 @@ static const sbr_api *services(void)
     table.metric_add = api_metric_add;
     table.metric_set = api_metric_set;
     table.metric_declare = api_metric_declare;
+    table.message_handler = api_message_handler;
+    table.message_filter = api_message_filter;
+    table.worker_id = api_worker_id;
     fake_conn_api(&table);
     fake_http_api(&table);
     fake_state_api(&table);
@@ -467,6 +507,9 @@ static void forget(int unload)
         free(plugins[i]->values);
         free(plugins[i]);
     }
+    for (size_t i = 0; i < n_fake_hooks; i++)
+        free(fake_hooks[i].name);
+    fake_set_worker_id(NULL);
     n_plugins = n_fake_hooks = n_timers = 0;
     for (size_t i = 0; i < n_queue; i++)
         call_free(queue[i]);
@@ -500,7 +543,14 @@ void fake_reset(void)
     fake_set_clock(FAKE_START_MS);
 }
 
-void fake_abandon(void) { forget(0); }
+/* A forked child is another worker: it gets an identity of its own. */
+void fake_abandon(void)
+{
+    char id[32];
+    forget(0);
+    snprintf(id, sizeof id, "Child%d", (int)getpid());
+    fake_set_worker_id(id);
+}
 
 /* --- JSON ------------------------------------------------------------------------------ */
 

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
 
+/* What api->worker_id returns until fake_set_worker_id (and after fake_reset). */
+#define FAKE_WORKER_ID "FakeWorker0"
+
 /* The key api->http_check_api_key accepts, as "Bearer " FAKE_API_KEY. */
 #define FAKE_API_KEY "fake-api-key-0123456789"
 
@@ -24,8 +27,10 @@ int fake_load(const char *name, const char *const *config);
 void fake_reload(const char *const *config);
 /* Unload every plugin (reverse order) and forget everything; the clock goes back to its fixed start. */
 void fake_reset(void);
-/* In a forked child: forget the parent's plugins and loop without touching them (their sockets are shared). */
+/* In a forked child: forget the parent's plugins and loop without touching them (their sockets are shared), and be another worker (api->worker_id). */
 void fake_abandon(void);
+/* Be another worker (a forked child): api->worker_id returns id. */
+void fake_set_worker_id(const char *id);
 /* Why the last load failed (set_error or dlopen), or "". */
 const char *fake_error(void);
 /* The config key the last error named (set_error_key), or "". */
@@ -72,6 +77,9 @@ int fake_resumed(sbr_conn_id conn, const char **reason);
 const sbr_identity *fake_identity(sbr_conn_id conn);
 /* The client goes away: rooms left, disconnect hooks run, then the queue. */
 void fake_disconnect(sbr_conn_id conn);
+/* The same without running the queue: what the plugins asked of the bus is
+ * still in flight (a worker stopping right after a client left). */
+void fake_close(sbr_conn_id conn);
 /* The reason a plugin gave conn_disconnect for conn, or NULL. */
 const char *fake_disconnected(sbr_conn_id conn);
 /* 1 if the connection is in the room. */

@@ -40,7 +40,9 @@ struct sbr_plugin {
     int loaded; /* on_load succeeded: on_unload is due */
 };
 
-struct fake_hook { sbr_plugin *owner; enum sbr_event_id id; sbr_hook_fn fn; void *ud; };
+/* A hook by event id, or (name set) a client event's filter or handler. */
+enum fake_hook_kind { FAKE_HOOK_ID, FAKE_HOOK_FILTER, FAKE_HOOK_HANDLER };
+struct fake_hook { sbr_plugin *owner; enum sbr_event_id id; sbr_hook_fn fn; void *ud; int kind; char *name; };
 
 /* A callback the queue runs later: a state reply, a bus message or a close. */
 struct fake_call {

@@ -9,6 +9,11 @@
  *
  * Binary attachments travel back too: the arguments keep their
  * placeholders and the core resends the attachments that came with them.
+ *
+ * The two events are claimed by name (api->message_handler), so the core
+ * calls each handler for its event only.  On a core of the same ABI that
+ * predates that service, one generic SBR_EVENT_MESSAGE hook picks them out
+ * by name instead.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,23 +83,44 @@ static int echo_on_disconnect(enum sbr_event_id id, void *event, void *userdata)
     return 0;
 }
 
+/* `message`: emit `message-back` with the same arguments. */
 static int echo_on_message(enum sbr_event_id id, void *event, void *userdata)
 {
     sbr_event_message *ev = event;
-    if (strcmp(ev->event, "message") == 0) {
-        if (SBR_API_HAS(api, message_emit_args))
-            api->message_emit_args(ev->msg, "message-back", ev->args_json);
+    if (SBR_API_HAS(api, message_emit_args))
+        api->message_emit_args(ev->msg, "message-back", ev->args_json);
+    api->message_reply(ev->msg, NULL);
+    return SBR_CONSUME;
+}
+
+/* `message-with-ack`: acknowledge with the same arguments. */
+static int echo_on_message_with_ack(enum sbr_event_id id, void *event, void *userdata)
+{
+    sbr_event_message *ev = event;
+    if (SBR_API_HAS(api, message_reply_args))
+        api->message_reply_args(ev->msg, ev->args_json);
+    else
         api->message_reply(ev->msg, NULL);
-        return SBR_CONSUME;
-    }
-    if (strcmp(ev->event, "message-with-ack") == 0) {
-        if (SBR_API_HAS(api, message_reply_args))
-            api->message_reply_args(ev->msg, ev->args_json);
-        else
-            api->message_reply(ev->msg, NULL);
-        return SBR_CONSUME;
-    }
+    return SBR_CONSUME;
+}
+
+/* A core without message_handler calls this for every client event. */
+static int echo_on_any_message(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_message *ev = event;
+    if (strcmp(ev->event, "message") == 0)
+        return echo_on_message(id, event, userdata);
+    if (strcmp(ev->event, "message-with-ack") == 0)
+        return echo_on_message_with_ack(id, event, userdata);
     return SBR_PASS;
+}
+
+static int echo_claim_events(void)
+{
+    if (!SBR_API_HAS(api, message_handler))
+        return api->hook_register(self, SBR_EVENT_MESSAGE, echo_on_any_message, NULL);
+    int rc = api->message_handler(self, "message", echo_on_message, NULL);
+    return rc != SBR_OK ? rc : api->message_handler(self, "message-with-ack", echo_on_message_with_ack, NULL);
 }
 
 static int echo_load(sbr_plugin *plugin, const sbr_api *services)
@@ -108,7 +134,7 @@ static int echo_load(sbr_plugin *plugin, const sbr_api *services)
     if (api->hook_register(self, SBR_EVENT_CONNECT, echo_on_connect, NULL) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECTED, echo_on_connected, NULL) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, echo_on_disconnect, NULL) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_MESSAGE, echo_on_message, NULL) != SBR_OK) {
+        echo_claim_events() != SBR_OK) {
         api->set_error(self, "cannot register hooks");
         return -1;
     }

@@ -396,7 +396,8 @@ typedef struct sbr_api {
      * on_load.  A pattern segment `{name}` matches one non-empty path
      * segment, read with http_param.  The core answers 404/405 and the CORS
      * preflight itself, and limits header and body sizes before the handler
-     * runs.
+     * runs.  The core's own paths (Socket.IO's `path`, /healthz, /metrics)
+     * are refused with SBR_ERR_INVALID.
      */
     int (*http_route)(sbr_plugin *self, const char *method, const char *pattern, sbr_http_handler fn, void *userdata);
     const char *(*http_method)(sbr_http_request *req);
@@ -454,7 +455,8 @@ typedef struct sbr_api {
      * "/custom"); only from on_load.  Each namespace a client joins is its
      * own sbr_conn_id; hooks see it in sbr_event_connect.nsp and
      * api->conn_namespace.  Unknown namespaces get CONNECT_ERROR
-     * {"message": "Invalid namespace"}.
+     * {"message": "Invalid namespace"}.  When the plugin unloads, its
+     * namespaces accept no new connection.
      */
     int (*namespace_add)(sbr_plugin *self, const char *nsp);
     /** The namespace of a connection ("/" for the main one), or NULL. */
@@ -481,9 +483,13 @@ typedef struct sbr_api {
 
     /** Current enum sbr_bus_state. */
     int (*bus_state)(void);
-    /** Publish to a topic on every worker (this one included, after the call returns). */
+    /**
+     * Publish to a topic on every worker (this one included, after the call
+     * returns).  Topics starting with "room:" are the core's (room fan-out)
+     * and refused with SBR_ERR_INVALID: use emit_room.
+     */
     int (*bus_publish)(const char *topic, const char *data, size_t len);
-    /** Receive a topic's messages; only from on_load. */
+    /** Receive a topic's messages; only from on_load.  "room:" topics are refused (SBR_ERR_INVALID). */
     int (*bus_subscribe)(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn, void *userdata);
     /** Set key to value, expiring after ttl_ms (0: never). Reply: status. */
     int (*kv_set)(const char *key, const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
@@ -523,7 +529,8 @@ typedef struct sbr_api {
      * Add to a counter shown on /metrics.  `name` is a Prometheus metric
      * name (e.g. "superbot_auth_tokens_issued_total"); `labels` is NULL or
      * the text between the braces (e.g. "reason=\"expired\"").  The first
-     * use of a name/labels pair creates it.
+     * use of a name/labels pair creates it, owned by `self`: the series
+     * disappears from /metrics when that plugin unloads.
      */
     int (*metric_add)(sbr_plugin *self, const char *name, const char *labels, double delta);
     /** Set a gauge shown on /metrics; same naming as metric_add. */
@@ -646,6 +653,39 @@ typedef struct sbr_api {
      * called exactly once, later, from the event loop.
      */
     int (*incr)(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
+    /**
+     * Handle the client event named `event` (42["event", ...]): fn is called
+     * with SBR_EVENT_MESSAGE and its sbr_event_message, and answers with the
+     * verdicts of a message hook (usually SBR_CONSUME after
+     * api->message_reply, or SBR_PENDING).  Only from on_load.  One plugin
+     * per name: a second claim returns SBR_ERR_STATE and stops start-up
+     * with "file:line: plugin 'x': event 'e' is already handled by plugin
+     * 'y'", whatever on_load then returns.  For event E the core runs the
+     * generic SBR_EVENT_MESSAGE hooks and E's filters (message_filter),
+     * merged in conf.d order, then E's handler; with no handler and nobody
+     * consuming, the ack is {"ok": false, "error": "unknown_event"}.  A
+     * plugin that neither handles nor filters E is not called for it.
+     * `event` is copied.
+     */
+    int (*message_handler)(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata);
+    /**
+     * Look at the client event named `event` before its handler, with the
+     * same callback, event struct and verdicts as a message hook (SBR_PASS
+     * lets it go on, SBR_REFUSE answers the ack with the reason and stops
+     * it).  Only from on_load; any number of plugins may filter one name,
+     * and they run in conf.d order among the generic SBR_EVENT_MESSAGE
+     * hooks.  `event` is copied.
+     */
+    int (*message_filter)(sbr_plugin *self, const char *event, sbr_hook_fn fn, void *userdata);
+    /**
+     * This worker's identity: 11 URL-safe characters drawn at start-up,
+     * unique among live workers, the same for every plugin and the prefix
+     * of its Engine.IO session ids.  Use it to name this worker in shared
+     * state (a field, a key, a message's origin).  Owned by the core, valid
+     * for the life of the process; may be called at any time, on_check
+     * excepted.
+     */
+    const char *(*worker_id)(void);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */

@@ -157,6 +157,6 @@ export async function until(what, fn, timeoutMs = 5000) {
 
 // Wait until the daemon's /healthz says its bus reaches Redis.
 export async function waitRedisConnected(d, timeoutMs = 10000) {
-  await until(`${d.url} to reach Redis`, async () => (await http(d, 'GET', '/healthz')).body.redis === 'connected',
+  await until(`${d.url} to reach Redis`, async () => (await http(d, 'GET', '/healthz')).body.bus === 'connected',
     timeoutMs);
 }

@@ -528,6 +528,9 @@ START_TEST(reserve_across_workers)
         kids[w] = fork();
         if (kids[w] == 0) {
             close(go[1]);
+            char id[16];
+            snprintf(id, sizeof(id), "FakeWorkerR%d", w);
+            fake_set_worker_id(id);
             if (load(server.url, NULL, NULL) != 0 ||
                 !fake_run_until_fn(state_is, (void *)SBR_BUS_CONNECTED, 3000))
                 _exit(100);

@@ -187,11 +187,14 @@ static unsigned id_worker(const char *ack)
     return (unsigned)((strtoull(fake_get(ack, "id"), NULL, 10) >> 12) & 1023u);
 }
 
+/* Reserved, with this worker's identity recorded as its holder. */
 static int worker_held(unsigned n)
 {
-    char key[48];
+    char key[48], holder[64];
     snprintf(key, sizeof key, "channels:worker:%u", n);
-    return fake_kv_value(key) != NULL;
+    snprintf(holder, sizeof holder, "channels:worker:%u:holder", n);
+    const char *who = fake_kv_value(holder);
+    return fake_kv_value(key) != NULL && who && strcmp(who, FAKE_WORKER_ID) == 0;
 }
 
 START_TEST(ids_carry_a_held_worker_number)

@@ -1,4 +1,5 @@
-/* The core's own keys: defaults, listen addresses, log levels. */
+/* The core's own keys: defaults, listen addresses, log levels, the
+ * worker address and the Socket.IO path. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,25 +61,46 @@ START_TEST(test_listen_and_level)
     ck_assert_int_eq(build("plugin = core\nping_interval_ms = 5\n", &s, err), -1);
     ck_assert_str_eq(err, "conf.d/10-core.conf:2: key 'ping_interval_ms': 5 is out of bounds 100..3600000");
     ck_assert_int_eq(build("plugin = core\napi_key = abc\nmax_connections = lots\n", &s, err), -1);
-    ck_assert_int_eq(build("plugin = core\npath = /x.so\n", &s, err), -1);
-    ck_assert_str_eq(err, "conf.d/10-core.conf:2: unknown key 'path' for plugin 'core'");
+    ck_assert_int_eq(build("plugin = core\nfallback = x\n", &s, err), -1);
+    ck_assert_str_eq(err, "conf.d/10-core.conf:2: unknown key 'fallback' for plugin 'core'");
 }
 END_TEST
 
-START_TEST(test_parse_listen)
+START_TEST(test_worker_listen_and_path)
 {
-    char host[64];
-    int port;
-    ck_assert_int_eq(settings_parse_listen("0.0.0.0:80", host, sizeof(host), &port), 0);
-    ck_assert_str_eq(host, "0.0.0.0");
-    ck_assert_int_eq(port, 80);
-    ck_assert_int_eq(settings_parse_listen("*:81", host, sizeof(host), &port), 0);
-    ck_assert_str_eq(host, "");
-    ck_assert_int_eq(settings_parse_listen("[::]:82", host, sizeof(host), &port), 0);
-    ck_assert_str_eq(host, "::");
-    ck_assert_int_eq(settings_parse_listen("h:0", host, sizeof(host), &port), -1);
-    ck_assert_int_eq(settings_parse_listen("h:", host, sizeof(host), &port), -1);
-    ck_assert_int_eq(settings_parse_listen("[::1:5", host, sizeof(host), &port), -1);
+    struct core_settings s;
+    char err[CONF_ERR_MAX] = "";
+    ck_assert_msg(build("plugin = core\nworker_listen = 127.0.0.1:0\npath = /chat/io/\n", &s, err) == 0, "%s", err);
+    ck_assert_str_eq(s.socketio_path, "/chat/io/");
+    settings_clear(&s);
+    ck_assert_msg(build("plugin = core\n", &s, err) == 0, "%s", err);
+    ck_assert_str_eq(s.socketio_path, "/socket.io/");
+    settings_clear(&s);
+    /* Port 0 (any free port) only for the worker address. */
+    ck_assert_int_eq(build("plugin = core\nlisten = 127.0.0.1:0\n", &s, err), -1);
+    ck_assert_int_eq(build("plugin = core\nworker_listen = nowhere\n", &s, err), -1);
+    ck_assert_str_eq(err, "conf.d/10-core.conf:2: key 'worker_listen': 'nowhere' is not host:port");
+    static const char *const bad[] = {"socket.io/", "/socket.io", "/", "//", "/a//b/", "/a b/", "/a?b/",
+                                      "/%2e/", "/../", "/a/./b/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "plugin = core\n\npath = %s\n", bad[i]);
+        ck_assert_msg(build(text, &s, err) == -1, "path '%s' accepted", bad[i]);
+        ck_assert_msg(strncmp(err, "conf.d/10-core.conf:3: key 'path': ", 35) == 0, "%s", err);
+    }
+    char longest[SETTINGS_PATH_MAX + 32];
+    memset(longest, 'a', sizeof(longest));
+    longest[0] = '/';
+    longest[SETTINGS_PATH_MAX] = '/';
+    longest[SETTINGS_PATH_MAX + 1] = '\0';
+    char text[SETTINGS_PATH_MAX + 64];
+    snprintf(text, sizeof(text), "plugin = core\npath = %s\n", longest);
+    ck_assert_int_eq(build(text, &s, err), -1);
+    longest[SETTINGS_PATH_MAX - 1] = '/';
+    longest[SETTINGS_PATH_MAX] = '\0';
+    snprintf(text, sizeof(text), "plugin = core\npath = %s\n", longest);
+    ck_assert_msg(build(text, &s, err) == 0, "%s", err);
+    settings_clear(&s);
 }
 END_TEST
 
@@ -88,7 +110,7 @@ int main(void)
     TCase *tc = tcase_create("settings");
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_listen_and_level);
-    tcase_add_test(tc, test_parse_listen);
+    tcase_add_test(tc, test_worker_listen_and_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,30 +1,32 @@
 /* core/bus.c: routing to the provider, topic interest counted once per
- * topic, rooms on "room:<name>", local delivery on the next loop turn, and
- * state changes reaching hooks and /healthz names. */
+ * topic, the core's "room:" topics refused to plugins, local delivery on
+ * the next loop turn, publishing to the other workers only, and state
+ * changes reaching the listener and /healthz names. */
 #include <check.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
-#include "plugin/hooks.h"
-
-/* --- what bus.c needs from the rest of the core ----------------------------- */
 
 static struct event_base *test_base;
 
-struct event_base *daemon_base(void);
-struct event_base *daemon_base(void)
-{
-    return test_base;
-}
-
+/* A core subscriber, as Socket.IO's rooms are. */
 static char room_seen[64], room_packet[64];
 
-void sio_room_deliver(const char *room, const char *packet, size_t len)
+static void on_room(const char *topic, const char *packet, size_t len, void *ud)
 {
-    snprintf(room_seen, sizeof(room_seen), "%s", room);
+    snprintf(room_seen, sizeof(room_seen), "%s", topic);
     snprintf(room_packet, sizeof(room_packet), "%.*s", (int)len, packet);
+}
+
+static int state_events, state_seen, state_previous;
+
+static void on_state(int state, int previous, const char *detail)
+{
+    state_events++;
+    state_seen = state;
+    state_previous = previous;
 }
 
 /* --- a recording provider -------------------------------------------------- */
@@ -91,8 +93,10 @@ static void done_never(const sbr_state_reply *reply, void *ud)
 static void setup(void)
 {
     test_base = event_base_new();
+    ck_assert_int_eq(bus_init(test_base, on_state), 0);
     calls[0] = room_seen[0] = last_data[0] = '\0';
     delivered = 0;
+    state_events = 0;
 }
 
 static void teardown(void)
@@ -122,7 +126,28 @@ START_TEST(test_without_provider)
     ck_assert_str_eq(last_data, "hello");
     ck_assert_int_eq(bus_api_publish("", "x", 1), SBR_ERR_INVALID);
     ck_assert_int_eq(bus_api_publish("t", NULL, 3), SBR_ERR_INVALID);
-    ck_assert_int_eq(bus_room_publish("lobby", "42[]", 4), SBR_OK);
+    /* One worker: nobody else to reach, and this one is not served twice. */
+    ck_assert_int_eq(bus_publish_others("room:lobby", "42[]", 4), SBR_OK);
+    event_base_loop(test_base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(delivered, 1);
+}
+END_TEST
+
+START_TEST(test_core_topics_refused_to_plugins)
+{
+    ck_assert_int_eq(bus_api_subscribe(owner, "room:lobby", on_message, NULL), SBR_ERR_INVALID);
+    ck_assert_int_eq(bus_api_publish("room:lobby", "42[]", 4), SBR_ERR_INVALID);
+    ck_assert_int_eq(bus_api_subscribe(owner, "roomy", on_message, NULL), SBR_OK);
+    ck_assert_int_eq(bus_api_publish("roomy", "x", 1), SBR_OK);
+    /* The core itself subscribes to them. */
+    ck_assert_int_eq(bus_subscribe(NULL, "room:lobby", on_room, NULL), SBR_OK);
+    bus_api_deliver("room:lobby", "42[\"y\"]", 7);
+    ck_assert_str_eq(room_seen, "room:lobby");
+    ck_assert_str_eq(room_packet, "42[\"y\"]");
+    bus_unsubscribe(NULL, "room:lobby", on_room, NULL);
+    room_seen[0] = '\0';
+    bus_api_deliver("room:lobby", "42[]", 4);
+    ck_assert_str_eq(room_seen, "");
 }
 END_TEST
 
@@ -136,24 +161,29 @@ START_TEST(test_provider_routing_and_interest)
     calls[0] = '\0';
     ck_assert_int_eq(bus_api_subscribe(owner, "t", on_message, NULL), SBR_OK);
     ck_assert_int_eq(bus_api_subscribe(owner, "t", on_message, NULL), SBR_OK);
-    bus_room_interest("lobby", 1);
-    bus_room_interest("lobby", 0);
-    ck_assert_str_eq(calls, "sub:t;sub:room:lobby;unsub:room:lobby;");
+    ck_assert_int_eq(bus_subscribe(NULL, "room:lobby", on_room, NULL), SBR_OK);
+    bus_unsubscribe(NULL, "room:lobby", on_room, NULL);
+    ck_assert_int_eq(bus_subscribe(NULL, "room:lobby", on_room, NULL), SBR_OK);
+    ck_assert_str_eq(calls, "sub:t;sub:room:lobby;unsub:room:lobby;sub:room:lobby;");
     calls[0] = '\0';
     ck_assert_int_eq(bus_api_reserve("slot", 100, done_never, NULL), SBR_OK);
     ck_assert_int_eq(bus_api_kv_get("k", done_never, NULL), SBR_ERR_UNAVAILABLE); /* the provider offers no kv_get */
-    ck_assert_int_eq(bus_room_publish("lobby", "42[\"x\"]", 7), SBR_OK);
+    ck_assert_int_eq(bus_publish_others("room:lobby", "42[\"x\"]", 7), SBR_OK);
     ck_assert_int_eq(bus_api_publish("t", "m", 1), SBR_OK);
     ck_assert_str_eq(calls, "reserve:slot;pub:room:lobby;pub:t;");
     event_base_loop(test_base, EVLOOP_NONBLOCK);
     ck_assert_int_eq(delivered, 2); /* two subscriptions of this worker */
+    ck_assert_str_eq(room_seen, ""); /* publish_others skips this worker */
     /* From another worker: plugin topics at once, rooms to the room. */
     bus_api_deliver("t", "remote", 6);
     ck_assert_int_eq(delivered, 4);
     ck_assert_str_eq(last_data, "remote");
     bus_api_deliver("room:lobby", "42[\"y\"]", 7);
-    ck_assert_str_eq(room_seen, "lobby");
+    ck_assert_str_eq(room_seen, "room:lobby");
     ck_assert_str_eq(room_packet, "42[\"y\"]");
+    calls[0] = '\0';
+    bus_unsubscribe(NULL, "room:lobby", on_room, NULL);
+    ck_assert_str_eq(calls, "unsub:room:lobby;");
     calls[0] = '\0';
     bus_unregister_all(owner);
     ck_assert_ptr_nonnull(strstr(calls, "unsub:t;"));
@@ -163,21 +193,8 @@ START_TEST(test_provider_routing_and_interest)
 }
 END_TEST
 
-static int state_events, state_seen, state_previous;
-
-static int on_state(enum sbr_event_id id, void *event, void *ud)
-{
-    sbr_event_bus_state *ev = event;
-    state_events++;
-    state_seen = ev->state;
-    state_previous = ev->previous;
-    return 0;
-}
-
 START_TEST(test_state_changes)
 {
-    state_events = 0;
-    hooks_register(owner, SBR_EVENT_BUS_STATE, on_state, NULL);
     bus_api_set_state(SBR_BUS_CONNECTED, "redis://h:1");
     ck_assert_str_eq(bus_state_name(), "connected");
     bus_api_set_state(SBR_BUS_CONNECTED, NULL);
@@ -190,7 +207,8 @@ START_TEST(test_state_changes)
     bus_api_set_state((enum sbr_bus_state)7, NULL);
     ck_assert_int_eq(state_events, 2);
     bus_api_set_state(SBR_BUS_LOCAL, NULL);
-    hooks_unregister_all(owner);
+    ck_assert_int_eq(state_events, 3);
+    ck_assert_int_eq(state_seen, SBR_BUS_LOCAL);
 }
 END_TEST
 
@@ -200,6 +218,7 @@ int main(void)
     TCase *tc = tcase_create("bus");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_without_provider);
+    tcase_add_test(tc, test_core_topics_refused_to_plugins);
     tcase_add_test(tc, test_provider_routing_and_interest);
     tcase_add_test(tc, test_state_changes);
     suite_add_tcase(s, tc);

@@ -1,14 +1,15 @@
 /* The plugin loader against the fixture plugins: a good one, a missing .so,
  * no descriptor symbol, an ABI mismatch, a failing on_load, bad config, a
- * fallback, and whole-set loading.  A fake host table stands in for the
- * core's services. */
+ * fallback, whole-set loading, and a client event claimed twice (through
+ * the core's own host table).  Elsewhere a fake host table stands in for
+ * the core's services. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/hooks.h"
+#include "hooks/hooks.h"
 #include "plugin/plugin.h"
 
 #define FIXTURES SBR_TEST_BUILD_DIR "/tests/fixtures"
@@ -251,6 +252,44 @@ START_TEST(test_registry)
 }
 END_TEST
 
+/* Two plugins claim one client event: start-up stops with the second
+ * one's file and line, whatever its on_load answered, and nothing stays. */
+START_TEST(test_event_claimed_twice)
+{
+    struct conf_set set = {0};
+    char err[CONF_ERR_MAX] = "";
+    add_file(&set, "conf.d/60-chat.conf", "plugin = chat\npath = " FIXTURES "/claimer.so\nhandles = send_message\n");
+    add_file(&set, "conf.d/70-copy.conf",
+             "# a second chat plugin\nplugin = copy\npath = " FIXTURES "/claimer.so\n"
+             "filters = send_message\nhandles = pin_message, send_message\n");
+    ck_assert_int_eq(registry_load(&set, FIXTURES, api_table(), err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "conf.d/70-copy.conf:2: plugin 'copy': event 'send_message' is already handled by plugin "
+                          "'chat'");
+    ck_assert_uint_eq(registry_count(), 0);
+    /* Everything both registered went with them (the entries stay, empty). */
+    const struct hook_named *named = hooks_named_find("send_message");
+    size_t n_filters = 99;
+    ck_assert_ptr_nonnull(named);
+    hooks_named_filters(named, &n_filters);
+    ck_assert_uint_eq(n_filters, 0);
+    ck_assert_ptr_null(hooks_named_handler(named));
+    ck_assert_ptr_null(hooks_named_handler(hooks_named_find("pin_message")));
+    conf_set_clear(&set);
+    /* Different names: both load. */
+    add_file(&set, "conf.d/60-chat.conf", "plugin = chat\npath = " FIXTURES "/claimer.so\nhandles = send_message\n");
+    add_file(&set, "conf.d/70-pins.conf",
+             "plugin = pins\npath = " FIXTURES "/claimer.so\nhandles = pin_message\nfilters = send_message\n");
+    ck_assert_msg(registry_load(&set, FIXTURES, api_table(), err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(registry_count(), 2);
+    ck_assert_ptr_nonnull(hooks_named_handler(hooks_named_find("pin_message")));
+    hooks_named_filters(hooks_named_find("send_message"), &n_filters);
+    ck_assert_uint_eq(n_filters, 1);
+    registry_unload_all();
+    ck_assert_ptr_null(hooks_named_handler(hooks_named_find("send_message")));
+    conf_set_clear(&set);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugin_loader");
@@ -264,6 +303,7 @@ int main(void)
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_fallback);
     tcase_add_test(tc, test_registry);
+    tcase_add_test(tc, test_event_claimed_twice);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
