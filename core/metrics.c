@@ -59,6 +59,7 @@ static const struct metric_fixed {
     {"superbot_broadcasts_total", NULL, "Room emits encoded (once each, whatever the room's size)", F(broadcasts)},
     {"superbot_sent_bytes_total", "superbot_bytes_out_total", "Bytes sent to clients", F(bytes_out)},
     {"superbot_received_bytes_total", "superbot_bytes_in_total", "Bytes received from clients", F(bytes_in)},
+    {"superbot_websocket_writes_total", NULL, "Write calls on WebSocket sockets: one carries every frame a loop turn queued for its socket", F(ws_writes)},
     {"superbot_slow_consumer_disconnects_total", NULL, "Connections dropped for exceeding outbound_buffer_max", F(slow_consumer_disconnects)},
     {"superbot_volatile_dropped_total", NULL, "Volatile events skipped for backed-up sockets", F(volatile_dropped)},
     {"superbot_rate_limited_events_total", NULL, "Client events refused (with an ack) or dropped past the inbound event rate", F(rate_limited_events)},
