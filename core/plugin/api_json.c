@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sio/sio.h"
+#include "util/json_text.h"
 
 /* Longest path segment (an object key or an array index). */
 #define API_JSON_KEY_MAX 256
@@ -122,16 +123,17 @@ int api_json_quote(const char *text, char *buf, size_t len)
         buf[0] = '\0';
     if (!text)
         return SBR_ERR_INVALID;
-    /* jansson checks UTF-8 and escapes quotes, backslashes and control
-     * characters, as RFC 8259 asks. */
-    json_t *s = json_string(text);
-    if (!s)
-        return SBR_ERR_INVALID;
-    char *quoted = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(s);
+    /* UTF-8 checked; quotes, backslashes and control characters escaped,
+     * as RFC 8259 asks (and as jansson would). */
+    size_t n = strlen(text);
+    size_t quoted = json_text_quoted_len(text, n);
     if (!quoted)
-        return SBR_ERR_NOMEM;
-    int rc = api_json_copy_out(quoted, strlen(quoted), buf, len);
-    free(quoted);
-    return rc;
+        return SBR_ERR_INVALID;
+    if (quoted > INT_MAX)
+        return SBR_ERR_LIMIT;
+    if (buf && len > quoted) {
+        json_text_quote(text, n, buf);
+        buf[quoted] = '\0';
+    }
+    return (int)quoted;
 }

@@ -24,7 +24,8 @@
 
 /* One local connection of an identified user. */
 struct presence_conn {
-    struct presence_conn *next; /* hash chain */
+    struct presence_conn *next; /* hash chain, by connection */
+    struct presence_conn *user_next; /* hash chain, by user */
     sbr_conn_id conn;
     char *user_id;
     char **servers;
@@ -43,6 +44,7 @@ struct presence {
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
     char worker[CHAT_WORKER_MAX]; /* api->worker_id() (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
+    struct presence_conn *users[PRESENCE_BUCKETS]; /* the same, by user: a status change is O(the user's connections) */
     size_t count; /* connections in the table */
     struct presence_gone *gone; /* closed connections whose removal is in flight */
     struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
@@ -60,6 +62,9 @@ void presence_table_unlink(struct presence *p, struct presence_conn *rec);
 void presence_conn_free(struct presence_conn *rec);
 void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
                             void *arg);
+/* The same over the connections of one user only. */
+void presence_table_foreach_user(struct presence *p, const char *user_id,
+                                 void (*fn)(struct presence *p, struct presence_conn *rec, void *arg), void *arg);
 void presence_table_clear(struct presence *p);
 /* Free the closed connections whose removal from the shared state never
  * answered (at unload: the bus drops what is in flight at shutdown). */

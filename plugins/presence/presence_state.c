@@ -1,5 +1,6 @@
 /* Presence in shared state: connect, disconnect, status changes, refresh. */
 #include "presence.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,12 @@ void presence_announce(struct presence *p, const struct presence_conn *rec, cons
 {
     for (size_t i = 0; i < rec->n_servers; i++) {
         char *room = chat_format("server:%s", rec->servers[i]);
-        char *text = chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", rec->servers[i], "user_id",
-                                              rec->user_id, "status", shown));
+        struct chat_json update;
+        chat_json_open(&update, p->api);
+        chat_json_string(&update, "server_id", rec->servers[i]);
+        chat_json_string(&update, "user_id", rec->user_id);
+        chat_json_string(&update, "status", shown);
+        char *text = chat_json_close(&update);
         if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
             p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
         free(room);
@@ -300,7 +305,7 @@ struct presence_status_change {
 static void presence_apply_status(struct presence *p, struct presence_conn *rec, void *arg)
 {
     const struct presence_status_change *change = arg;
-    if (strcmp(rec->user_id, change->user_id) != 0 || strcmp(rec->status, change->status) == 0)
+    if (strcmp(rec->status, change->status) == 0)
         return;
     strcpy(rec->status, change->status);
     presence_publish_conn(p, rec);
@@ -314,7 +319,7 @@ void presence_on_status(const char *topic, const char *data, size_t len, void *u
     const char *status = json_string_value(json_object_get(doc, "status"));
     if (user_id && status && presence_status_valid(status)) {
         struct presence_status_change change = {user_id, status};
-        presence_table_foreach(p, presence_apply_status, &change);
+        presence_table_foreach_user(p, user_id, presence_apply_status, &change);
     }
     json_decref(doc);
 }
