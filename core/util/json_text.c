@@ -11,6 +11,14 @@ struct json_scan {
     const unsigned char *p, *end;
 };
 
+/* What a byte is inside a string: 0 one that stands for itself (printable
+ * ASCII but '"' and '\\'), 1 anything else (a quote, a backslash, a
+ * control character, a byte of a UTF-8 sequence), so that the common run
+ * of plain characters is skipped by one table lookup each. */
+static const unsigned char json_special[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 static void scan_blanks(struct json_scan *s)
 {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
@@ -79,6 +87,10 @@ static int scan_string(struct json_scan *s)
 {
     const unsigned char *p = s->p + 1, *end = s->end;
     while (p < end) {
+        while (p < end && !json_special[*p])
+            p++;
+        if (p == end)
+            break;
         unsigned c = *p;
         if (c == '"') {
             s->p = p + 1;
@@ -356,6 +368,12 @@ size_t json_text_quoted_len(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     size_t out = 2;
     while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && !json_special[*p])
+            p++;
+        out += (size_t)(p - run);
+        if (p == end)
+            break;
         unsigned c = *p;
         if (c >= 0x80) {
             size_t k = utf8_sequence(p, end);
@@ -376,6 +394,16 @@ size_t json_text_quote(const char *s, size_t n, char *out)
     char *o = out;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
+        size_t run = i;
+        while (run < n && !json_special[(unsigned char)s[run]])
+            run++;
+        if (run > i) { /* plain characters, copied as one run */
+            memcpy(o, s + i, run - i);
+            o += run - i;
+            i = run;
+            if (i == n)
+                break;
+        }
         unsigned c = (unsigned char)s[i];
         char e = short_escape(c);
         if (e) {
