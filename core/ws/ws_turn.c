@@ -27,7 +27,13 @@ static struct ws_turn_held *turn_held;
 static size_t turn_n_held, turn_cap_held;
 static size_t turn_walk;                 /* the next entry the writer takes */
 static size_t turn_current = SIZE_MAX;   /* the entry being written */
-static struct event *turn_flush_ev;
+/* The writer runs at the loop's lowest priority: after every other
+ * callback that is ready, including those that become ready on the
+ * following iterations (a bus answer, a deferred reply), so that what a
+ * chain of callbacks sends to one socket goes out in one write.  Under a
+ * load that never leaves the loop idle the deadline runs it anyway. */
+static struct event *turn_flush_ev, *turn_deadline_ev;
+#define WS_TURN_DEADLINE_US 1000
 
 /* Room for one more element in *array; 0 or -1. */
 static int turn_grow(void **array, size_t *cap, size_t n, size_t size)
@@ -52,8 +58,17 @@ static struct ws_turn_entry *turn_entry_of(const struct ws_conn *ws)
 
 int ws_turn_init(struct event_base *base, event_callback_fn flush)
 {
-    if (!turn_flush_ev && !(turn_flush_ev = event_new(base, -1, 0, flush, NULL)))
+    if (turn_flush_ev)
+        return 0;
+    turn_flush_ev = event_new(base, -1, 0, flush, NULL);
+    turn_deadline_ev = evtimer_new(base, flush, NULL);
+    if (!turn_flush_ev || !turn_deadline_ev) {
+        ws_turn_free();
         return -1;
+    }
+    int priorities = event_base_get_npriorities(base);
+    if (priorities > 1)
+        event_priority_set(turn_flush_ev, priorities - 1);
     return 0;
 }
 
@@ -61,7 +76,9 @@ void ws_turn_free(void)
 {
     if (turn_flush_ev)
         event_free(turn_flush_ev);
-    turn_flush_ev = NULL;
+    if (turn_deadline_ev)
+        event_free(turn_deadline_ev);
+    turn_flush_ev = turn_deadline_ev = NULL;
     free(turn_entries);
     free(turn_held);
     turn_entries = NULL;
@@ -76,8 +93,11 @@ int ws_turn_mark(struct ws_conn *ws)
         return 0;
     if (turn_grow((void **)&turn_entries, &turn_cap_entries, turn_n_entries, sizeof(*turn_entries)) != 0)
         return -1;
-    if (turn_n_entries == 0)
+    if (turn_n_entries == 0) {
+        static const struct timeval deadline = {0, WS_TURN_DEADLINE_US};
         event_active(turn_flush_ev, EV_TIMEOUT, 0);
+        evtimer_add(turn_deadline_ev, &deadline);
+    }
     turn_entries[turn_n_entries] = (struct ws_turn_entry){ws, WS_TURN_NONE, WS_TURN_NONE, 0};
     ws->dirty = (uint32_t)++turn_n_entries;
     return 0;
@@ -166,8 +186,11 @@ struct ws_conn *ws_turn_next(void)
             return turn_entries[i].ws;
         }
     }
-    /* Every entry was written: the arrays serve the next turn. */
+    /* Every entry was written: the arrays serve the next turn, and the
+     * writer's other trigger is called off. */
     turn_n_entries = turn_n_held = turn_walk = 0;
+    event_del(turn_flush_ev);
+    event_del(turn_deadline_ev);
     return NULL;
 }
 

@@ -25,8 +25,10 @@ struct ws_turn_frame {
     void *arg;
 };
 
-/* The turn's writer, flush, runs once after the turn's other callbacks
- * whenever a connection was put on the list.  0 or -1. */
+/* The turn's writer, flush, runs once after the loop's other ready
+ * callbacks (at its lowest priority: see event_base_priority_init in
+ * daemon.c) whenever a connection was put on the list, and within a
+ * millisecond however busy the loop stays.  0 or -1. */
 int ws_turn_init(struct event_base *base, event_callback_fn flush);
 /* Forget the list (at exit, every connection freed first). */
 void ws_turn_free(void);

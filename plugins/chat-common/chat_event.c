@@ -141,15 +141,62 @@ int chat_list_has(const char *const *list, size_t n, const char *id)
     return 0;
 }
 
+/* fmt with every "%s" replaced by the next string of ap, when "%s" is its
+ * only conversion (room and key names: "channel:%s"), without printf's
+ * machinery; NULL otherwise or out of memory (then *plain is 0 or 1). */
+static char *chat_concat(const char *fmt, va_list ap, int *plain)
+{
+    va_list count;
+    va_copy(count, ap);
+    size_t len = 0;
+    *plain = 1;
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            const char *arg = va_arg(count, const char *);
+            len += arg ? strlen(arg) : 6; /* "(null)", as glibc prints it */
+            f++;
+        } else if (*f == '%') {
+            *plain = 0;
+            break;
+        } else {
+            len++;
+        }
+    }
+    va_end(count);
+    char *s = *plain ? malloc(len + 1) : NULL;
+    if (!s)
+        return NULL;
+    char *o = s;
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            const char *arg = va_arg(ap, const char *);
+            size_t n = strlen(arg ? arg : "(null)");
+            memcpy(o, arg ? arg : "(null)", n);
+            o += n;
+            f++;
+        } else {
+            *o++ = *f;
+        }
+    }
+    *o = '\0';
+    return s;
+}
+
 char *chat_format(const char *fmt, ...)
 {
     va_list ap;
+    int plain;
+    va_start(ap, fmt);
+    char *s = chat_concat(fmt, ap, &plain);
+    va_end(ap);
+    if (plain)
+        return s;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
-    char *s = malloc((size_t)n + 1);
+    s = malloc((size_t)n + 1);
     if (!s)
         return NULL;
     va_start(ap, fmt);
