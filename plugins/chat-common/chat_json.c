@@ -1,6 +1,5 @@
 #include "chat_json.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +76,18 @@ void chat_json_raw(struct chat_json *j, const char *key, const char *json)
 
 void chat_json_int(struct chat_json *j, const char *key, int64_t value)
 {
+    /* Written backwards from the end of the buffer: no printf per field. */
     char digits[24];
-    int n = snprintf(digits, sizeof digits, "%" PRId64, value);
+    size_t at = sizeof digits;
+    uint64_t v = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    do {
+        digits[--at] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (value < 0)
+        digits[--at] = '-';
     chat_json_key(j, key);
-    chat_json_put(j, digits, (size_t)n);
+    chat_json_put(j, digits + at, sizeof digits - at);
 }
 
 void chat_json_bool(struct chat_json *j, const char *key, int value)
