@@ -1,5 +1,7 @@
 #include "floor_relay.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,22 +54,30 @@ static int relay_append(struct relay_conn *c, unsigned index, const uint8_t *rec
     return 0;
 }
 
-/* The frame of a record: `42["message",{"channel_id":"c<room>","content":
- * "<seq>.<us>.xxx"}]`, padded to frame_size; its length. */
+/* The frame of a record, laid out as the gateway's `message` event:
+ * `42["message",{"id":..,"channel_id":..,"user_id":..,"content":"<seq>.<us>.
+ * xxx","nonce":..,"ts":..}]`, the content padded so that the frame has
+ * frame_size bytes; its length, or 0 if that is too small. */
 static size_t relay_encode(const struct floor_record *r, uint8_t *frame)
 {
     size_t size = relay.layout->frame_size;
     size_t header = size - 2 <= 125 ? 2 : 4;
-    char *text = (char *)frame + header;
     size_t payload = size - header;
-    int n = snprintf(text, payload + 1, "42[\"message\",{\"channel_id\":\"c%u\",\"content\":\"%llu.%llu.", r->room,
-                     (unsigned long long)r->seq, (unsigned long long)r->sent_us);
-    if (n < 0 || (size_t)n + 4 > payload)
+    char head[160], tail[64];
+    unsigned long long seq = (unsigned long long)r->seq;
+    int hn = snprintf(head, sizeof head,
+                      "42[\"message\",{\"id\":\"m%llu\",\"channel_id\":\"c%u\",\"user_id\":\"u%u\","
+                      "\"content\":\"%llu.%llu.",
+                      seq, r->room, r->sender, seq, (unsigned long long)r->sent_us);
+    int tn = snprintf(tail, sizeof tail, "\",\"nonce\":\"%llu\",\"ts\":%llu}]", seq,
+                      (unsigned long long)(r->sent_us / 1000));
+    if (hn < 0 || tn < 0 || (size_t)hn + (size_t)tn > payload)
         return 0;
-    memset(text + n, 'x', payload - (size_t)n - 4);
-    memcpy(text + payload - 4, "\"}]", 3);
-    text[payload - 1] = ' ';  /* JSON allows a trailing blank: the length stays fixed */
-    frame[0] = 0x81;          /* FIN, text */
+    char *text = (char *)frame + header;
+    memcpy(text, head, (size_t)hn);
+    memset(text + hn, 'x', payload - (size_t)hn - (size_t)tn);
+    memcpy(text + payload - (size_t)tn, tail, (size_t)tn);
+    frame[0] = 0x81; /* FIN, text */
     if (header == 2) {
         frame[1] = (uint8_t)payload;
     } else {
@@ -166,10 +176,17 @@ static int relay_accept_all(int listener, int epfd)
     return 0;
 }
 
+/* A turn reads whatever input is ready and ends, with one send() per
+ * connection that got records, when no more input is ready (or after
+ * TURN_MAX_US of input that never stops): what a server that coalesces
+ * every write of a turn at the lowest priority of its loop does. */
+#define TURN_MAX_US 1000
+
 static void relay_loop(int epfd, unsigned stop_index)
 {
     struct epoll_event events[EVENTS_MAX];
     unsigned open = relay.layout->connections;
+    uint64_t turn_start = 0;
     while (open && !relay.failed) {
         int n = epoll_wait(epfd, events, EVENTS_MAX, relay.n_dirty ? 0 : -1);
         if (n < 0 && errno != EINTR)
@@ -186,7 +203,15 @@ static void relay_loop(int epfd, unsigned stop_index)
                 open--;
             }
         }
-        relay_flush();
+        if (!relay.n_dirty)
+            continue;
+        uint64_t now = clock_now_us();
+        if (!turn_start)
+            turn_start = now;
+        if (n <= 0 || now - turn_start >= TURN_MAX_US) {
+            relay_flush();
+            turn_start = 0;
+        }
     }
 }
 

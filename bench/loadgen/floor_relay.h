@@ -3,7 +3,8 @@
  * once as the WebSocket frame of a Socket.IO `message` event (so that readers
  * do the same work per delivery as against a server), and copies that frame
  * to every member of the room, writing each connection once per loop turn
- * (one send() carrying every frame that reached it in that turn).  No
+ * (one send() carrying every frame that reached it in that turn, a turn
+ * lasting while input is ready, up to 1 ms).  No
  * parsing, no JSON library, no allocation per delivery: what is left is the
  * kernel's part of the relay. */
 #ifndef LOADGEN_FLOOR_RELAY_H
@@ -27,7 +28,7 @@ struct floor_relay_layout {
     unsigned rooms;
     unsigned room_size;
     unsigned record_size;   /* what publishers send */
-    unsigned frame_size;    /* what members get: the frame, padded to this (at least 96) */
+    unsigned frame_size;    /* what members get: the frame, padded to this (at least 160) */
 };
 
 /* Accept the layout's connections on listener and relay until stop_fd is

@@ -209,8 +209,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: --publishers x --window is too many messages in flight\n");
         return 2;
     }
-    if (is_floor && o.shape != FLOOR_SEND_LOOP && o.size < 96) {
-        fprintf(stderr, "loadgen: floor --shape %s needs --size 96 or more (a whole message frame)\n",
+    if (is_floor && o.shape != FLOOR_SEND_LOOP && o.size < 160) {
+        fprintf(stderr, "loadgen: floor --shape %s needs --size 160 or more (a whole message frame)\n",
                 o.shape == FLOOR_FANOUT ? "fanout" : "rooms");
         return 2;
     }
