@@ -19,6 +19,9 @@
 #include "chat_event.h"
 
 #define PRESENCE_BUCKETS 4096
+/* The refresh goes round the users in this many steps per period, so that
+ * a worker's thousands of entries are not all written in one burst. */
+#define PRESENCE_REFRESH_SLICES 10
 #define PRESENCE_TOPIC "presence:status"
 #define PRESENCE_STATUS_MAX 16
 
@@ -45,6 +48,7 @@ struct presence {
     char worker[CHAT_WORKER_MAX]; /* api->worker_id() (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
     struct presence_conn *users[PRESENCE_BUCKETS]; /* the same, by user: a status change is O(the user's connections) */
+    unsigned refresh_slice; /* the next step of the refresh round */
     size_t count; /* connections in the table */
     struct presence_gone *gone; /* closed connections whose removal is in flight */
     struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
@@ -81,9 +85,13 @@ void presence_announce(struct presence *p, const struct presence_conn *rec, cons
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec);
 /* Refresh the conns-map entry of rec. */
 void presence_publish_conn(struct presence *p, const struct presence_conn *rec);
-/* Every entry this worker owns, again (refresh timer, backend back); with
- * announce, each visible user is announced online again too. */
+/* Every entry this worker owns, again (the backend back); with announce,
+ * each visible user is announced online again too. */
 void presence_refresh_all(struct presence *p, int announce);
+/* The next of PRESENCE_REFRESH_SLICES steps of the refresh (its timer):
+ * the entries of the users of a tenth of the user buckets, so that each
+ * is written again once per refresh period. */
+void presence_refresh_slice(struct presence *p);
 /* The backend is back: refresh, and if live workers took us for dead
  * meanwhile (and announced our users offline), announce them again. */
 void presence_recovered(struct presence *p);

@@ -115,6 +115,40 @@ void presence_refresh_all(struct presence *p, int announce)
     free(refresh.recs);
 }
 
+/* 1 if a connection before rec in its user chain is of the same user with
+ * the same memberships (its refresh covered rec's server maps already). */
+static int presence_refreshed_before(const struct presence_conn *chain, const struct presence_conn *rec, int *seen_user)
+{
+    *seen_user = 0;
+    for (const struct presence_conn *r = chain; r != rec; r = r->user_next) {
+        if (strcmp(r->user_id, rec->user_id) != 0)
+            continue;
+        *seen_user = 1;
+        if (presence_same_servers(r, rec))
+            return 1;
+    }
+    return 0;
+}
+
+void presence_refresh_slice(struct presence *p)
+{
+    size_t from = (size_t)p->refresh_slice * PRESENCE_BUCKETS / PRESENCE_REFRESH_SLICES;
+    size_t to = (size_t)(p->refresh_slice + 1) * PRESENCE_BUCKETS / PRESENCE_REFRESH_SLICES;
+    p->refresh_slice = (p->refresh_slice + 1) % PRESENCE_REFRESH_SLICES;
+    for (size_t b = from; b < to; b++) {
+        for (struct presence_conn *rec = p->users[b]; rec; rec = rec->user_next) {
+            presence_publish_conn(p, rec);
+            int seen_user;
+            if (presence_refreshed_before(p->users[b], rec, &seen_user))
+                continue;
+            if (!seen_user)
+                presence_user_listed(p, rec);
+            if (strcmp(rec->status, "invisible") != 0)
+                presence_publish_servers(p, rec);
+        }
+    }
+}
+
 static void presence_reaped_check(const sbr_state_reply *reply, void *userdata)
 {
     struct presence *p = userdata;
