@@ -20,9 +20,22 @@ export type VisibleStatus = 'online' | 'idle' | 'dnd' | 'offline';
 /** `ready`: the connection is accepted (after the user's own `presence_update`). */
 export interface Ready {
   user_id: string;
-  /** The servers of the token: the socket is in `server:<id>` for each. */
+  /**
+   * The servers of the token, less those the user was removed from after
+   * the token was issued: the socket is in `server:<id>` for each.
+   */
   servers: string[];
   session_id: string | null;
+}
+
+/**
+ * `server_joined` / `server_left`: the socket joined or left `server:<id>`
+ * while connected (the app's backend added or removed the membership, or
+ * `refresh_token` brought a token with other servers). Leaving a server
+ * also leaves its channels.
+ */
+export interface ServerMembership {
+  server_id: string;
 }
 
 /** `presence_update`, to the members of each server of the user. */
@@ -66,7 +79,13 @@ export interface Message {
   ts: number;
 }
 
-/** Why the server ended the connection, just before its `DISCONNECT`: do not reconnect blindly. */
+/**
+ * Why the server ended the connection, just before its `DISCONNECT`: do not
+ * reconnect blindly. `token_expired`: get a new token, then
+ * `socket.connect()` (with `auth` as a function, `connect()` alone fetches
+ * it); `removed`: the user left the last server the socket had; `revoked`:
+ * the session was signed out; `rate_limited`: too many events.
+ */
 export type DisconnectReasonCode = 'revoked' | 'token_expired' | 'rate_limited' | 'removed';
 
 /** `disconnect_reason`. */
@@ -138,6 +157,13 @@ export type PresenceSnapshotAck =
   | AckError<'forbidden'>
   | CommonError;
 
+/**
+ * `refresh_token`: the new token's lifetime in seconds; the socket now has
+ * its expiry and memberships. `invalid_token`: refused (another user or
+ * session, expired, bad signature, revoked session); the old token stays.
+ */
+export type RefreshTokenAck = { ok: true; expires_in: number } | AckError<'invalid_token'> | CommonError;
+
 export type SendMessageAck =
   | { ok: true; id: string; channel_id: string; nonce: Nonce; ts: number }
   | SlowModeRefusal
@@ -164,6 +190,8 @@ export type ServerToClientEvents<Published extends { [event: string]: (...args: 
   typing_stop: (typing: TypingStop) => void;
   message: (message: Message) => void;
   disconnect_reason: (why: DisconnectReason) => void;
+  server_joined: (joined: ServerMembership) => void;
+  server_left: (left: ServerMembership) => void;
 } & Published;
 
 /** Events a client sends; each takes its ack callback last (`emitWithAck` resolves with it). */
@@ -175,6 +203,8 @@ export interface ClientToServerEvents {
   presence_set: (payload: { status: PresenceStatus }, ack: (answer: PresenceSetAck) => void) => void;
   presence_snapshot: (payload: { server_id: string }, ack: (answer: PresenceSnapshotAck) => void) => void;
   send_message: (payload: SendMessage, ack: (answer: SendMessageAck) => void) => void;
+  /** A new realtime token for the same user (and session): extends the socket, applies its servers. */
+  refresh_token: (payload: { token: string }, ack: (answer: RefreshTokenAck) => void) => void;
 }
 
 /** The reasons of a refused connection (`connect_error`'s `message`). */

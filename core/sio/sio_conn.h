@@ -58,6 +58,7 @@ struct sio_conn {
     unsigned in_chain : 1;
     unsigned resume_set : 1;      /* connect_resume called from inside the chain */
     unsigned disconnect_requested : 1;
+    unsigned identity_notifying : 1; /* its SBR_EVENT_IDENTITY hooks run now */
     int resume_verdict;
     char *resume_reason;
     char *disconnect_reason;

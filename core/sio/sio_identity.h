@@ -1,5 +1,6 @@
 /* Who a connection is (private to core/sio): the identity the
- * authenticating plugin sets.  Calls sio_conn.c. */
+ * authenticating plugin sets, and SBR_EVENT_IDENTITY when it replaces it.
+ * Calls sio_conn.c, hooks/ and util/id_diff. */
 #ifndef SBR_SIO_IDENTITY_H
 #define SBR_SIO_IDENTITY_H
 

@@ -1,5 +1,6 @@
 /* auth-jwt: realtime tokens at POST /api/realtime/token, verification at
- * the Socket.IO CONNECT, session revocation across workers. */
+ * the Socket.IO CONNECT and on refresh_token, session revocation, live
+ * memberships and token expiry across workers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ static const sbr_config_key auth_config[] = {
      "longest token accepted at connect or issued"},
     {"session_require_exp", SBR_CONF_BOOL, "true", 0, 0, SBR_CONF_RELOADABLE,
      "refuse session bearers without exp (a leaked one would mint realtime tokens forever)"},
+    {"expire_connections", SBR_CONF_BOOL, "false", 0, 0, SBR_CONF_RELOADABLE,
+     "end a socket whose token expired (plus leeway) without a refresh, with disconnect_reason token_expired"},
+    {"end_when_no_servers", SBR_CONF_BOOL, "false", 0, 0, SBR_CONF_RELOADABLE,
+     "end a socket whose user left the last server it had, with disconnect_reason removed"},
     SBR_CONF_END};
 
 static struct auth auth_state;
@@ -56,6 +61,8 @@ static int auth_settings_read(struct auth *auth, struct auth_settings *s, const 
     s->leeway_seconds = api->config_int(auth->self, "leeway_seconds");
     s->max_token_bytes = (size_t)api->config_int(auth->self, "max_token_bytes");
     s->session_require_exp = api->config_bool(auth->self, "session_require_exp");
+    s->expire_connections = api->config_bool(auth->self, "expire_connections");
+    s->end_when_no_servers = api->config_bool(auth->self, "end_when_no_servers");
     if (!s->secret || !s->session_secret || !s->audience || !s->issuer) {
         *why = "out of memory";
         auth_settings_free(s);
@@ -138,6 +145,14 @@ static int auth_reload_hook(enum sbr_event_id id, void *event, void *userdata)
     auth_settings_free(&auth->settings);
     auth->settings = fresh;
     auth_settings_announce(auth);
+    expiry_configure(auth);
+    return 0;
+}
+
+static int auth_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_disconnect *ev = event;
+    expiry_forget(userdata, ev->conn);
     return 0;
 }
 
@@ -171,14 +186,47 @@ static const char *const auth_refusal_labels[] = {
     "reason=\"bad_subject\"", "reason=\"bad_claims\"", "reason=\"no_memory\"", "reason=\"bad_session_bearer\"",
     "reason=\"session_mismatch\"", "reason=\"rooms\"", "reason=\"revoked\"", NULL};
 static const char *const auth_source_labels[] = {"source=\"session\"", "source=\"api_key\"", NULL};
+static const char *const auth_change_labels[] = {"change=\"added\"", "change=\"removed\"", NULL};
+static const char *const auth_refresh_labels[] = {"result=\"ok\"", "result=\"invalid_token\"", NULL};
 static const sbr_metric_def auth_metrics[] = {
     {"superbot_auth_connects_refused_total", SBR_METRIC_COUNTER,
      "Socket.IO connections refused by auth-jwt, by reason", auth_refusal_labels},
     {"superbot_auth_tokens_issued_total", SBR_METRIC_COUNTER,
      "Realtime tokens issued at POST /api/realtime/token, by identity source", auth_source_labels},
     {"superbot_auth_revocations_total", SBR_METRIC_COUNTER, "Sessions revoked through the server API", NULL},
+    {"superbot_auth_membership_changes_total", SBR_METRIC_COUNTER,
+     "Memberships added (PUT) or removed (DELETE) through the server API", auth_change_labels},
+    {"superbot_auth_refreshes_total", SBR_METRIC_COUNTER, "refresh_token events, by result", auth_refresh_labels},
+    {"superbot_auth_expired_total", SBR_METRIC_COUNTER,
+     "Sockets ended because their token expired without a refresh (expire_connections)", NULL},
+    {"superbot_auth_removed_disconnects_total", SBR_METRIC_COUNTER,
+     "Sockets ended because their user left the last server they had (end_when_no_servers)", NULL},
     {NULL, 0, NULL, NULL},
 };
+
+#define MEMBERSHIP_ROUTE "/api/realtime/users/{user_id}/servers/{server_id}"
+
+static int auth_register(struct auth *auth)
+{
+    sbr_plugin *self = auth->self;
+    const sbr_api *api = auth->api;
+    return sbr_metrics_declare(api, self, auth_metrics) != SBR_OK ||
+           api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
+           api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||
+           api->hook_register(self, SBR_EVENT_DISCONNECT, auth_disconnect_hook, auth) != SBR_OK ||
+           api->hook_register(self, SBR_EVENT_IDENTITY, membership_identity_hook, auth) != SBR_OK ||
+           api->hook_register(self, SBR_EVENT_RELOAD, auth_reload_hook, auth) != SBR_OK ||
+           api->message_handler(self, "refresh_token", refresh_handler, auth) != SBR_OK ||
+           api->http_route(self, "POST", "/api/realtime/token", token_route_handle, auth) != SBR_OK ||
+           api->http_route(self, "POST", "/api/realtime/sessions/{sid}/revoke", revoke_route_handle, auth) !=
+               SBR_OK ||
+           api->http_route(self, "PUT", MEMBERSHIP_ROUTE, membership_route_handle, auth) != SBR_OK ||
+           api->http_route(self, "DELETE", MEMBERSHIP_ROUTE, membership_route_handle, auth) != SBR_OK ||
+           api->bus_subscribe(self, REVOKE_TOPIC, revoke_bus_message, auth) != SBR_OK ||
+           api->bus_subscribe(self, MEMBERSHIP_TOPIC, membership_bus_message, auth) != SBR_OK
+               ? -1
+               : 0;
+}
 
 static int auth_load(sbr_plugin *self, const sbr_api *api)
 {
@@ -186,20 +234,18 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
     memset(auth, 0, sizeof(*auth));
     auth->self = self;
     auth->api = api;
+    if (!SBR_API_HAS(api, message_handler)) {
+        api->set_error(self, "this core lacks message_handler, needed for refresh_token");
+        return -1;
+    }
     const char *why = NULL, *key = NULL;
     if (auth_settings_read(auth, &auth->settings, &why, &key) != 0) {
         auth_set_error(api, self, key, why);
         return -1;
     }
     auth_settings_announce(auth);
-    if (sbr_metrics_declare(api, self, auth_metrics) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_CONNECT, connect_hook, auth) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_CONNECTED, connected_hook, auth) != SBR_OK ||
-        api->hook_register(self, SBR_EVENT_RELOAD, auth_reload_hook, auth) != SBR_OK ||
-        api->http_route(self, "POST", "/api/realtime/token", token_route_handle, auth) != SBR_OK ||
-        api->http_route(self, "POST", "/api/realtime/sessions/{sid}/revoke", revoke_route_handle, auth) != SBR_OK ||
-        api->bus_subscribe(self, REVOKE_TOPIC, revoke_bus_message, auth) != SBR_OK) {
-        api->set_error(self, "could not register metrics, hooks, routes or the revocation topic");
+    if (auth_register(auth) != 0) {
+        api->set_error(self, "could not register metrics, hooks, routes, refresh_token or the bus topics");
         auth_settings_free(&auth->settings);
         return -1;
     }
@@ -208,9 +254,11 @@ static int auth_load(sbr_plugin *self, const sbr_api *api)
 
 static void auth_unload(sbr_plugin *self)
 {
+    check_free_all(&auth_state);
+    expiry_free(&auth_state);
     auth_settings_free(&auth_state.settings);
 }
 
 SBR_PLUGIN_DEFINE(.name = "auth-jwt", .version = "1.0.0",
-                  .description = "realtime JWTs: issuing, verification at connect, session revocation",
+                  .description = "realtime JWTs: issuing, verification at connect and refresh, revocation, live memberships",
                   .config = auth_config, .on_load = auth_load, .on_unload = auth_unload, .on_check = auth_check)

@@ -1,6 +1,7 @@
 /* Socket.IO CONNECT: the realtime token from the handshake query or the
- * auth payload, checked, then the connection's identity, its rooms, and a
- * look at the session denylist; `ready` once connected. */
+ * auth payload, verified, checked against the shared state (check.c: the
+ * session denylist, the user's removals), then the connection's identity
+ * and its rooms; `ready` once connected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,6 @@
 #include "auth.h"
 
 #define REFUSED_METRIC "superbot_auth_connects_refused_total"
-
-/* A room name: prefix and an id of at most TOKEN_ID_MAX bytes. */
-#define ROOM_NAME_MAX (TOKEN_ID_MAX + 16)
-
-struct revocation_check {
-    struct auth *auth;
-    sbr_conn_id conn;
-};
 
 static int connect_refuse(struct auth *auth, sbr_event_connect *ev, const char *reason, const char *why)
 {
@@ -93,81 +86,53 @@ static const char *connect_session_mismatch(const struct auth *auth, sbr_conn_id
     return same ? NULL : "session_mismatch";
 }
 
-static int connect_join(const struct auth *auth, sbr_conn_id conn, const char *prefix, const char *id)
+/* Identity, rooms and expiry; SBR_OK or the first failing service's status. */
+static int connect_admit(struct auth *auth, sbr_conn_id conn, const struct token_claims *claims)
 {
-    char room[ROOM_NAME_MAX];
-    snprintf(room, sizeof(room), "%s%s", prefix, id);
-    return auth->api->room_join(conn, room);
-}
-
-/* Identity and rooms; SBR_OK or the first failing service's status. */
-static int connect_admit(const struct auth *auth, sbr_conn_id conn, const struct token_claims *claims)
-{
-    sbr_identity identity = {
-        .struct_size = sizeof(identity),
-        .user_id = claims->sub,
-        .session_id = claims->sid,
-        .servers = (const char *const *)claims->servers,
-        .n_servers = claims->n_servers,
-        .moderates = (const char *const *)claims->moderates,
-        .n_moderates = claims->n_moderates,
-        .expires_at = claims->exp,
-    };
+    sbr_identity identity;
+    membership_identity_of(claims, &identity);
     int rc = auth->api->conn_set_identity(conn, &identity);
     if (rc == SBR_OK)
-        rc = connect_join(auth, conn, "user:", claims->sub);
+        rc = auth_room_join(auth, conn, "user:", claims->sub);
     for (size_t i = 0; rc == SBR_OK && i < claims->n_servers; i++)
-        rc = connect_join(auth, conn, "server:", claims->servers[i]);
+        rc = auth_room_join(auth, conn, "server:", claims->servers[i]);
     if (rc == SBR_OK && claims->sid)
-        rc = connect_join(auth, conn, "session:", claims->sid);
+        rc = auth_room_join(auth, conn, "session:", claims->sid);
+    if (rc == SBR_OK)
+        expiry_track(auth, conn, claims->exp);
     return rc;
 }
 
-/* The bus failing must not lock every user out: a failed denylist lookup
- * admits the connection (fail-open) and says so once per outage.  A
- * revoked session's live sockets were already closed by the broadcast, and
- * its tokens expire within ttl_seconds anyway. */
-static void revocation_checked(const sbr_state_reply *reply, void *userdata)
+/* The verdict on a checked token: admitted, or refused with *reason. */
+static int connect_verdict(struct auth *auth, sbr_conn_id conn, const struct token_check *check,
+                           const char **reason)
 {
-    struct revocation_check *check = userdata;
-    struct auth *auth = check->auth;
-    const sbr_api *api = auth->api;
-    if (reply->status != SBR_OK) {
-        if (!auth->bus_failing)
-            api->log(auth->self, SBR_LOG_WARN, "session denylist unavailable: admitting connections unchecked");
-        auth->bus_failing = 1;
-        api->connect_resume(check->conn, SBR_PASS, NULL);
-    } else {
-        if (auth->bus_failing)
-            api->log(auth->self, SBR_LOG_INFO, "session denylist available again");
-        auth->bus_failing = 0;
-        if (reply->found) {
-            api->metric_add(auth->self, REFUSED_METRIC, "reason=\"revoked\"", 1);
-            api->connect_resume(check->conn, SBR_REFUSE, "invalid_token");
-        } else {
-            api->connect_resume(check->conn, SBR_PASS, NULL);
-        }
+    if (check->revoked) {
+        auth->api->metric_add(auth->self, REFUSED_METRIC, "reason=\"revoked\"", 1);
+        *reason = "invalid_token";
+        return SBR_REFUSE;
     }
-    free(check);
+    int rc = connect_admit(auth, conn, &check->claims);
+    if (rc != SBR_OK) {
+        auth->api->log(auth->self, SBR_LOG_WARN, "connection %llu: could not set its identity or rooms (%d)",
+                       (unsigned long long)conn, rc);
+        auth->api->metric_add(auth->self, REFUSED_METRIC, "reason=\"rooms\"", 1);
+        *reason = "invalid_token";
+        return SBR_REFUSE;
+    }
+    return SBR_PASS;
 }
 
-/* SBR_PENDING while the denylist is asked, or SBR_PASS when it cannot be. */
-static int connect_check_revocation(struct auth *auth, sbr_conn_id conn, const char *sid)
+/* The shared state answered: the chain goes on. */
+static void connect_checked(struct token_check *check)
 {
-    char key[sizeof(REVOKE_KEY_PREFIX) + TOKEN_ID_MAX];
-    snprintf(key, sizeof(key), REVOKE_KEY_PREFIX "%s", sid);
-    struct revocation_check *check = malloc(sizeof(*check));
-    if (check) {
-        check->auth = auth;
-        check->conn = conn;
-        if (auth->api->kv_get(key, revocation_checked, check) == SBR_OK)
-            return SBR_PENDING;
-        free(check);
+    struct auth *auth = check->auth;
+    const char *reason = NULL;
+    if (auth->api->conn_alive(check->conn)) {
+        int verdict = connect_verdict(auth, check->conn, check, &reason);
+        auth->api->connect_resume(check->conn, (enum sbr_verdict)verdict, reason);
     }
-    if (!auth->bus_failing)
-        auth->api->log(auth->self, SBR_LOG_WARN, "session denylist unavailable: admitting connections unchecked");
-    auth->bus_failing = 1;
-    return SBR_PASS;
+    check_free(check);
 }
 
 int connect_hook(enum sbr_event_id id, void *event, void *userdata)
@@ -195,18 +160,16 @@ int connect_hook(enum sbr_event_id id, void *event, void *userdata)
         token_claims_free(&claims);
         return connect_refuse(auth, ev, "invalid_token", mismatch);
     }
-    int rc = connect_admit(auth, ev->conn, &claims);
-    int verdict;
-    if (rc != SBR_OK) {
-        auth->api->log(auth->self, SBR_LOG_WARN, "connection %llu: could not set its identity or rooms (%d)",
-                       (unsigned long long)ev->conn, rc);
-        verdict = connect_refuse(auth, ev, "invalid_token", "rooms");
-    } else if (claims.sid) {
-        verdict = connect_check_revocation(auth, ev->conn, claims.sid);
-    } else {
-        verdict = SBR_PASS;
+    struct token_check *check = check_new(auth, ev->conn, &claims);
+    if (!check) {
+        token_claims_free(&claims);
+        return connect_refuse(auth, ev, "invalid_token", "no_memory");
     }
-    token_claims_free(&claims);
+    check->done = connect_checked;
+    if (check_start(check))
+        return SBR_PENDING;
+    int verdict = connect_verdict(auth, ev->conn, check, &ev->reason);
+    check_free(check);
     return verdict;
 }
 

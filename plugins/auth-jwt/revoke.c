@@ -18,39 +18,13 @@ struct revoke_request {
     char sid[];
 };
 
-/* Connections of a room, gathered first: the room may not change while
- * room_foreach walks it. */
-struct conn_list {
-    sbr_conn_id *ids;
-    size_t n, cap;
-    int failed;
-};
-
-static void conn_list_add(sbr_conn_id conn, void *userdata)
-{
-    struct conn_list *list = userdata;
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 8;
-        sbr_conn_id *ids = realloc(list->ids, cap * sizeof(*ids));
-        if (!ids) {
-            list->failed = 1;
-            return;
-        }
-        list->ids = ids;
-        list->cap = cap;
-    }
-    list->ids[list->n++] = conn;
-}
-
 void revoke_bus_message(const char *topic, const char *data, size_t len, void *userdata)
 {
     struct auth *auth = userdata;
     if (!token_id_valid(data, len))
         return;
-    char room[sizeof(SESSION_ROOM_PREFIX) + TOKEN_ID_MAX];
-    snprintf(room, sizeof(room), SESSION_ROOM_PREFIX "%.*s", (int)len, data);
-    struct conn_list list = {0};
-    auth->api->room_foreach(room, conn_list_add, &list);
+    struct auth_conns list;
+    auth_room_members(auth, SESSION_ROOM_PREFIX, data, len, &list);
     if (list.failed)
         auth->api->log(auth->self, SBR_LOG_ERROR, "out of memory: some sockets of a revoked session stay open");
     for (size_t i = 0; i < list.n; i++)

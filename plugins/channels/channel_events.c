@@ -107,8 +107,15 @@ static void channels_join_found(int found, const struct channel_record *record, 
     }
     char *room = chat_format("channel:%s", call->channel_id);
     char *typing_key = chat_format("typing:%s", call->channel_id);
-    if (!room || !typing_key || api->room_join(call->conn, room) != SBR_OK ||
-        api->map_get_all(typing_key, channels_join_typing, call) != SBR_OK) {
+    if (!room || !typing_key || api->room_join(call->conn, room) != SBR_OK) {
+        chat_ack_error(api, call->msg, "unavailable");
+        channels_call_free(call);
+    } else if (channel_joins_add(&call->ch->joins, call->conn, call->channel_id, call->record.server_id) != 0) {
+        /* Untracked, it would stay in the channel after leaving the server. */
+        api->room_leave(call->conn, room);
+        chat_ack_error(api, call->msg, "internal");
+        channels_call_free(call);
+    } else if (api->map_get_all(typing_key, channels_join_typing, call) != SBR_OK) {
         chat_ack_error(api, call->msg, "unavailable");
         channels_call_free(call);
     }
@@ -140,6 +147,7 @@ int channels_leave(struct channels *ch, const sbr_event_message *event)
     if (room)
         ch->api->room_leave(event->conn, room);
     free(room);
+    channel_joins_remove(&ch->joins, event->conn, channel_id);
     struct chat_json ack;
     chat_json_open(&ack, ch->api);
     chat_json_bool(&ack, "ok", 1);
@@ -148,6 +156,23 @@ int channels_leave(struct channels *ch, const sbr_event_message *event)
     chat_ack_text(ch->api, event->msg, text);
     free(text);
     return SBR_CONSUME;
+}
+
+/* --- a server left ------------------------------------------------------------- */
+
+static void channels_leave_room(sbr_conn_id conn, const char *channel_id, void *arg)
+{
+    const struct channels *ch = arg;
+    char *room = chat_format("channel:%s", channel_id);
+    if (room)
+        ch->api->room_leave(conn, room);
+    free(room);
+}
+
+void channels_identity_changed(struct channels *ch, const sbr_event_identity *event)
+{
+    for (size_t i = 0; i < event->n_servers_removed; i++)
+        channel_joins_take_server(&ch->joins, event->conn, event->servers_removed[i], channels_leave_room, ch);
 }
 
 /* --- send_message ---------------------------------------------------------- */

@@ -1,5 +1,6 @@
-/* The channels plugin: descriptor, configuration, and the client events it
- * handles (join_channel, leave_channel, send_message). */
+/* The channels plugin: descriptor, configuration, the client events it
+ * handles (join_channel, leave_channel, send_message), and the channels a
+ * connection leaves with their server. */
 #include "channels.h"
 
 #include <string.h>
@@ -25,6 +26,20 @@ static int channels_on_leave(enum sbr_event_id id, void *event, void *userdata)
 static int channels_on_send(enum sbr_event_id id, void *event, void *userdata)
 {
     return channels_send(userdata, event);
+}
+
+static int channels_on_identity(enum sbr_event_id id, void *event, void *userdata)
+{
+    channels_identity_changed(userdata, event);
+    return 0;
+}
+
+static int channels_on_disconnect(enum sbr_event_id id, void *event, void *userdata)
+{
+    const sbr_event_disconnect *gone = event;
+    struct channels *ch = userdata;
+    channel_joins_forget(&ch->joins, gone->conn);
+    return 0;
 }
 
 static int channels_on_reload(enum sbr_event_id id, void *event, void *userdata)
@@ -65,6 +80,8 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
         api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
         api->message_handler(self, "leave_channel", channels_on_leave, ch) != SBR_OK ||
         api->message_handler(self, "send_message", channels_on_send, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_IDENTITY, channels_on_identity, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_DISCONNECT, channels_on_disconnect, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, channels_on_bus_state, ch) != SBR_OK ||
         api->http_route(self, "PUT", "/api/realtime/channels/{channel_id}", channels_http_put, ch) != SBR_OK ||
@@ -82,6 +99,7 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
 static void channels_unload(sbr_plugin *self)
 {
     channel_cache_clear(&channels_state.cache);
+    channel_joins_clear(&channels_state.joins);
 }
 
 SBR_PLUGIN_DEFINE(.name = "channels", .version = "1.0.0",

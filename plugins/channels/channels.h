@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <superbot-realtime/plugin.h>
 #include "channel_cache.h"
+#include "channel_joins.h"
 #include "message_id.h"
 
 struct channels {
@@ -14,6 +15,7 @@ struct channels {
     int64_t max_content_length; /* characters (code points) of a message */
     struct message_id ids;
     struct channel_cache cache;
+    struct channel_joins joins; /* which local connection joined which channel */
 };
 
 /* The shared backend is back: write the records changed while it was away,
@@ -24,6 +26,9 @@ void channels_republish(struct channels *ch);
 int channels_join(struct channels *ch, const sbr_event_message *event);
 int channels_leave(struct channels *ch, const sbr_event_message *event);
 int channels_send(struct channels *ch, const sbr_event_message *event);
+
+/* SBR_EVENT_IDENTITY: a connection that left a server leaves its channels. */
+void channels_identity_changed(struct channels *ch, const sbr_event_identity *event);
 
 /* PUT /api/realtime/channels/{channel_id} */
 void channels_http_put(sbr_http_request *req, void *userdata);

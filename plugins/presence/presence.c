@@ -27,6 +27,12 @@ static int presence_on_disconnect_hook(enum sbr_event_id id, void *event, void *
     return 0;
 }
 
+static int presence_on_identity_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    presence_on_identity(userdata, event);
+    return 0;
+}
+
 static int presence_on_set_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     return presence_on_set(userdata, event);
@@ -103,6 +109,7 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
     if (sbr_metrics_declare(api, self, presence_metrics) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_CONNECT, presence_on_connect_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, presence_on_disconnect_hook, p) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_IDENTITY, presence_on_identity_hook, p) != SBR_OK ||
         api->message_handler(self, "presence_set", presence_on_set_hook, p) != SBR_OK ||
         api->message_handler(self, "presence_snapshot", presence_on_snapshot_hook, p) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||

@@ -61,6 +61,8 @@ struct presence_gone;
 struct presence_conn *presence_table_find(struct presence *p, sbr_conn_id conn);
 /* Record a connection with a copy of its identity, status "online"; NULL on no memory. */
 struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, const sbr_identity *who);
+/* Replace rec's servers by the valid ones of who; 0, or -1 (rec unchanged) on no memory. */
+int presence_conn_set_servers(struct presence_conn *rec, const sbr_identity *who);
 /* Unlink a connection (the caller frees it). */
 void presence_table_unlink(struct presence *p, struct presence_conn *rec);
 void presence_conn_free(struct presence_conn *rec);
@@ -81,6 +83,8 @@ int presence_status_valid(const char *status);
 const char *presence_status_shown(const char *status);
 /* presence_update {"server_id","user_id","status"} to every server room of rec. */
 void presence_announce(struct presence *p, const struct presence_conn *rec, const char *shown);
+/* The same to one server's room. */
+void presence_announce_one(struct presence *p, const char *server_id, const char *user_id, const char *shown);
 /* Write rec's entry in its server maps (removed while invisible). */
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec);
 /* Refresh the conns-map entry of rec. */
@@ -124,6 +128,11 @@ int presence_doubt_keep(struct presence *p, struct presence_conn *rec);
  * still connected on another worker. */
 void presence_doubt_check(struct presence *p);
 void presence_doubt_clear(struct presence *p);
+
+/* --- memberships that change while connected (presence_identity.c) --- */
+/* SBR_EVENT_IDENTITY: a server joined shows the user to its members, a
+ * server left shows them offline there. */
+void presence_on_identity(struct presence *p, const sbr_event_identity *event);
 
 /* --- client events and the server API (presence_events.c, presence_api.c) --- */
 int presence_on_set(struct presence *p, const sbr_event_message *event);

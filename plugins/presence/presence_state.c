@@ -20,21 +20,25 @@ const char *presence_status_shown(const char *status)
     return strcmp(status, "invisible") == 0 ? "offline" : status;
 }
 
+void presence_announce_one(struct presence *p, const char *server_id, const char *user_id, const char *shown)
+{
+    char *room = chat_format("server:%s", server_id);
+    struct chat_json update;
+    chat_json_open(&update, p->api);
+    chat_json_string(&update, "server_id", server_id);
+    chat_json_string(&update, "user_id", user_id);
+    chat_json_string(&update, "status", shown);
+    char *text = chat_json_close(&update);
+    if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
+        p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
+    free(room);
+    free(text);
+}
+
 void presence_announce(struct presence *p, const struct presence_conn *rec, const char *shown)
 {
-    for (size_t i = 0; i < rec->n_servers; i++) {
-        char *room = chat_format("server:%s", rec->servers[i]);
-        struct chat_json update;
-        chat_json_open(&update, p->api);
-        chat_json_string(&update, "server_id", rec->servers[i]);
-        chat_json_string(&update, "user_id", rec->user_id);
-        chat_json_string(&update, "status", shown);
-        char *text = chat_json_close(&update);
-        if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
-            p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
-        free(room);
-        free(text);
-    }
+    for (size_t i = 0; i < rec->n_servers; i++)
+        presence_announce_one(p, rec->servers[i], rec->user_id, shown);
 }
 
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec)

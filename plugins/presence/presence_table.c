@@ -40,6 +40,32 @@ void presence_conn_free(struct presence_conn *rec)
     free(rec);
 }
 
+int presence_conn_set_servers(struct presence_conn *rec, const sbr_identity *who)
+{
+    char **servers = who->n_servers ? calloc(who->n_servers, sizeof *servers) : NULL;
+    size_t n = 0;
+    if (who->n_servers && !servers)
+        return -1;
+    for (size_t i = 0; i < who->n_servers; i++) {
+        /* Server ids end up in room and key names: keep the valid ones. */
+        if (!who->servers[i] || !chat_id_valid(who->servers[i], CHAT_ID_SERVER_OR_USER))
+            continue;
+        if (!(servers[n] = strdup(who->servers[i]))) {
+            while (n)
+                free(servers[--n]);
+            free(servers);
+            return -1;
+        }
+        n++;
+    }
+    for (size_t i = 0; i < rec->n_servers; i++)
+        free(rec->servers[i]);
+    free(rec->servers);
+    rec->servers = servers;
+    rec->n_servers = n;
+    return 0;
+}
+
 struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, const sbr_identity *who)
 {
     struct presence_conn *rec = calloc(1, sizeof *rec);
@@ -47,20 +73,9 @@ struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, c
         return NULL;
     rec->conn = conn;
     rec->user_id = strdup(who->user_id);
-    rec->servers = who->n_servers ? calloc(who->n_servers, sizeof *rec->servers) : NULL;
-    if (!rec->user_id || (who->n_servers && !rec->servers)) {
+    if (!rec->user_id || presence_conn_set_servers(rec, who) != 0) {
         presence_conn_free(rec);
         return NULL;
-    }
-    for (size_t i = 0; i < who->n_servers; i++) {
-        /* Server ids end up in room and key names: keep the valid ones. */
-        if (!who->servers[i] || !chat_id_valid(who->servers[i], CHAT_ID_SERVER_OR_USER))
-            continue;
-        if (!(rec->servers[rec->n_servers] = strdup(who->servers[i]))) {
-            presence_conn_free(rec);
-            return NULL;
-        }
-        rec->n_servers++;
     }
     strcpy(rec->status, "online");
     snprintf(rec->field, sizeof rec->field, "%s:%" PRIu64, p->worker, (uint64_t)conn);

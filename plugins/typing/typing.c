@@ -43,6 +43,12 @@ static int typing_on_leave_hook(enum sbr_event_id id, void *event, void *userdat
     return typing_on_end_event(userdata, event, 1);
 }
 
+static int typing_on_identity_hook(enum sbr_event_id id, void *event, void *userdata)
+{
+    typing_on_identity(userdata, event);
+    return 0;
+}
+
 static int typing_on_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     const sbr_event_disconnect *gone = event;
@@ -98,6 +104,7 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
         api->message_filter(self, "send_message", typing_on_send_hook, t) != SBR_OK ||
         api->message_filter(self, "leave_channel", typing_on_leave_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, typing_on_disconnect_hook, t) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_IDENTITY, typing_on_identity_hook, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, typing_on_reload, t) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_BUS_STATE, typing_on_bus_state, t) != SBR_OK || !t->beat_timer) {
         api->set_error(self, "cannot register the metrics, hooks and timer of typing");
@@ -110,6 +117,7 @@ static int typing_load(sbr_plugin *self, const sbr_api *api)
 static void typing_unload(sbr_plugin *self)
 {
     typing_table_clear(&typing_state);
+    typing_identity_clear(&typing_state);
 }
 
 SBR_PLUGIN_DEFINE(.name = "typing", .version = "1.0.0", .description = "typing indicators per channel",

@@ -42,6 +42,9 @@ struct typing {
     sbr_timer_id beat_timer;
     char worker[CHAT_WORKER_MAX]; /* api->worker_id() (typing_worker_init) */
     struct typing_entry *buckets[TYPING_BUCKETS];
+    sbr_conn_id *rechecks;     /* connections that left a server, looked at again (typing_identity.c) */
+    size_t n_rechecks, cap_rechecks;
+    sbr_timer_id recheck_timer;
 };
 
 /* --- the local table (typing_table.c) --- */
@@ -79,5 +82,14 @@ int typing_on_stop(struct typing *t, const sbr_event_message *event);
 /* send_message and leave_channel end the sender's typing and pass on. */
 int typing_on_end_event(struct typing *t, const sbr_event_message *event, int leaving);
 void typing_on_disconnect(struct typing *t, sbr_conn_id conn);
+/* End conn's part of the typings in channels whose room it is no longer in. */
+void typing_on_rooms_left(struct typing *t, sbr_conn_id conn);
+
+/* --- a server left (typing_identity.c) --- */
+/* SBR_EVENT_IDENTITY: a connection that left a server is looked at again
+ * once the event is over, when the channels plugin has taken it out of
+ * that server's channel rooms. */
+void typing_on_identity(struct typing *t, const sbr_event_identity *event);
+void typing_identity_clear(struct typing *t);
 
 #endif

@@ -1,5 +1,5 @@
 /* typing_start, typing_stop, and the ends of a typing: a sent message,
- * leaving the channel, a disconnect, the TTL. */
+ * leaving the channel (or its server), a disconnect, the TTL. */
 #include "typing.h"
 #include "chat_json.h"
 
@@ -211,4 +211,19 @@ static void typing_drop_conn(struct typing *t, struct typing_entry *entry, void 
 void typing_on_disconnect(struct typing *t, sbr_conn_id conn)
 {
     typing_table_foreach(t, typing_drop_conn, &conn);
+}
+
+static void typing_drop_if_left(struct typing *t, struct typing_entry *entry, void *arg)
+{
+    sbr_conn_id conn = *(const sbr_conn_id *)arg;
+    char *room = chat_format("channel:%s", entry->channel_id);
+    int still_in = room && t->api->room_contains(conn, room) == 1;
+    free(room);
+    if (!still_in)
+        typing_drop_conn(t, entry, arg);
+}
+
+void typing_on_rooms_left(struct typing *t, sbr_conn_id conn)
+{
+    typing_table_foreach(t, typing_drop_if_left, &conn);
 }

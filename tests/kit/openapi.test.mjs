@@ -162,6 +162,32 @@ test('POST /api/realtime/sessions/{sid}/revoke', async () => {
   await notAllowed('GET', '/api/realtime/sessions/s1/revoke');
 });
 
+test('PUT and DELETE /api/realtime/users/{user_id}/servers/{server_id}, with the user connected', async (t) => {
+  const { token } = await expect(200, 'POST', '/api/realtime/token', { headers: KEY, body: { user_id: 'm1', servers: ['home'] } });
+  const socket = client(d, { token });
+  t.after(() => socket.close());
+  await connected(socket);
+  const joined = new Promise((resolve) => socket.once('server_joined', resolve));
+  assert.deepEqual(await expect(200, 'PUT', '/api/realtime/users/m1/servers/club', { headers: KEY, body: { moderator: true } }),
+    { ok: true, user_id: 'm1', server_id: 'club', member: true, moderator: true });
+  assert.deepEqual(await joined, { server_id: 'club' });
+  await expect(200, 'PUT', '/api/realtime/users/m1/servers/club', { headers: KEY });
+  const left = new Promise((resolve) => socket.once('server_left', resolve));
+  assert.deepEqual(await expect(200, 'DELETE', '/api/realtime/users/m1/servers/club', { headers: KEY }),
+    { ok: true, user_id: 'm1', server_id: 'club', member: false });
+  assert.deepEqual(await left, { server_id: 'club' });
+  await expect(200, 'DELETE', '/api/realtime/users/nobody/servers/club', { headers: KEY });
+  assert.equal((await expect(400, 'PUT', '/api/realtime/users/m1/servers/club', { headers: { ...KEY, ...JSON_TYPE }, body: '{nope' })).error,
+    'invalid_json');
+  assert.equal((await expect(400, 'PUT', '/api/realtime/users/m1/servers/club', { headers: KEY, body: { moderator: 1 } })).error,
+    'invalid_body');
+  await expect(400, 'DELETE', `/api/realtime/users/m1/servers/${'x'.repeat(201)}`, { headers: KEY });
+  await expect(400, 'PUT', '/api/realtime/users/%01/servers/club', { headers: KEY });
+  await expect(401, 'PUT', '/api/realtime/users/m1/servers/club');
+  await expect(401, 'DELETE', '/api/realtime/users/m1/servers/club', { headers: { authorization: 'Bearer wrong' } });
+  await notAllowed('GET', '/api/realtime/users/m1/servers/club');
+});
+
 test('GET /healthz and GET /metrics', async () => {
   const health = await expect(200, 'GET', '/healthz');
   assert.equal(health.bus, 'disabled');

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/id_diff.h"
+
 struct sbr_message {
     char *event;
     char *args;
@@ -39,6 +41,7 @@ struct fake_conn {
     int resumed; /* the verdict of connect_resume, -1 before */
     const char *resumed_reason;
     char *disconnected; /* the reason of conn_disconnect */
+    int notifying;      /* its SBR_EVENT_IDENTITY hooks run now */
 };
 
 static FAKE_ARRAY(struct fake_conn *, conns);
@@ -93,7 +96,36 @@ static void identity_free(sbr_identity *who)
     list_free(who->moderates, who->n_moderates);
 }
 
-/* A deep copy, as the core keeps it. */
+static void identity_copy(sbr_identity *out, const sbr_identity *who)
+{
+    *out = *who;
+    out->user_id = strdup(who->user_id);
+    out->session_id = fake_strdup(who->session_id);
+    out->servers = (const char *const *)list_copy(who->servers, who->n_servers);
+    out->moderates = (const char *const *)list_copy(who->moderates, who->n_moderates);
+}
+
+/* As the core: SBR_EVENT_IDENTITY with the differences, the new identity in place. */
+static void identity_notify(sbr_conn_id conn, const sbr_identity *previous, const sbr_identity *current)
+{
+    struct id_diff servers, moderates;
+    fake_check(id_diff_compute(previous->servers, previous->n_servers, current->servers, current->n_servers,
+                               &servers) == 0 &&
+                   id_diff_compute(previous->moderates, previous->n_moderates, current->moderates,
+                                   current->n_moderates, &moderates) == 0,
+               "out of memory");
+    sbr_event_identity ev = {.struct_size = sizeof ev, .conn = conn, .previous = previous, .current = current,
+                             .servers_added = servers.added, .n_servers_added = servers.n_added,
+                             .servers_removed = servers.removed, .n_servers_removed = servers.n_removed,
+                             .moderates_added = moderates.added, .n_moderates_added = moderates.n_added,
+                             .moderates_removed = moderates.removed, .n_moderates_removed = moderates.n_removed};
+    fake_notify(SBR_EVENT_IDENTITY, &ev);
+    id_diff_free(&servers);
+    id_diff_free(&moderates);
+}
+
+/* A deep copy, as the core keeps it; replacing one keeps its user and
+ * tells the plugins (not again from their own identity hooks). */
 static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
 {
     struct fake_conn *c = conn_live(conn);
@@ -101,13 +133,20 @@ static int api_conn_set_identity(sbr_conn_id conn, const sbr_identity *who)
         return SBR_ERR_GONE;
     if (!who || !who->user_id)
         return SBR_ERR_INVALID;
-    fake_check(!c->has_identity, "connection %llu got a second identity", (unsigned long long)conn);
-    c->identity = *who;
-    c->identity.user_id = strdup(who->user_id);
-    c->identity.session_id = fake_strdup(who->session_id);
-    c->identity.servers = (const char *const *)list_copy(who->servers, who->n_servers);
-    c->identity.moderates = (const char *const *)list_copy(who->moderates, who->n_moderates);
+    if (c->notifying)
+        return SBR_ERR_STATE;
+    if (c->has_identity && strcmp(c->identity.user_id, who->user_id) != 0)
+        return SBR_ERR_INVALID;
+    sbr_identity previous = c->identity;
+    int had = c->has_identity;
+    identity_copy(&c->identity, who);
     c->has_identity = 1;
+    if (had) {
+        c->notifying = 1;
+        identity_notify(conn, &previous, &c->identity);
+        c->notifying = 0;
+        identity_free(&previous);
+    }
     return SBR_OK;
 }
 static const sbr_identity *api_conn_identity(sbr_conn_id conn)
@@ -220,6 +259,27 @@ sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const 
     return c->connected ? c->id : 0;
 }
 
+sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, const char *const *servers, int *verdict,
+                               const char **reason)
+{
+    struct fake_conn *c = conn_new();
+    c->query_token = fake_strdup(query_token);
+    sbr_identity who = {.struct_size = sizeof who, .user_id = user_id, .servers = servers,
+                        .n_servers = list_len(servers)};
+    api_conn_set_identity(c->id, &who);
+    char room[300];
+    snprintf(room, sizeof room, "user:%s", user_id);
+    api_room_join(c->id, room);
+    for (size_t i = 0; i < who.n_servers; i++) {
+        snprintf(room, sizeof room, "server:%s", servers[i]);
+        api_room_join(c->id, room);
+    }
+    connect_continue(c);
+    *verdict = c->connected ? SBR_PASS : c->connect_done ? SBR_REFUSE : SBR_PENDING;
+    *reason = c->connect_ev.reason;
+    return c->id;
+}
+
 int fake_resumed(sbr_conn_id conn, const char **reason)
 {
     struct fake_conn *c = conn_find(conn);
@@ -228,6 +288,21 @@ int fake_resumed(sbr_conn_id conn, const char **reason)
 }
 
 const sbr_identity *fake_identity(sbr_conn_id conn) { return api_conn_identity(conn); }
+
+int fake_change_identity(sbr_conn_id conn, const char *const *servers, const char *const *moderates)
+{
+    const sbr_identity *now = api_conn_identity(conn);
+    if (!now)
+        return SBR_ERR_GONE;
+    sbr_identity next = *now;
+    next.servers = servers;
+    next.n_servers = list_len(servers);
+    next.moderates = moderates;
+    next.n_moderates = list_len(moderates);
+    int rc = api_conn_set_identity(conn, &next);
+    fake_run();
+    return rc;
+}
 
 const char *fake_disconnected(sbr_conn_id conn)
 {
@@ -423,7 +498,7 @@ static int api_message_reply(sbr_message *msg, const char *data_json)
     if (msg->done)
         return SBR_ERR_GONE;
     msg->done = 1;
-    msg->ack = strdup(data_json);
+    msg->ack = fake_strdup(data_json);
     return SBR_OK;
 }
 

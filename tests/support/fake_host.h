@@ -71,10 +71,19 @@ sbr_conn_id fake_connect(const char *user_id, const char *const *servers, const 
 /* A connection with a query token, an Authorization header and a CONNECT payload (each may be NULL) through the connect hooks, without running the queue; *verdict and *reason are the chain's first answer. */
 sbr_conn_id fake_open(const char *query_token, const char *authorization, const char *auth_json, int *verdict,
                       const char **reason);
+/* As fake_open with a query token, for a connection whose identity (user
+ * and servers, NULL-terminated) and rooms were restored before its connect
+ * chain runs, as a connection state recovery would. */
+sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, const char *const *servers, int *verdict,
+                               const char **reason);
 /* The verdict a plugin gave with connect_resume (-1 before), and its reason. */
 int fake_resumed(sbr_conn_id conn, const char **reason);
 /* Who the connection is (api->conn_identity). */
 const sbr_identity *fake_identity(sbr_conn_id conn);
+/* Replace the connection's servers and moderates (NULL-terminated lists,
+ * NULL: none) as an authenticating plugin would, raising
+ * SBR_EVENT_IDENTITY, then run the queue; the status of conn_set_identity. */
+int fake_change_identity(sbr_conn_id conn, const char *const *servers, const char *const *moderates);
 /* The client goes away: rooms left, disconnect hooks run, then the queue. */
 void fake_disconnect(sbr_conn_id conn);
 /* The same without running the queue: what the plugins asked of the bus is
@@ -122,6 +131,8 @@ uint64_t fake_kv_ttl(const char *key);
 void fake_kv_put(const char *key, const char *value);
 /* Write a map field as another worker would (ttl_ms 0: no expiry). */
 void fake_map_put(const char *key, const char *field, const char *value, uint64_t ttl_ms);
+/* A message on a topic from another worker: this worker's subscribers get it now. */
+void fake_deliver(const char *topic, const char *data);
 /* While set, state operations change nothing and answer SBR_ERR_UNAVAILABLE. */
 void fake_bus_fail(int fail);
 /* Report a new bus state to the plugins; lose_state first empties the store (an outage, or a backend restarted empty). */

@@ -220,6 +220,11 @@ static int api_bus_subscribe(sbr_plugin *self, const char *topic, sbr_bus_messag
     return SBR_OK;
 }
 
+void fake_deliver(const char *topic, const char *data)
+{
+    fake_state_deliver(topic, data, strlen(data));
+}
+
 void fake_state_deliver(const char *topic, const char *data, size_t len)
 {
     for (size_t i = 0; i < n_subs; i++)

@@ -23,7 +23,8 @@ class RealtimeClient:
 
     Each call waits at most ``timeout`` seconds for the connection and for
     each read.  Calls that may be repeated safely (``issue_token``,
-    ``put_channel``, ``presence``, ``revoke_session``) are tried up to
+    ``put_channel``, ``presence``, ``revoke_session``, ``add_membership``,
+    ``remove_membership``) are tried up to
     ``retries`` more times when no answer came or the gateway answered 5xx;
     ``publish`` and ``reserve_channel_message_slot`` are tried once, since
     a repeat could send an event twice or spend a slot.  Every error raises
@@ -90,3 +91,28 @@ class RealtimeClient:
     def revoke_session(self, session_id):
         """Disconnect every socket of a session and refuse its tokens until they expire."""
         self._transport.call("POST", f"/api/realtime/sessions/{_segment(session_id)}/revoke", idempotent=True)
+
+    def add_membership(self, user_id, server_id, moderator=False):
+        """Make ``user_id`` a member of ``server_id`` on every socket they have, on every worker.
+
+        Each socket joins ``server:<server_id>`` and gets ``server_joined``;
+        the server's members see the user's presence.  ``moderator`` sets
+        whether the user skips slow mode there (``False`` takes it away).
+        It also lifts an earlier ``remove_membership`` at once.  Repeating it
+        changes nothing; a user with no socket is fine.  Tokens you issue
+        from now on should list the server, or a reconnect loses it.
+        """
+        path = f"/api/realtime/users/{_segment(user_id)}/servers/{_segment(server_id)}"
+        self._transport.call("PUT", path, {"moderator": bool(moderator)}, idempotent=True)
+
+    def remove_membership(self, user_id, server_id):
+        """Take ``server_id`` away from every socket of ``user_id``, on every worker (a kick or a ban).
+
+        Each socket leaves ``server:<server_id>`` and that server's channels
+        and gets ``server_left``; the members see the user ``offline``.
+        Until every token issued before now has expired, a connect or a
+        ``refresh_token`` whose token still lists the server does not get it
+        back.  Repeating it changes nothing.
+        """
+        path = f"/api/realtime/users/{_segment(user_id)}/servers/{_segment(server_id)}"
+        self._transport.call("DELETE", path, idempotent=True)

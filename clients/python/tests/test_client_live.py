@@ -150,6 +150,57 @@ class LiveClientTest(unittest.TestCase):
         with self.assertRaises(sr.Unauthorized):
             self.wrong.revoke_session("sess-1")
 
+    def test_add_and_remove_membership(self):
+        self.rt.put_channel("club-general", server_id="club", slow_mode=60)
+        sub = self.subscriber("member", ["home"])
+        self.assertIsNone(self.rt.add_membership("member", "club"))
+        self.assertEqual(sub.wait("server_joined"), {"server_id": "club"})
+        self.rt.publish("server:club", "club_news", {"n": 1})
+        self.assertEqual(sub.wait("club_news"), {"n": 1})
+        until("member online in club", lambda: self.rt.presence("club") == [{"user_id": "member", "status": "online"}])
+        self.assertEqual(sub.call("join_channel", {"channel_id": "club-general"})["ok"], True)
+        # As moderator: slow mode no longer applies to this user there.
+        self.rt.add_membership("member", "club", moderator=True)
+        for nonce in ("a", "b"):
+            ack = sub.call("send_message", {"channel_id": "club-general", "content": "hi", "nonce": nonce})
+            self.assertTrue(ack["ok"], ack)
+        self.rt.add_membership("member", "club")  # moderator=False takes it away
+        first = sub.call("send_message", {"channel_id": "club-general", "content": "hi", "nonce": "c"})
+        self.assertTrue(first["ok"], first)  # a moderator's messages spent no slot
+        second = sub.call("send_message", {"channel_id": "club-general", "content": "hi", "nonce": "d"})
+        self.assertEqual(second["error"], "slow_mode")
+        self.assertIsNone(self.rt.remove_membership("member", "club"))
+        self.assertEqual(sub.wait("server_left"), {"server_id": "club"})
+        until("member gone from club", lambda: self.rt.presence("club") == [])
+        self.assertEqual(sub.call("join_channel", {"channel_id": "club-general"})["error"], "forbidden")
+        self.rt.remove_membership("member", "club")  # twice is harmless
+        self.rt.add_membership("nobody-connected", "club")  # so is a user with no socket
+        self.rt.remove_membership("nobody-connected", "club")
+
+    def test_a_removal_holds_against_older_tokens(self):
+        old = self.rt.issue_token("kicked", servers=["arena", "home"])
+        self.rt.remove_membership("kicked", "arena")
+        sub = Subscriber(self.daemon.url, old)
+        self.addCleanup(sub.close)
+        self.assertEqual(sub.wait("ready")["servers"], ["home"])
+        self.rt.add_membership("kicked", "arena")  # lifted: the same old token gets it back
+        again = Subscriber(self.daemon.url, old)
+        self.addCleanup(again.close)
+        self.assertEqual(sorted(again.wait("ready")["servers"]), ["arena", "home"])
+
+    def test_membership_errors(self):
+        with self.assertRaises(sr.BadRequest) as caught:
+            self.rt.add_membership("u1", "x" * 201)
+        self.assertEqual((caught.exception.status, caught.exception.code), (400, "invalid_body"))
+        self.assertIn("server_id", caught.exception.detail)
+        with self.assertRaises(sr.BadRequest):
+            self.rt.remove_membership("bad\x01", "7")
+        with self.assertRaises(sr.Unauthorized) as caught:
+            self.wrong.add_membership("u1", "7")
+        self.assertEqual(caught.exception.code, "unauthorized")
+        with self.assertRaises(sr.Unauthorized):
+            self.wrong.remove_membership("u1", "7")
+
     def test_no_gateway_is_a_transport_error(self):
         closed = sr.RealtimeClient("http://127.0.0.1:9", "key", timeout=1, retries=1, backoff=0.01)
         with self.assertRaises(sr.TransportError) as caught:

@@ -24,6 +24,7 @@ export type ChatSocket = Socket<Events, ClientToServerEvents>;
 
 export function connect(url: string, token: string): ChatSocket {
   const socket: ChatSocket = io(url, { auth: { token } });
+  trackServers(socket);
 
   socket.on('ready', ({ user_id, servers, session_id }) => {
     console.log(`signed in as ${user_id} (session ${session_id ?? 'none'}), servers ${servers.join(', ')}`);
@@ -45,8 +46,9 @@ export function connect(url: string, token: string): ChatSocket {
   socket.on('disconnect_reason', ({ reason }) => {
     switch (reason) {
       case 'revoked':
+        return console.log('signed out: do not reconnect');
       case 'removed':
-        return console.log('signed out or removed: do not reconnect');
+        return console.log('removed from the last server: do not reconnect');
       case 'token_expired':
         return console.log('get a new token, then socket.connect()');
       case 'rate_limited':
@@ -121,4 +123,56 @@ export async function presence(socket: ChatSocket, serverId: string, status: Pre
   if (!set.ok && set.error === 'invalid_status') throw new Error('not a status');
   const snap = await socket.emitWithAck('presence_snapshot', { server_id: serverId });
   return snap.ok ? snap.members.map((m) => `${m.user_id}: ${m.status}`) : [];
+}
+
+// The servers the socket is in: from `ready`, then as the backend adds or
+// removes memberships (or a refreshed token changes them).
+export function trackServers(socket: ChatSocket): Set<string> {
+  const servers = new Set<string>();
+  socket.on('ready', (ready) => {
+    servers.clear();
+    ready.servers.forEach((id) => servers.add(id));
+  });
+  socket.on('server_joined', ({ server_id }) => servers.add(server_id));
+  socket.on('server_left', ({ server_id }) => {
+    servers.delete(server_id); // its channels are left too: drop their views
+  });
+  return servers;
+}
+
+// A socket whose token is fetched from the app's backend at each connect;
+// it refreshes in-band before expiry, and reconnects by itself after a
+// token_expired ending (auth as a function is called again).
+export function connectRefreshing(url: string, fetchToken: () => Promise<{ token: string; expires_in: number }>): ChatSocket {
+  const socket: ChatSocket = io(url, {
+    auth: (cb) => {
+      fetchToken().then(({ token }) => cb({ token }));
+    },
+  });
+  let reason: string | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = (seconds: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, Math.max(1, seconds - 30) * 1000);
+  };
+  async function refresh(): Promise<void> {
+    const { token, expires_in } = await fetchToken();
+    const ack = await socket.timeout(5000).emitWithAck('refresh_token', { token });
+    if (ack.ok) schedule(ack.expires_in);
+    else if (ack.error === 'invalid_token') socket.disconnect().connect();
+    else if (ack.error === 'rate_limited') schedule(ack.retry_after);
+    else schedule(Math.min(expires_in, 60));
+  }
+  socket.on('ready', () => {
+    reason = null;
+    schedule(60);
+  });
+  socket.on('disconnect_reason', (why) => {
+    reason = why.reason;
+  });
+  socket.on('disconnect', (why) => {
+    clearTimeout(timer);
+    if (why === 'io server disconnect' && reason === 'token_expired') socket.connect();
+  });
+  return socket;
 }

@@ -22,4 +22,9 @@ export async function misuse(): Promise<void> {
   socket.on('presence_update', (u) => { if (u.status === 'invisible') console.log(u); }); // misuse
   socket.on('disconnect_reason', ({ reason }) => { if (reason === 'kicked') console.log(reason); }); // misuse
   socket.on('message_created', (m) => console.log(m)); // misuse
+  socket.on('server_joined', (j) => console.log(j.channel_id)); // misuse
+  socket.emit('refresh_token', { jwt: 't' }, () => {}); // misuse
+  const refreshed = await socket.emitWithAck('refresh_token', { token: 't' });
+  console.log(refreshed.expires_in); // misuse
+  if (!refreshed.ok && refreshed.error === 'expired') console.log(refreshed); // misuse
 }

@@ -149,7 +149,8 @@ enum sbr_event_id {
     SBR_EVENT_MESSAGE = 4,    /* struct sbr_event_message; refusable */
     SBR_EVENT_RELOAD = 5,     /* struct sbr_event_reload */
     SBR_EVENT_BUS_STATE = 6,  /* struct sbr_event_bus_state */
-    SBR_EVENT_COUNT_ = 7
+    SBR_EVENT_IDENTITY = 7,   /* struct sbr_event_identity */
+    SBR_EVENT_COUNT_ = 8
 };
 
 /**
@@ -257,6 +258,35 @@ typedef struct sbr_identity {
     int64_t expires_at; /* unix seconds when the credential expires, 0 if unknown */
     void *reserved[4];
 } sbr_identity;
+
+/**
+ * A connection's identity was replaced: api->conn_set_identity on a
+ * connection that already had one (a refreshed token, a membership added
+ * or removed through the server API).  Not raised for the first identity,
+ * which SBR_EVENT_CONNECT hooks see.  Raised from inside conn_set_identity,
+ * once the new identity is in place (api->conn_identity returns `current`),
+ * in conf.d order.  The lists are the differences between the two
+ * identities' servers and moderates, each id once, in no particular order;
+ * every string points into `previous` or `current`, owned by the core and
+ * valid during the hook only.  A hook may emit, join and leave rooms and
+ * end the connection (conn_end, conn_disconnect: after the hook returns);
+ * conn_set_identity on the same connection is refused there (SBR_ERR_STATE).
+ */
+typedef struct sbr_event_identity {
+    size_t struct_size;
+    sbr_conn_id conn;
+    const sbr_identity *previous; /* the identity replaced */
+    const sbr_identity *current;  /* the identity now */
+    const char *const *servers_added;   /* in current->servers, not in previous->servers */
+    size_t n_servers_added;
+    const char *const *servers_removed; /* in previous->servers, not in current->servers */
+    size_t n_servers_removed;
+    const char *const *moderates_added;
+    size_t n_moderates_added;
+    const char *const *moderates_removed;
+    size_t n_moderates_removed;
+    void *reserved[8];
+} sbr_event_identity;
 
 /* ------------------------------------------------------------------ */
 /* HTTP                                                                */
@@ -432,7 +462,13 @@ typedef struct sbr_api {
     const char *(*conn_header)(sbr_conn_id conn, const char *name);
     /** The peer address as text ("127.0.0.1"), or NULL. */
     const char *(*conn_remote_addr)(sbr_conn_id conn);
-    /** Set who the connection is (deep copy). */
+    /**
+     * Set who the connection is (deep copy).  Replacing an identity keeps
+     * its user (another user_id: SBR_ERR_INVALID) and raises
+     * SBR_EVENT_IDENTITY, from inside this call, with the differences;
+     * refused (SBR_ERR_STATE) from that event's own hooks for the same
+     * connection.
+     */
     int (*conn_set_identity)(sbr_conn_id conn, const sbr_identity *identity);
     /** Who the connection is, or NULL before an identity was set. */
     const sbr_identity *(*conn_identity)(sbr_conn_id conn);

@@ -8,55 +8,14 @@
 #include <jansson.h>
 #include <jwt.h>
 
-#include "fake_host.h"
+#include "plugin_fixture.h"
 
-#define TOKEN_ROUTE "/api/realtime/token"
 #define REVOKE_ROUTE(sid) "/api/realtime/sessions/" sid "/revoke"
-#define API_KEY_BEARER "Bearer " FAKE_API_KEY
-#define FAKE_REALTIME_SECRET "fake-realtime-secret-0123456789abcdef"
-#define FAKE_SESSION_SECRET "fake-session-secret-0123456789abcdef"
-#define FAKE_NOW_S 1700000000
 
 /* Load auth-jwt with these secrets on a clock fixed at FAKE_NOW_S. */
 static int load(const char *secret, const char *session_secret)
 {
-    fake_set_clock((uint64_t)FAKE_NOW_S * 1000u + 250u);
-    return fake_load("auth-jwt", (const char *const[]){"secret", secret, "session_secret", session_secret, NULL});
-}
-
-static char *mint(const char *payload, const char *secret)
-{
-    jwt_t *jwt = NULL;
-    ck_assert_int_eq(jwt_new(&jwt), 0);
-    ck_assert_int_eq(jwt_add_grants_json(jwt, payload), 0);
-    ck_assert_int_eq(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)strlen(secret)), 0);
-    char *token = jwt_encode_str(jwt);
-    jwt_free(jwt);
-    return token;
-}
-
-/* Issue a token through the route with the API key; the caller frees. */
-static char *issue(const char *body)
-{
-    sbr_http_request *req = fake_request("POST", TOKEN_ROUTE, API_KEY_BEARER, body);
-    ck_assert_int_eq(fake_reply_status(req), 200);
-    json_t *obj = json_loads(fake_reply_body(req), 0, NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(obj, "expires_in")), 300);
-    char *token = strdup(json_string_value(json_object_get(obj, "token")));
-    json_decref(obj);
-    return token;
-}
-
-static json_t *claims_of(const char *token)
-{
-    jwt_t *jwt = NULL;
-    ck_assert_int_eq(jwt_decode(&jwt, token, (const unsigned char *)FAKE_REALTIME_SECRET,
-                                (int)strlen(FAKE_REALTIME_SECRET)), 0);
-    char *text = jwt_get_grants_json(jwt, NULL);
-    json_t *obj = json_loads(text, 0, NULL);
-    free(text);
-    jwt_free(jwt);
-    return obj;
+    return auth_load_with(secret, session_secret, NULL);
 }
 
 static void setup(void)
@@ -180,7 +139,11 @@ START_TEST(test_connect_without_session)
     char auth[1024];
     snprintf(auth, sizeof(auth), "{\"token\":\"%s\"}", token);
     sbr_conn_id conn = fake_open(NULL, NULL, auth, &verdict, &reason);
-    ck_assert_int_eq(verdict, SBR_PASS);
+    /* Servers listed: the user's removals are asked first. */
+    ck_assert_int_eq(verdict, SBR_PENDING);
+    ck_assert_ptr_null(fake_identity(conn));
+    fake_run();
+    ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
     const sbr_identity *who = fake_identity(conn);
     ck_assert_str_eq(who->user_id, "u1");
     ck_assert_ptr_null(who->session_id);

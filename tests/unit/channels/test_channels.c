@@ -271,6 +271,53 @@ START_TEST(registry_survives_a_backend_outage)
 }
 END_TEST
 
+START_TEST(leaving_a_server_leaves_its_channels)
+{
+    static const char *const S78[] = {"7", "8", NULL};
+    put_channel("42", "{\"server_id\":\"7\"}");
+    put_channel("43", "{\"server_id\":\"7\"}");
+    put_channel("80", "{\"server_id\":\"8\"}");
+    sbr_conn_id c = fake_connect("u1", S78, NULL);
+    sbr_conn_id other = fake_connect("u2", S78, NULL);
+    for (const char *const *ch = (const char *const[]){"42", "43", "80", NULL}; *ch; ch++) {
+        char args[64];
+        snprintf(args, sizeof args, "[{\"channel_id\":\"%s\"}]", *ch);
+        ck_assert_str_eq(fake_get(fake_send(c, "join_channel", args), "ok"), "true");
+        ck_assert_str_eq(fake_get(fake_send(other, "join_channel", args), "ok"), "true");
+    }
+    fake_send(c, "leave_channel", "[{\"channel_id\":\"43\"}]");
+    /* Removed from 7: out of 42 (and 43, left already), still in 80. */
+    ck_assert_int_eq(fake_change_identity(c, S8, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert(!fake_in_room(c, "channel:43"));
+    ck_assert(fake_in_room(c, "channel:80"));
+    ck_assert(fake_in_room(other, "channel:42"));
+    /* Its messages no longer reach it, and it may not send there. */
+    fake_clear_received();
+    fake_send(other, "send_message", "[{\"channel_id\":\"42\",\"content\":\"hi\"}]");
+    ck_assert_uint_eq(fake_received(c, "message"), 0);
+    ck_assert_str_eq(fake_get(fake_send(c, "send_message", "[{\"channel_id\":\"42\",\"content\":\"hi\"}]"),
+                              "error"),
+                     "forbidden");
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "error"), "forbidden");
+    /* Back in 7 (a later PUT): it may join again, and leaving again works. */
+    ck_assert_int_eq(fake_change_identity(c, S78, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert_str_eq(fake_get(fake_send(c, "join_channel", "[{\"channel_id\":\"42\"}]"), "ok"), "true");
+    ck_assert_int_eq(fake_change_identity(c, NULL, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    ck_assert(!fake_in_room(c, "channel:80"));
+    /* A channel re-registered in another server is left with that one. */
+    ck_assert_int_eq(fake_change_identity(other, S78, NULL), SBR_OK);
+    put_channel("42", "{\"server_id\":\"8\"}");
+    fake_send(other, "join_channel", "[{\"channel_id\":\"42\"}]");
+    ck_assert_int_eq(fake_change_identity(other, S7, NULL), SBR_OK);
+    ck_assert(!fake_in_room(other, "channel:42"));
+    fake_disconnect(c);
+    fake_disconnect(other);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channels");
@@ -285,6 +332,7 @@ int main(void)
     tcase_add_test(tc, ids_carry_a_held_worker_number);
     tcase_add_test(tc, publish_reaches_exactly_the_room);
     tcase_add_test(tc, registry_survives_a_backend_outage);
+    tcase_add_test(tc, leaving_a_server_leaves_its_channels);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

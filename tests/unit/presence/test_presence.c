@@ -290,6 +290,55 @@ START_TEST(offline_said_while_away_is_taken_back_for_users_still_elsewhere)
 }
 END_TEST
 
+START_TEST(memberships_that_change_while_connected)
+{
+    static const char *const S8[] = {"8", NULL};
+    sbr_conn_id watcher8 = fake_connect("w8", S8, NULL);
+    sbr_conn_id tab1 = fake_connect("u1", S7, NULL);
+    sbr_conn_id tab2 = fake_connect("u1", S7, NULL);
+    fake_clear_received();
+    /* Joined 8 (on both tabs, as the server API does): its members see u1 once. */
+    ck_assert_int_eq(fake_change_identity(tab1, S78, NULL), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(tab2, S78, NULL), SBR_OK);
+    ck_assert_uint_eq(fake_received(watcher8, "presence_update"), 1);
+    const char *ev = fake_last(watcher8, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "server_id"), "8");
+    ck_assert_str_eq(fake_get(ev, "user_id"), "u1");
+    ck_assert_str_eq(fake_get(ev, "status"), "online");
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    ck_assert_str_eq(fake_map_value("presence:server:8", "u1"), "online");
+    /* Left 7: kept there while the other tab still has it, then offline once. */
+    ck_assert_int_eq(fake_change_identity(tab1, S8, NULL), SBR_OK);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 0);
+    ck_assert_int_eq(fake_change_identity(tab2, S8, NULL), SBR_OK);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    ev = fake_last(watcher, "presence_update");
+    ck_assert_str_eq(fake_get(ev, "server_id"), "7");
+    ck_assert_str_eq(fake_get(ev, "status"), "offline");
+    ck_assert_ptr_null(fake_map_value("presence:server:7", "u1"));
+    /* The refresh writes the new memberships, not the old ones. */
+    fake_advance(60000);
+    ck_assert_ptr_null(fake_map_value("presence:server:7", "u1"));
+    ck_assert_str_eq(fake_map_value("presence:server:8", "u1"), "online");
+    /* The status shown is the user's own; an invisible user shows nowhere. */
+    fake_send(tab1, "presence_set", "[{\"status\":\"dnd\"}]");
+    fake_clear_received();
+    ck_assert_int_eq(fake_change_identity(tab1, S78, NULL), SBR_OK);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "dnd");
+    fake_send(tab1, "presence_set", "[{\"status\":\"invisible\"}]");
+    fake_clear_received();
+    ck_assert_int_eq(fake_change_identity(tab2, S78, NULL), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(tab1, S9, NULL), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(tab2, S9, NULL), SBR_OK);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update") + fake_received(watcher8, "presence_update"), 0);
+    ck_assert_ptr_null(fake_map_value("presence:server:9", "u1"));
+    /* The last tab going leaves nothing behind in the servers it has now. */
+    fake_disconnect(tab1);
+    fake_disconnect(tab2);
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("presence");
@@ -306,6 +355,7 @@ int main(void)
     tcase_add_test(tc, offline_said_while_away_is_taken_back_for_users_still_elsewhere);
     tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
     tcase_add_test(tc, a_connection_closed_as_the_worker_stops);
+    tcase_add_test(tc, memberships_that_change_while_connected);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -226,6 +226,34 @@ START_TEST(no_typing_reaped_while_the_backend_is_away)
 }
 END_TEST
 
+START_TEST(leaving_the_server_ends_the_typing)
+{
+    static const char *const S78[] = {"7", "8", NULL};
+    static const char *const S8[] = {"8", NULL};
+    ck_assert_int_eq(fake_http("PUT", "/api/realtime/channels/80", "{\"server_id\":\"8\"}", 1, NULL, NULL), 200);
+    ck_assert_int_eq(fake_change_identity(a, S78, NULL), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(b, S78, NULL), SBR_OK);
+    fake_send(a, "join_channel", "[{\"channel_id\":\"80\"}]");
+    fake_send(b, "join_channel", "[{\"channel_id\":\"80\"}]");
+    fake_send(a, "typing_start", CH);
+    fake_send(a, "typing_start", "[{\"channel_id\":\"80\"}]");
+    fake_clear_received();
+    /* u1 leaves server 7: its typing in 42 ends once channels took it out
+     * of the room (this turn of the loop), the one in 80 goes on. */
+    ck_assert_int_eq(fake_change_identity(a, S8, NULL), SBR_OK);
+    fake_advance(0);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 1);
+    ck_assert_str_eq(fake_get(fake_last(b, "typing_stop"), "channel_id"), "42");
+    ck_assert_ptr_null(fake_map_value("typing:42", "u1"));
+    ck_assert_str_eq(fake_map_value("typing:80", "u1"), FAKE_WORKER_ID);
+    ck_assert_str_eq(fake_get(fake_send(b, "join_channel", CH), "typing"), "[]");
+    /* The one in 80 ends with its own TTL, and 42 is not ended twice. */
+    fake_advance(2000);
+    ck_assert_uint_eq(fake_received(b, "typing_stop"), 2);
+    ck_assert_str_eq(fake_get(fake_last(b, "typing_stop"), "channel_id"), "80");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("typing");
@@ -239,6 +267,7 @@ int main(void)
     tcase_add_test(tc, two_tabs_keep_typing_until_both_go);
     tcase_add_test(tc, a_dead_workers_typing_ends_within_the_ttl);
     tcase_add_test(tc, no_typing_reaped_while_the_backend_is_away);
+    tcase_add_test(tc, leaving_the_server_ends_the_typing);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);
