@@ -368,9 +368,9 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
     finish();
 }
 
-int scenario_fanout(struct event_base *base, const struct options *o, int cross)
+/* The run's state, its events and the channel; the timeout armed. */
+static struct event *setup(struct event_base *base, const struct options *o, int cross)
 {
-    const char *name = cross ? "cross" : "fanout";
     run.base = base;
     run.o = o;
     run.cross = cross;
@@ -391,27 +391,33 @@ int scenario_fanout(struct event_base *base, const struct options *o, int cross)
     struct timeval tv = { o->timeout_s, 0 };
     evtimer_add(timeout, &tv);
     snprintf(run.channel, sizeof run.channel, "bench-%ld-%lx", (long)getpid(), (unsigned long)clock_now_us());
+    return timeout;
+}
 
+/* PUT the channel, then connect and run everything. */
+static void register_and_run(void)
+{
+    const struct options *o = run.o;
     char path[128];
     snprintf(path, sizeof path, "/api/realtime/channels/%s", run.channel);
-    int status = http_call(base, &o->urls[0], "PUT", path, o->api_key,
+    int status = http_call(run.base, &o->urls[0], "PUT", path, o->api_key,
                            "{\"server_id\":\"" SERVER_ID "\",\"settings\":{\"slow_mode\":0}}", 10000);
     if (status < 200 || status > 299) {
         char why[192];
         snprintf(why, sizeof why, "PUT %s answered %d", path, status);
         note_error(why);
         run.setup_failed = 1;
-    } else {
-        launch_more();
-        if (run.phase == PHASE_SETUP && !run.setup_failed)
-            event_base_dispatch(base);
+        return;
     }
+    launch_more();
+    if (run.phase == PHASE_SETUP && !run.setup_failed)
+        event_base_dispatch(run.base);
+}
 
-    long long cpu_us = -1;
-    if (run.cpu_at_start >= 0) {
-        long long cpu_now = report_cpu_total_us(o->server_pids, o->server_pid_count);
-        cpu_us = cpu_now >= 0 ? cpu_now - run.cpu_at_start : -1;
-    }
+/* Print the JSON line and the table; whether the run failed. */
+static int report(const char *name, long long cpu_us)
+{
+    const struct options *o = run.o;
     uint64_t expected = (run.sent - run.rejected) * o->subscribers;
     uint64_t losses = expected > run.received - run.duplicates ? expected - (run.received - run.duplicates) : 0;
     uint64_t end = run.t_last_delivery > run.t_first_send ? run.t_last_delivery : run.t_first_send;
@@ -420,16 +426,15 @@ int scenario_fanout(struct event_base *base, const struct options *o, int cross)
     double messages_per_s = elapsed > 0 ? (double)(run.sent - run.rejected) / elapsed : 0;
     int failed = run.setup_failed || run.stalled || losses || run.rejected || run.duplicates || run.dropped ||
                  run.sent == 0;
-
     printf("{\"scenario\":\"%s\",\"label\":", name);
     report_json_string(stdout, o->label);
     printf(",\"workers\":%u,\"subscribers\":%u,\"publishers\":%u,\"size\":%u,\"rate\":%.1f,\"window\":%u,"
            "\"elapsed_s\":%.3f,\"sent\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"expected\":%" PRIu64
            ",\"received\":%" PRIu64 ",\"losses\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"unexpected\":%" PRIu64
            ",\"dropped\":%u,\"messages_per_s\":%.1f,\"deliveries_per_s\":%.1f,",
-           cross ? o->url_count : 1, o->subscribers, o->publishers, o->size, o->rate, o->rate > 0 ? 0 : o->window,
-           elapsed, run.sent, run.rejected, expected, run.received, losses, run.duplicates, run.unexpected,
-           run.dropped, messages_per_s, deliveries_per_s);
+           run.cross ? o->url_count : 1, o->subscribers, o->publishers, o->size, o->rate,
+           o->rate > 0 ? 0 : o->window, elapsed, run.sent, run.rejected, expected, run.received, losses,
+           run.duplicates, run.unexpected, run.dropped, messages_per_s, deliveries_per_s);
     report_latency_json(stdout, "latency_us", run.latency);
     printf(",");
     report_cpu_json(stdout, cpu_us, run.received);
@@ -437,9 +442,8 @@ int scenario_fanout(struct event_base *base, const struct options *o, int cross)
     report_json_string(stdout, run.first_error);
     printf("}\n");
     fflush(stdout);
-
     fprintf(stderr, "%s [%s]: %u subscribers%s, %u publishers, %u-byte content, %s\n", name, o->label,
-            o->subscribers, cross ? " over several workers" : "", o->publishers, o->size,
+            o->subscribers, run.cross ? " over several workers" : "", o->publishers, o->size,
             o->rate > 0 ? "fixed rate" : "flat out");
     fprintf(stderr, "  %-22s %10.0f /s (%" PRIu64 " in %.2f s)\n", "deliveries", deliveries_per_s, run.received,
             elapsed);
@@ -452,7 +456,11 @@ int scenario_fanout(struct event_base *base, const struct options *o, int cross)
             "deliveries check", expected, run.received, losses, run.duplicates);
     if (run.first_error[0])
         fprintf(stderr, "  first error: %s\n", run.first_error);
+    return failed;
+}
 
+static void teardown(struct event *timeout)
+{
     for (unsigned i = 0; i < run.total; i++)
         if (run.clients[i])
             sio_client_close(run.clients[i]);
@@ -465,6 +473,19 @@ int scenario_fanout(struct event_base *base, const struct options *o, int cross)
     event_free(run.tick);
     event_free(run.phase_timer);
     event_free(timeout);
+}
+
+int scenario_fanout(struct event_base *base, const struct options *o, int cross)
+{
+    struct event *timeout = setup(base, o, cross);
+    register_and_run();
+    long long cpu_us = -1;
+    if (run.cpu_at_start >= 0) {
+        long long cpu_now = report_cpu_total_us(o->server_pids, o->server_pid_count);
+        cpu_us = cpu_now >= 0 ? cpu_now - run.cpu_at_start : -1;
+    }
+    int failed = report(cross ? "cross" : "fanout", cpu_us);
+    teardown(timeout);
     if (run.setup_failed)
         return 2;
     return failed ? 1 : 0;
