@@ -47,6 +47,7 @@ static struct bus_pending *bus_queue_head, **bus_queue_tail = &bus_queue_head;
 static struct event_base *bus_base;
 static struct event *bus_queue_event;
 static bus_state_listener bus_on_state;
+static char *bus_health_text; /* the provider's part of /healthz */
 
 int bus_init(struct event_base *base, bus_state_listener on_state)
 {
@@ -58,6 +59,23 @@ int bus_init(struct event_base *base, bus_state_listener on_state)
 int bus_state_get(void)
 {
     return bus_state;
+}
+
+int bus_set_health(sbr_plugin *owner, const char *json_object)
+{
+    if (!bus_provider || owner != bus_provider_owner)
+        return SBR_ERR_STATE;
+    char *copy = json_object ? strdup(json_object) : NULL;
+    if (json_object && !copy)
+        return SBR_ERR_NOMEM;
+    free(bus_health_text);
+    bus_health_text = copy;
+    return SBR_OK;
+}
+
+const char *bus_health(void)
+{
+    return bus_health_text;
 }
 
 const char *bus_state_name(void)
@@ -388,11 +406,15 @@ void bus_unregister_all(sbr_plugin *owner)
         bus_provider_ctx = NULL;
         bus_provider_owner = NULL;
         bus_state = SBR_BUS_LOCAL;
+        free(bus_health_text);
+        bus_health_text = NULL;
     }
 }
 
 void bus_free(void)
 {
+    free(bus_health_text);
+    bus_health_text = NULL;
     struct bus_pending *m = bus_queue_head;
     while (m) {
         struct bus_pending *next = m->next;

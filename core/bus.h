@@ -50,6 +50,12 @@ int bus_api_subscribe(sbr_plugin *self, const char *topic, sbr_bus_message_fn fn
 int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx);
 void bus_api_deliver(const char *topic, const char *data, size_t len);
 void bus_api_set_state(enum sbr_bus_state state, const char *detail);
+/* What the provider (owner) adds to /healthz: the text of a JSON object
+ * (checked by the caller), copied; NULL clears it.  SBR_ERR_STATE when
+ * owner is not the provider. */
+int bus_set_health(sbr_plugin *owner, const char *json_object);
+/* The text bus_set_health was given last, or NULL. */
+const char *bus_health(void);
 int bus_api_kv_set(const char *key, const char *value, size_t len, uint64_t ttl_ms, sbr_state_done_fn done, void *ud);
 int bus_api_kv_get(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_kv_del(const char *key, sbr_state_done_fn done, void *ud);

@@ -16,7 +16,8 @@
 #include "sio/sio.h"
 
 /* {"status": "ok", "bus": ..., "redis": (the same, for existing probes),
- * "connections": N, "plugins": [...]} */
+ * "connections": N, "plugins": [...]}, and what the bus provider adds
+ * (bus_health: its form and links), without overriding those. */
 static void health_reply(struct evhttp_request *req, void *arg)
 {
     (void)arg;
@@ -25,6 +26,10 @@ static void health_reply(struct evhttp_request *req, void *arg)
         json_array_append_new(plugins, json_string(registry_at(i)->name));
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "status", "ok", "bus", bus_state_name(), "redis",
                           bus_state_name(), "connections", (json_int_t)sio_connection_count(), "plugins", plugins);
+    json_t *extra = bus_health() ? json_loads(bus_health(), 0, NULL) : NULL;
+    if (o && json_is_object(extra))
+        json_object_update_missing(o, extra);
+    json_decref(extra);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (text)
         http_send(req, 200, "application/json", text, strlen(text), "/healthz");

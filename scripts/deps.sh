@@ -1,11 +1,12 @@
 # Sourced by the other scripts: install the Debian packages a step needs,
 # when they are missing.  Usage: deps_install build|test
 deps_build="build-essential cmake pkg-config libevent-dev libjansson-dev libjwt-dev libhiredis-dev"
-# python3-*: the Python Socket.IO client tests, the Python client and the Flask
+# redis-sentinel and redis-tools (redis-cli --cluster): the tests on a sentinel
+# set and on a cluster; python3-*: the Python Socket.IO client tests, the Python client and the Flask
 # example of the integration kit (Debian's /usr/bin/python3); systemd
 # (systemd-analyze), dpkg-dev and prometheus (promtool): the package and
 # monitoring checks.
-deps_test="$deps_build check redis-server nodejs npm clang libclang-rt-14-dev chromium valgrind python3 python3-socketio python3-websocket python3-requests python3-flask systemd dpkg-dev prometheus"
+deps_test="$deps_build check redis-server redis-sentinel redis-tools nodejs npm clang libclang-rt-14-dev chromium valgrind python3 python3-socketio python3-websocket python3-requests python3-flask systemd dpkg-dev prometheus"
 
 deps_install() {
     local want missing="" pkg

@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "metrics.h"
+#include "util/tcp_nodelay.h"
 #include "eio/eio_relay.h"
 
 /* A relayed WebSocket stops reading one side while this much waits for the
@@ -173,8 +174,13 @@ int eio_tunnel_start(struct event_base *base, struct evhttp_request *req, const 
     bufferevent_enable(owner, EV_READ | EV_WRITE);
     core_metrics.eio_forwarded_upgrades++;
     /* A refused connect is reported through tunnel_event. */
-    if (bufferevent_socket_connect(owner, (const struct sockaddr *)addr, addr_len) != 0)
+    if (bufferevent_socket_connect(owner, (const struct sockaddr *)addr, addr_len) != 0) {
         tunnel_event(owner, BEV_EVENT_ERROR, t);
+        return 0;
+    }
+    /* Frames are relayed as they come, one small write each. */
+    tcp_nodelay(bufferevent_getfd(client));
+    tcp_nodelay(bufferevent_getfd(owner));
     return 0;
 }
 

@@ -231,6 +231,7 @@ static const sbr_api api_services = {
     .message_handler = api_message_handler,
     .message_filter = api_message_filter,
     .worker_id = worker_id,
+    .bus_set_health = api_bus_set_health,
 };
 
 const sbr_api *api_table(void)

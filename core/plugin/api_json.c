@@ -1,6 +1,7 @@
 /* The JSON services of the host table: reading a value inside a client
- * event's arguments (api->msg_arg_*) and quoting a string into JSON
- * (api->json_quote), so that a plugin needs no JSON library of its own.
+ * event's arguments (api->msg_arg_*), quoting a string into JSON
+ * (api->json_quote), so that a plugin needs no JSON library of its own,
+ * and checking the bus provider's part of /healthz (api->bus_set_health).
  * The arguments are parsed once, when the event arrives; a lookup walks
  * the path and copies out only the value asked for. */
 #include "plugin/plugin.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "sio/sio.h"
 #include "util/json_text.h"
 
@@ -170,4 +172,19 @@ int api_json_quote(const char *text, char *buf, size_t len)
         buf[quoted] = '\0';
     }
     return (int)quoted;
+}
+
+int api_bus_set_health(sbr_plugin *self, const char *json_object)
+{
+    if (!json_object)
+        return bus_set_health(self, NULL);
+    json_t *o = json_loads(json_object, JSON_REJECT_DUPLICATES, NULL);
+    int rc = SBR_ERR_INVALID;
+    if (json_is_object(o)) {
+        char *compact = json_dumps(o, JSON_COMPACT);
+        rc = compact ? bus_set_health(self, compact) : SBR_ERR_NOMEM;
+        free(compact);
+    }
+    json_decref(o);
+    return rc;
 }

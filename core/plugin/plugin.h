@@ -89,6 +89,7 @@ int api_msg_arg_number(sbr_message *msg, unsigned index, const char *path, doubl
 int api_msg_arg_bool(sbr_message *msg, unsigned index, const char *path, int *out);
 int api_msg_arg_json(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len);
 int api_json_quote(const char *text, char *buf, size_t len);
+int api_bus_set_health(sbr_plugin *self, const char *json_object);
 /* The value at `path` (dot-separated keys, digits for array indexes) in
  * element `index` of the JSON array args, or NULL. */
 struct json_t;

@@ -2,8 +2,6 @@
  * the takeover and the connection's services (see ws_conn.h); its input
  * is ws_input.c's, its output and life ws_output.c's. */
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include "ws/ws_park.h"
 #include "ws/ws_turn.h"
 #include "metrics.h"
+#include "util/tcp_nodelay.h"
 
 /* Move the socket of evcon under a new fd number into ws, so that the
  * evhttp connection and request (with evhttp's copies of the request line,
@@ -35,11 +34,7 @@ static int ws_steal_socket(struct evhttp_connection *evcon, struct ws_conn *ws)
     if (evbuffer_get_length(pending) && !(ws->in = evbuffer_new()))
         return -1;
     int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    /* Writes are coalesced per loop turn here: Nagle's algorithm would only
-     * hold the next turn's frames back until the peer acknowledges. */
-    int one = 1;
-    if (nfd >= 0)
-        setsockopt(nfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    tcp_nodelay(nfd);
     /* Take the old bufferevent's events out of epoll while its fd number
      * still names the socket: epoll keys a registration on the file, and
      * one left behind would outlive the dup2() below. */

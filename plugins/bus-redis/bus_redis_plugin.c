@@ -1,7 +1,8 @@
-/* bus-redis: the state-and-bus interface over Redis, so several workers
- * share presence, typing, slow mode, revocations and broadcasts.  Without a
- * URL, or while Redis is unreachable, it answers from the embedded
- * in-process store, exactly as bus-local would. */
+/* bus-redis: the state-and-bus interface over Redis (one server, a
+ * sentinel set's master, or a cluster), so several workers share presence,
+ * typing, slow mode, revocations and broadcasts.  Without a URL, or while
+ * Redis is unreachable, it answers from the embedded in-process store,
+ * exactly as bus-local would. */
 #include "bus_redis.h"
 
 #include <stdio.h>
@@ -10,7 +11,15 @@
 
 static const sbr_config_key bus_redis_keys[] = {
     {"url", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET,
-     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]; empty: in-process only"},
+     "redis://[[user]:password@]host[:port][/db], unix:///path[?db=N], "
+     "redis-sentinel://[[user]:password@]host:port[,host:port...]/master-name[/db] or "
+     "redis-cluster://[[user]:password@]host:port[,host:port...]; empty: in-process only"},
+    {"sentinel_user", SBR_CONF_STRING, "", 0, 0, 0, "ACL user for the sentinels (redis-sentinel://), if they need one"},
+    {"sentinel_password", SBR_CONF_STRING, "", 0, 0, SBR_CONF_SECRET,
+     "password of the sentinels (their own requirepass, not the data nodes'); empty: none"},
+    {"failover_replay_ms", SBR_CONF_INT, "5000", 0, 600000, 0,
+     "redis-sentinel://: after a switch of master, publish again and write back what the old one answered this "
+     "long before (it may be lost with it); 0: never"},
     {"key_prefix", SBR_CONF_STRING, "superbot-realtime:", 0, 0, 0,
      "prefix of every key and channel, so deployments can share one Redis"},
     {"connect_timeout_ms", SBR_CONF_INT, "2000", 50, 600000, 0,
@@ -69,9 +78,14 @@ static void bus_redis_free(struct bus_redis *br)
     redis_writeback_clear(br);
     if (br->topics)
         redis_pubsub_clear(br);
+    redis_replay_clear(br);
+    redis_cluster_free(br);
+    redis_nodes_free(br);
     local_bus_free(br->local);
     redis_url_clear(&br->url);
     free(br->prefix);
+    free(br->sentinel_user);
+    free(br->sentinel_password);
     free(br);
 }
 
@@ -88,48 +102,81 @@ static const sbr_metric_def bus_redis_metrics[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
+/* The plugin state from the config; NULL with the reason in *why. */
+static struct bus_redis *bus_redis_new(sbr_plugin *self, const sbr_api *api, const char **why)
 {
-    if (sbr_metrics_declare(api, self, bus_redis_metrics) != SBR_OK) {
-        api->set_error(self, "cannot declare the metrics of bus-redis");
-        return -1;
-    }
+    *why = "out of memory";
     struct bus_redis *br = calloc(1, sizeof(*br));
-    if (!br) {
-        api->set_error(self, "out of memory");
-        return -1;
-    }
+    if (!br)
+        return NULL;
     br->self = self;
     br->api = api;
     br->state = -1;
     br->backoff_ms = 100;
     br->connect_timeout_ms = (uint64_t)api->config_int(self, "connect_timeout_ms");
     br->reconnect_max_ms = (uint64_t)api->config_int(self, "reconnect_max_ms");
+    br->outbox_max_events = (size_t)api->config_int(self, "outage_buffer_max");
+    br->outbox_max_bytes = (size_t)api->config_int(self, "outage_buffer_bytes");
+    br->outbox_max_age_ms = (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u;
     if (bus_redis_worker_id(api, br->worker_id) != 0) {
-        api->set_error(self, "this core offers no worker identity (api->worker_id): it is older than the plugin");
+        *why = "this core offers no worker identity (api->worker_id): it is older than the plugin";
         free(br);
+        return NULL;
+    }
+    const char *user = api->config_string(self, "sentinel_user");
+    const char *password = api->config_string(self, "sentinel_password");
+    br->prefix = strdup(api->config_string(self, "key_prefix"));
+    br->sentinel_user = user[0] ? strdup(user) : NULL;
+    br->sentinel_password = password[0] ? strdup(password) : NULL;
+    br->local = local_bus_new(self, api);
+    if (!br->prefix || !br->local || (user[0] && !br->sentinel_user) || (password[0] && !br->sentinel_password) ||
+        redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 || redis_writeback_init(br) != 0) {
+        bus_redis_free(br);
+        return NULL;
+    }
+    return br;
+}
+
+/* What the form of the URL needs: the cluster's slot tables, the outage
+ * buffer's lanes, the failover replay.  -1 when out of memory. */
+static int bus_redis_setup(struct bus_redis *br)
+{
+    br->mode = br->url.mode;
+    if (br->mode == REDIS_MODE_SENTINEL && redis_sentinel_init(br) != 0)
+        return -1;
+    if (br->mode == REDIS_MODE_CLUSTER && redis_cluster_init(br) != 0)
+        return -1;
+    if (redis_publish_init(br, br->outbox_max_events, br->outbox_max_bytes, br->outbox_max_age_ms) != 0)
+        return -1;
+    redis_replay_init(br, (uint64_t)br->api->config_int(br->self, "failover_replay_ms"));
+    return redis_health_init(br);
+}
+
+static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
+{
+    if (sbr_metrics_declare(api, self, bus_redis_metrics) != SBR_OK) {
+        api->set_error(self, "cannot declare the metrics of bus-redis");
         return -1;
     }
-    redis_publish_init(br, (size_t)api->config_int(self, "outage_buffer_max"),
-                       (size_t)api->config_int(self, "outage_buffer_bytes"),
-                       (uint64_t)api->config_int(self, "outage_buffer_seconds") * 1000u);
-    br->prefix = strdup(api->config_string(self, "key_prefix"));
-    br->local = local_bus_new(self, api);
-    if (!br->prefix || !br->local || redis_pubsub_init(br) != 0 || redis_receive_init(br) != 0 ||
-        redis_writeback_init(br) != 0) {
-        api->set_error(self, "out of memory");
-        bus_redis_free(br);
+    const char *why;
+    struct bus_redis *br = bus_redis_new(self, api, &why);
+    if (!br) {
+        api->set_error(self, "%s", why);
         return -1;
     }
     const char *url = api->config_string(self, "url");
-    if (url[0]) {
-        char err[200];
-        if (redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
-            SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
-            bus_redis_free(br);
-            return -1;
-        }
+    char err[200];
+    if (url[0] && redis_url_parse(url, &br->url, err, sizeof(err)) != 0) {
+        SBR_SET_ERROR_KEY(api, self, "url", "bad url (REALTIME_REDIS_URL): %s", err);
+        bus_redis_free(br);
+        return -1;
+    }
+    if (url[0])
         redis_url_describe(&br->url, br->url_text, sizeof(br->url_text));
+    if (bus_redis_setup(br) != 0) {
+        api->set_error(self, "out of memory, or cannot declare the metrics of bus-redis");
+        bus_redis_free(br);
+        return -1;
     }
     if (api->bus_provide(self, &bus_redis_provider, br) != SBR_OK) {
         api->set_error(self, "cannot become the bus provider (another bus plugin is loaded?)");
@@ -138,11 +185,11 @@ static int bus_redis_load(sbr_plugin *self, const sbr_api *api)
     }
     bus_redis = br;
     if (!url[0]) {
-        static const char why[] = "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state (one worker)";
+        static const char off[] = "Redis disabled: REALTIME_REDIS_URL is not set; serving from in-process state (one worker)";
         br->state = SBR_BUS_LOCAL;
         /* The core starts in this state and logs only changes: say it here. */
-        api->log(self, SBR_LOG_INFO, "%s", why);
-        api->bus_set_state(SBR_BUS_LOCAL, why);
+        api->log(self, SBR_LOG_INFO, "%s", off);
+        api->bus_set_state(SBR_BUS_LOCAL, off);
         return 0;
     }
     api->log(self, SBR_LOG_INFO, "connecting to Redis at %s (worker %s)", br->url_text, br->worker_id);

@@ -1,76 +1,115 @@
 /* Subscriptions: one Redis channel per topic (key_prefix + "bus:" + topic),
- * subscribed while the core has an interest in the topic; what arrives
- * goes to redis_receive.c (echo and duplicate filter, catching up).
+ * subscribed while the core has an interest in the topic, on the node
+ * owning the channel's slot: SUBSCRIBE on one server, SSUBSCRIBE (sharded
+ * pub/sub) on a cluster, so each channel's traffic goes through one master
+ * and pub/sub capacity grows with the masters.  What arrives goes to
+ * redis_receive.c (echo and duplicate filter, catching up).
  *
- * hiredis keeps one callback per subscribed channel and forgets it when an
- * UNSUBSCRIBE is answered, and leaves subscriber mode when the count of
- * subscriptions reaches zero.  So the subscriber link holds a private
- * channel of its own for its whole life (the count never reaches zero), and
- * a topic wanted again while its UNSUBSCRIBE is in flight is subscribed
- * again only once that answer arrived.  A new link subscribes every topic
- * first and its own channel last: the answer to that one ends the
- * handshake, and tells that every topic is subscribed. */
-#include "bus_redis.h"
+ * Each topic knows the node it is subscribed on.  A topic wanted again
+ * while its UNSUBSCRIBE is in flight is subscribed again only once that
+ * answer arrived.  A new subscriber link subscribes every topic its node
+ * owns, then sends a PING: its answer ends the handshake, and tells that
+ * every topic is subscribed.
+ *
+ * A cluster moves slots.  The node that loses one unsubscribes its clients
+ * from the slot's channels by itself (an unasked "sunsubscribe"), and
+ * answers a subscription for it with MOVED: either way the slot is marked
+ * moved and the map asked for again (redis_cluster.c), then its wanted
+ * topics move to the new master (redis_rehome.c). */
+#include "redis_pubsub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REDIS_CHANNEL_SPACE "bus:"
-#define REDIS_ANCHOR_SPACE "worker:"
-/* Topics per SUBSCRIBE when a new link subscribes to everything. */
+/* Topics per SUBSCRIBE when a new link subscribes to everything (one server). */
 #define REDIS_SUBSCRIBE_BATCH 256
-
-struct redis_topic {
-    char *topic;        /* also the strtab key */
-    int wanted;         /* the core wants its messages */
-    int unsubscribing;  /* an UNSUBSCRIBE is unanswered on the current link */
-};
 
 static void redis_topic_free(void *p)
 {
     struct redis_topic *t = p;
     free(t->topic);
+    free(t->channel);
     free(t);
 }
 
-static void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
+void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
 {
+    if (t->old_node != REDIS_NO_NODE)
+        redis_receive_hold_done(br, 1);
     strtab_remove(br->topics, t->topic);
     redis_topic_free(t);
 }
 
-static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata);
-
-/* Send (UN)SUBSCRIBE for n topics at once. */
-static void redis_pubsub_command(struct bus_redis *br, const char *verb, const char *const *topics, size_t n)
+static struct redis_topic *redis_topic_new(struct bus_redis *br, const char *topic)
 {
-    if (!br->sub || !n)
+    struct redis_topic *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->node = t->old_node = REDIS_NO_NODE;
+    t->topic = strdup(topic);
+    t->channel = redis_name(br, REDIS_CHANNEL_SPACE, topic, &t->channel_len);
+    if (!t->topic || !t->channel || strtab_insert(br->topics, t->topic, t) != 0) {
+        redis_topic_free(t);
+        return NULL;
+    }
+    t->slot = redis_route_slot(br, t->channel, t->channel_len);
+    return t;
+}
+
+const char *redis_pubsub_verb(const struct bus_redis *br, int on)
+{
+    if (br->mode == REDIS_MODE_CLUSTER)
+        return on ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
+    return on ? "SUBSCRIBE" : "UNSUBSCRIBE";
+}
+
+/* The node whose subscriber link serves a slot now, or NULL. */
+struct redis_node *redis_pubsub_owner(const struct bus_redis *br, uint32_t slot)
+{
+    if (!br->n_nodes)
+        return NULL;
+    unsigned owner = br->mode == REDIS_MODE_CLUSTER ? br->map->owner[slot] : 0;
+    if (owner >= (unsigned)br->n_nodes)
+        return NULL;
+    struct redis_node *node = br->nodes[owner];
+    return node->in_use && node->sub ? node : NULL;
+}
+
+/* Send verb for n topics at once on node's subscriber link. */
+static void redis_pubsub_command(struct redis_node *node, const char *verb, struct redis_topic *const *topics,
+                                 size_t n)
+{
+    if (!n)
         return;
     const char **argv = malloc((n + 1) * sizeof(*argv));
     size_t *lens = malloc((n + 1) * sizeof(*lens));
-    char **channels = calloc(n, sizeof(*channels));
-    size_t ok = 0;
-    if (argv && lens && channels) {
+    int rc = -1;
+    if (argv && lens) {
         argv[0] = verb;
         lens[0] = strlen(verb);
-        for (; ok < n; ok++) {
-            channels[ok] = redis_name(br, REDIS_CHANNEL_SPACE, topics[ok], &lens[ok + 1]);
-            if (!channels[ok])
-                break;
-            argv[ok + 1] = channels[ok];
+        for (size_t i = 0; i < n; i++) {
+            argv[i + 1] = topics[i]->channel;
+            lens[i + 1] = topics[i]->channel_len;
         }
-        if (ok == n)
-            redisAsyncCommandArgv(br->sub, redis_pubsub_reply, NULL, (int)n + 1, argv, lens);
+        rc = redis_sublink_send(node->sub, (int)n + 1, argv, lens);
     }
-    if (channels)
-        for (size_t i = 0; i < ok; i++)
-            free(channels[i]);
-    free(channels);
     free(argv);
     free(lens);
-    if (ok != n)
-        redis_link_fail(br, "out of memory while subscribing");
+    if (rc != 0)
+        redis_link_fail(node->br, "out of memory while subscribing");
+}
+
+/* Subscribe t where its slot lives, if that link is open (else its
+ * handshake, or a rehome, subscribes it). */
+void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t)
+{
+    struct redis_node *node = redis_pubsub_owner(br, t->slot);
+    if (!node)
+        return;
+    t->node = node->index;
+    redis_pubsub_command(node, redis_pubsub_verb(br, 1), &t, 1);
 }
 
 const char *redis_pubsub_topic(const struct bus_redis *br, const char *channel, size_t len)
@@ -87,66 +126,6 @@ int redis_pubsub_wanted(const struct bus_redis *br, const char *topic)
     return t && t->wanted;
 }
 
-/* Every reply of the subscriber link: ["message", channel, envelope],
- * ["subscribe" | "unsubscribe", channel, count]. */
-static void redis_pubsub_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-    struct bus_redis *br = ac->data;
-    redisReply *reply = r;
-    if (!reply || ac != br->sub)
-        return;
-    if (reply->type == REDIS_REPLY_ERROR) {
-        char reason[300];
-        snprintf(reason, sizeof(reason), "SUBSCRIBE failed: %s", reply->str);
-        redis_link_fail(br, reason);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING)
-        return;
-    const char *kind = reply->element[0]->str;
-    if (strcmp(kind, "subscribe") == 0) {
-        if (privdata) /* the link's own channel: the handshake is over */
-            redis_link_handshake_step(br, ac);
-        return;
-    }
-    const redisReply *channel = reply->element[1];
-    const char *topic =
-        channel->type == REDIS_REPLY_STRING ? redis_pubsub_topic(br, channel->str, channel->len) : NULL;
-    if (!topic)
-        return;
-    if (strcmp(kind, "unsubscribe") == 0) {
-        struct redis_topic *t = strtab_get(br->topics, topic);
-        if (!t || !t->unsubscribing)
-            return;
-        t->unsubscribing = 0;
-        if (t->wanted)
-            redis_pubsub_command(br, "SUBSCRIBE", (const char *const *)&t->topic, 1);
-        else
-            redis_topic_drop(br, t);
-        return;
-    }
-    const redisReply *env = reply->element[2];
-    if (strcmp(kind, "message") == 0 && env->type == REDIS_REPLY_STRING)
-        redis_receive_message(br, topic, env->str, env->len);
-}
-
-static void redis_pubsub_resubscribe(struct bus_redis *br);
-
-int redis_pubsub_open(struct bus_redis *br, redisAsyncContext *ac)
-{
-    redis_pubsub_resubscribe(br);
-    size_t len;
-    char *anchor = redis_name(br, REDIS_ANCHOR_SPACE, br->worker_id, &len);
-    if (!anchor)
-        return -1;
-    const char *argv[2] = {"SUBSCRIBE", anchor};
-    size_t lens[2] = {9, len};
-    /* A non-NULL privdata marks the answer that ends the handshake. */
-    int rc = redisAsyncCommandArgv(ac, redis_pubsub_reply, br, 2, argv, lens);
-    free(anchor);
-    return rc == REDIS_OK ? 0 : -1;
-}
-
 int redis_pubsub_subscribe(void *ctx, const char *topic)
 {
     struct bus_redis *br = ctx;
@@ -155,18 +134,11 @@ int redis_pubsub_subscribe(void *ctx, const char *topic)
     struct redis_topic *t = strtab_get(br->topics, topic);
     if (t && t->wanted)
         return SBR_OK;
-    if (!t) {
-        t = calloc(1, sizeof(*t));
-        if (!t || !(t->topic = strdup(topic)) || strtab_insert(br->topics, t->topic, t) != 0) {
-            if (t)
-                free(t->topic);
-            free(t);
-            return SBR_ERR_NOMEM;
-        }
-    }
+    if (!t && !(t = redis_topic_new(br, topic)))
+        return SBR_ERR_NOMEM;
     t->wanted = 1;
-    if (br->sub && !t->unsubscribing)
-        redis_pubsub_command(br, "SUBSCRIBE", (const char *const *)&t->topic, 1);
+    if (t->node == REDIS_NO_NODE && !t->unsubscribing)
+        redis_pubsub_subscribe_topic(br, t);
     return SBR_OK;
 }
 
@@ -181,49 +153,199 @@ int redis_pubsub_unsubscribe(void *ctx, const char *topic)
     t->wanted = 0;
     if (t->unsubscribing)
         return SBR_OK;
-    if (!br->sub) {
+    struct redis_node *node = t->node == REDIS_NO_NODE ? NULL : br->nodes[t->node];
+    if (!node || !node->sub) {
         redis_topic_drop(br, t);
         return SBR_OK;
     }
     t->unsubscribing = 1;
-    redis_pubsub_command(br, "UNSUBSCRIBE", (const char *const *)&t->topic, 1);
+    redis_pubsub_command(node, redis_pubsub_verb(br, 0), &t, 1);
     return SBR_OK;
 }
 
+/* node says it no longer has topic (our UNSUBSCRIBE answered, or a cluster
+ * node dropping a slot it lost). */
+static void redis_pubsub_dropped(struct redis_node *node, const char *topic)
+{
+    struct bus_redis *br = node->br;
+    struct redis_topic *t = strtab_get(br->topics, topic);
+    if (!t)
+        return;
+    if (t->old_node == node->index) {
+        t->old_node = REDIS_NO_NODE; /* what it delivered came first */
+        redis_receive_hold_done(br, 1);
+        return;
+    }
+    if (t->node != node->index)
+        return; /* late news of a subscription moved since */
+    t->node = REDIS_NO_NODE;
+    if (t->unsubscribing) {
+        t->unsubscribing = 0;
+        if (t->wanted)
+            redis_pubsub_subscribe_topic(br, t);
+        else
+            redis_topic_drop(br, t);
+    } else if (t->wanted && br->mode == REDIS_MODE_CLUSTER) {
+        br->slot_moved[t->slot] = 1;
+        redis_cluster_refresh(br);
+    }
+}
+
+/* An error on a subscriber link: a slot that moved, or the end. */
+static void redis_pubsub_error(struct redis_node *node, const char *error)
+{
+    struct bus_redis *br = node->br;
+    struct redis_node *target;
+    int asking;
+    if (redis_cluster_redirected(br, node, error, &target, &asking) != REDIS_REDIRECT_NONE) {
+        struct redis_redirect rd;
+        int kind = redis_redirect_parse(error, &rd);
+        if (kind == REDIS_REDIRECT_MOVED || kind == REDIS_REDIRECT_ASK)
+            redis_pubsub_slot_refused(node, rd.slot);
+        /* unserved: the node drops its subscriptions, which marks their slots */
+        redis_cluster_refresh(br);
+        return;
+    }
+    /* During the handshake, with a password, the one other command is AUTH. */
+    const char *what = !node->ready && br->url.password ? "AUTH failed" : "subscribing failed";
+    char reason[600];
+    snprintf(reason, sizeof(reason), "%s%s%s: %s", br->n_nodes > 1 ? node->name : "", br->n_nodes > 1 ? ": " : "",
+             what, error);
+    redis_link_fail(br, reason);
+}
+
+/* Every reply of a subscriber link: ["message" | "smessage", channel,
+ * envelope], ["subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe",
+ * channel, count], errors, and the OK of AUTH. */
+void redis_pubsub_reply(struct redis_sublink *link, redisReply *reply, void *arg)
+{
+    struct redis_node *node = arg;
+    if (link != node->sub)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        redis_pubsub_error(node, reply->str);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING)
+        return;
+    struct bus_redis *br = node->br;
+    const char *kind = reply->element[0]->str;
+    int sharded = br->mode == REDIS_MODE_CLUSTER;
+    const redisReply *channel = reply->element[1];
+    const char *topic = redis_pubsub_topic(br, channel->str, channel->len);
+    if (!topic)
+        return;
+    const redisReply *env = reply->element[2];
+    if (strcmp(kind, sharded ? "smessage" : "message") == 0 && env->type == REDIS_REPLY_STRING)
+        redis_receive_message(br, topic, redis_route_slot(br, channel->str, channel->len), env->str, env->len);
+    else if (strcmp(kind, sharded ? "sunsubscribe" : "unsubscribe") == 0)
+        redis_pubsub_dropped(node, topic);
+}
+
+static void redis_pubsub_handshake_done(struct redis_sublink *link, void *arg)
+{
+    struct redis_node *node = arg;
+    if (link == node->sub)
+        redis_node_handshake_step(node, 0);
+}
+
 struct redis_pubsub_batch {
-    struct bus_redis *br;
-    const char *topics[REDIS_SUBSCRIBE_BATCH];
+    struct redis_node *node;
+    struct redis_topic *topics[REDIS_SUBSCRIBE_BATCH];
     size_t n;
-    struct redis_topic **unwanted;
-    size_t nunwanted;
 };
 
 static void redis_pubsub_batch_add(void *value, void *userdata)
 {
     struct redis_topic *t = value;
     struct redis_pubsub_batch *b = userdata;
-    t->unsubscribing = 0; /* a new link has no subscription to drop */
-    if (!t->wanted) {
-        if (b->unwanted)
-            b->unwanted[b->nunwanted++] = t;
+    struct bus_redis *br = b->node->br;
+    if (!t->wanted || redis_pubsub_owner(br, t->slot) != b->node)
+        return;
+    if (br->mode == REDIS_MODE_CLUSTER && br->slot_moved[t->slot])
+        return; /* coming from another master: redis_pubsub_rehome moves it */
+    t->node = b->node->index;
+    if (br->mode == REDIS_MODE_CLUSTER) { /* one slot per SSUBSCRIBE */
+        redis_pubsub_command(b->node, "SSUBSCRIBE", &t, 1);
         return;
     }
-    b->topics[b->n++] = t->topic;
+    b->topics[b->n++] = t;
     if (b->n == REDIS_SUBSCRIBE_BATCH) {
-        redis_pubsub_command(b->br, "SUBSCRIBE", b->topics, b->n);
+        redis_pubsub_command(b->node, "SUBSCRIBE", b->topics, b->n);
         b->n = 0;
     }
 }
 
-static void redis_pubsub_resubscribe(struct bus_redis *br)
+int redis_pubsub_open(struct redis_node *node)
 {
-    struct redis_pubsub_batch b = {.br = br};
-    b.unwanted = malloc((strtab_count(br->topics) + 1) * sizeof(*b.unwanted));
-    strtab_foreach(br->topics, redis_pubsub_batch_add, &b);
-    redis_pubsub_command(br, "SUBSCRIBE", b.topics, b.n);
-    for (size_t i = 0; i < b.nunwanted; i++)
-        redis_topic_drop(br, b.unwanted[i]);
-    free(b.unwanted);
+    struct redis_pubsub_batch b = {.node = node};
+    strtab_foreach(node->br->topics, redis_pubsub_batch_add, &b);
+    redis_pubsub_command(node, "SUBSCRIBE", b.topics, b.n);
+    return redis_sublink_ping(node->sub, redis_pubsub_handshake_done, node);
+}
+
+static void redis_pubsub_forget(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct redis_pubsub_sweep *s = userdata;
+    t->node = t->old_node = REDIS_NO_NODE;
+    t->unsubscribing = 0;
+    if (!t->wanted && s->drop)
+        s->drop[s->n_drop++] = t;
+}
+
+/* Drop the topics a sweep collected. */
+void redis_pubsub_sweep_end(struct redis_pubsub_sweep *s)
+{
+    for (size_t i = 0; i < s->n_drop; i++)
+        redis_topic_drop(s->br, s->drop[i]);
+    free(s->drop);
+}
+
+void redis_pubsub_lost(struct bus_redis *br)
+{
+    if (!br->topics)
+        return;
+    struct redis_pubsub_sweep s = {.br = br};
+    s.drop = malloc((strtab_count(br->topics) + 1) * sizeof(*s.drop));
+    strtab_foreach(br->topics, redis_pubsub_forget, &s);
+    redis_pubsub_sweep_end(&s);
+    if (br->slot_catchup)
+        memset(br->slot_catchup, 0, REDIS_SLOTS * sizeof(*br->slot_catchup));
+    if (br->slot_moved) /* every subscription is made afresh */
+        memset(br->slot_moved, 0, REDIS_SLOTS);
+    if (br->rehome_timer) {
+        br->api->timer_stop(br->self, br->rehome_timer);
+        br->rehome_timer = 0;
+    }
+}
+
+struct redis_pubsub_slots {
+    unsigned char *seen;
+    void (*fn)(struct bus_redis *br, uint32_t slot, void *arg);
+    void *arg;
+    struct bus_redis *br;
+};
+
+static void redis_pubsub_slot_of(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct redis_pubsub_slots *s = userdata;
+    if (!t->wanted || s->seen[t->slot])
+        return;
+    s->seen[t->slot] = 1;
+    s->fn(s->br, t->slot, s->arg);
+}
+
+void redis_pubsub_foreach_slot(struct bus_redis *br, void (*fn)(struct bus_redis *br, uint32_t slot, void *arg),
+                               void *arg)
+{
+    struct redis_pubsub_slots s = {.fn = fn, .arg = arg, .br = br};
+    s.seen = calloc(REDIS_SLOTS, 1);
+    if (s.seen)
+        strtab_foreach(br->topics, redis_pubsub_slot_of, &s);
+    free(s.seen);
 }
 
 int redis_pubsub_init(struct bus_redis *br)

@@ -1,10 +1,11 @@
 /* The state operations over Redis.  Keys live under key_prefix + "kv:",
  * maps under key_prefix + "map:" (a HASH of values) and key_prefix +
- * "mapx:" (a ZSET of field -> deadline in ms).  Map scripts read the
- * server's clock, so workers with skewed clocks agree, and purge expired
- * fields before anything else, so each call costs O(log n + expired) plus
- * what it returns.  A command the link cannot carry, or whose link dies
- * before the answer, is answered by the in-process store instead.
+ * "mapx:" (a ZSET of field -> deadline in ms); on a cluster a map's name
+ * is a hash tag, "map:{name}" and "mapx:{name}", so that its scripts find
+ * both keys in one slot (redis_scripts.c).  Each command goes to the node
+ * owning its key's slot (redis_route.c).  A command the links cannot
+ * carry, or whose link dies before the answer, is answered by the
+ * in-process store instead.
  *
  * What this worker writes and the keys it reads are mirrored into the
  * in-process store (with their time left), so when Redis goes away the
@@ -18,99 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Shared head of the map scripts: KEYS[1] the hash, KEYS[2] the deadlines.
- * HDEL in chunks keeps unpack() within Lua's stack. */
-#define REDIS_MAP_PURGE                                                          \
-    "if redis.replicate_commands then redis.replicate_commands() end\n"         \
-    "local t = redis.call('TIME')\n"                                             \
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"    \
-    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)\n"           \
-    "for i = 1, #dead, 1000 do\n"                                                \
-    "  redis.call('HDEL', KEYS[1], unpack(dead, i, math.min(i + 999, #dead)))\n" \
-    "end\n"                                                                      \
-    "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end\n"
-
 /* At most one log line about refused commands per this many ms. */
 #define REDIS_ERROR_LOG_EVERY_MS 10000
-
-static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
-    /* The value and its time left, for the mirror. */
-    [REDIS_SCRIPT_KV_GET] =
-        "return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}\n",
-    [REDIS_SCRIPT_RESERVE] =
-        "local ttl = tonumber(ARGV[1])\n"
-        "local ok\n"
-        "if ttl > 0 then ok = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ttl)\n"
-        "else ok = redis.call('SET', KEYS[1], '1', 'NX') end\n"
-        "if ok then return {1, 0} end\n"
-        "return {0, redis.call('PTTL', KEYS[1])}\n",
-    /* ARGV: field, value, ttl_ms (0: no expiry).  The keys expire with
-     * their last field, so an abandoned map leaves nothing behind. */
-    [REDIS_SCRIPT_MAP_SET] =
-        REDIS_MAP_PURGE
-        "local ttl = tonumber(ARGV[3])\n"
-        "local new = 1 - redis.call('HEXISTS', KEYS[1], ARGV[1])\n"
-        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-        "if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])\n"
-        "else redis.call('ZADD', KEYS[2], '+inf', ARGV[1]) end\n"
-        "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
-        "local until_ms = tonumber(last[2])\n"
-        "if until_ms == math.huge then\n"
-        "  redis.call('PERSIST', KEYS[1]); redis.call('PERSIST', KEYS[2])\n"
-        "else\n"
-        "  redis.call('PEXPIREAT', KEYS[1], until_ms); redis.call('PEXPIREAT', KEYS[2], until_ms)\n"
-        "end\n"
-        "return {new, redis.call('HLEN', KEYS[1])}\n",
-    [REDIS_SCRIPT_MAP_DEL] =
-        REDIS_MAP_PURGE
-        "local gone = redis.call('HDEL', KEYS[1], ARGV[1])\n"
-        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-        "return {gone, redis.call('HLEN', KEYS[1])}\n",
-    [REDIS_SCRIPT_MAP_GET_ALL] =
-        REDIS_MAP_PURGE
-        "return redis.call('HGETALL', KEYS[1])\n",
-    [REDIS_SCRIPT_MAP_COUNT] =
-        REDIS_MAP_PURGE
-        "return redis.call('HLEN', KEYS[1])\n",
-    /* ARGV: delta, ttl_ms.  {1, value, ms left (-1: none)}, or {0, '0', 0}
-     * when the key holds no integer or the sum overflows.  The value is
-     * read back as text: Lua numbers are doubles, exact only up to 2^53.
-     * The expiry is set only on a key that has none (PEXPIRE NX), so the
-     * first incr of a window sets it and the next ones keep it. */
-    [REDIS_SCRIPT_INCR] =
-        "local v = redis.pcall('INCRBY', KEYS[1], ARGV[1])\n"
-        "if type(v) == 'table' and v.err then return {0, '0', 0} end\n"
-        "local ttl = tonumber(ARGV[2])\n"
-        "local left = redis.call('PTTL', KEYS[1])\n"
-        "if ttl > 0 and left == -1 then redis.call('PEXPIRE', KEYS[1], ttl); left = ttl end\n"
-        "return {1, redis.call('GET', KEYS[1]), left}\n",
-    /* A reservation taken in-process while Redis was away, written back:
-     * never shortens one held in Redis.  ARGV[1]: its time left (0: none). */
-    [REDIS_SCRIPT_RESERVE_EXTEND] =
-        "local want = tonumber(ARGV[1])\n"
-        "local left = redis.call('PTTL', KEYS[1])\n"
-        "if left == -1 then return 0 end\n"
-        "if want == 0 then redis.call('SET', KEYS[1], '1') return 1 end\n"
-        "if left < want then redis.call('SET', KEYS[1], '1', 'PX', want) return 1 end\n"
-        "return 0\n",
-    /* PUBLISH, and keep the message ARGV[3] ms in the recent stream
-     * KEYS[1] for the workers not subscribed yet (redis_publish.c).  The
-     * stream is best effort: a failure there still publishes. */
-    [REDIS_SCRIPT_PUBLISH_RECENT] =
-        "if redis.replicate_commands then redis.replicate_commands() end\n"
-        "local n = redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
-        "local t = redis.call('TIME')\n"
-        "local keep = tonumber(ARGV[3])\n"
-        "local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - keep\n"
-        "redis.pcall('XADD', KEYS[1], 'MINID', '~', string.format('%.0f', oldest), '*', 'c', ARGV[1], 'm', ARGV[2])\n"
-        "redis.pcall('PEXPIRE', KEYS[1], keep)\n"
-        "return n\n",
-};
-
-const char *redis_script_source(enum redis_script script)
-{
-    return redis_scripts[script];
-}
 
 /* One operation in flight, with its arguments kept so it can be replayed
  * on the in-process store or re-sent with EVAL. */
@@ -122,6 +32,7 @@ struct redis_op {
     char *key;       /* as the caller named it */
     char *redis_key; /* key_prefix + "kv:" or "map:" + key */
     char *redis_exp; /* maps: key_prefix + "mapx:" + key */
+    uint32_t slot;   /* of redis_key (and redis_exp) */
     char *field;
     char *value;
     size_t len;
@@ -153,6 +64,28 @@ char *redis_name(const struct bus_redis *br, const char *space, const char *name
     return out;
 }
 
+char *redis_state_kv_name(const struct bus_redis *br, const char *key, size_t *len)
+{
+    return redis_name(br, "kv:", key, len);
+}
+
+/* On a cluster "map:{key}" / "mapx:{key}": one hash tag, one slot. */
+char *redis_state_map_name(const struct bus_redis *br, const char *key, int deadlines, size_t *len)
+{
+    if (br->mode != REDIS_MODE_CLUSTER)
+        return redis_name(br, deadlines ? "mapx:" : "map:", key, len);
+    size_t lk = strlen(key);
+    char *tagged = malloc(lk + 3);
+    if (!tagged)
+        return NULL;
+    tagged[0] = '{';
+    memcpy(tagged + 1, key, lk);
+    memcpy(tagged + 1 + lk, "}", 2);
+    char *name = redis_name(br, deadlines ? "mapx:" : "map:", tagged, len);
+    free(tagged);
+    return name;
+}
+
 static int redis_op_is_map(enum redis_op_kind kind)
 {
     return kind == REDIS_OP_MAP_SET || kind == REDIS_OP_MAP_DEL || kind == REDIS_OP_MAP_GET_ALL ||
@@ -174,8 +107,10 @@ static struct redis_op *redis_op_new(struct bus_redis *br, enum redis_op_kind ki
     op->ttl_ms = ttl_ms;
     op->key = strdup(key);
     int map = redis_op_is_map(kind);
-    op->redis_key = redis_name(br, map ? "map:" : "kv:", key, NULL);
-    op->redis_exp = map ? redis_name(br, "mapx:", key, NULL) : NULL;
+    size_t len_key = 0;
+    op->redis_key = map ? redis_state_map_name(br, key, 0, &len_key) : redis_state_kv_name(br, key, &len_key);
+    op->redis_exp = map ? redis_state_map_name(br, key, 1, NULL) : NULL;
+    op->slot = op->redis_key ? redis_route_slot(br, op->redis_key, len_key) : 0;
     op->field = field ? strdup(field) : NULL;
     if (value) {
         op->value = malloc(len + 1);
@@ -394,7 +329,7 @@ static void redis_op_mirror(struct redis_op *op, const sbr_state_reply *r)
  * memory, disk trouble) are logged at most every few seconds. */
 static void redis_op_refused(struct redis_op *op, const char *error)
 {
-    static const char *const fatal[] = {"READONLY", "LOADING", "MASTERDOWN", "NOAUTH", "NOPERM"};
+    static const char *const fatal[] = {"READONLY", "LOADING", "MASTERDOWN", "NOAUTH", "NOPERM", "CLUSTERDOWN"};
     struct bus_redis *br = op->br;
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
         if (strncmp(error, fatal[i], strlen(fatal[i])) == 0) {
@@ -414,19 +349,44 @@ static void redis_op_refused(struct redis_op *op, const char *error)
     br->error_logged_ms = now;
 }
 
-static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
+static int redis_op_is_change(enum redis_op_kind kind)
+{
+    return kind == REDIS_OP_KV_SET || kind == REDIS_OP_KV_DEL || kind == REDIS_OP_RESERVE ||
+           kind == REDIS_OP_MAP_SET || kind == REDIS_OP_MAP_DEL;
+}
+
+/* Redis answered op: decode, mirror and answer, or answer in-process. */
+static void redis_op_answered(struct redis_op *op, const redisReply *reply)
+{
+    sbr_state_reply out = {.status = SBR_OK};
+    const char **arrays = NULL;
+    if (reply->type == REDIS_REPLY_ERROR || redis_op_decode(op, reply, &out, &arrays) != 0) {
+        redis_op_refused(op, reply->type == REDIS_REPLY_ERROR ? reply->str : "an answer of the wrong type");
+        if (redis_op_local(op) != SBR_OK)
+            redis_op_fail(op);
+    } else {
+        redis_op_mirror(op, &out);
+        if (redis_op_is_change(op->kind))
+            redis_replay_note(op->br, op->kind, op->key, op->field);
+        if (op->kind == REDIS_OP_KV_GET || op->kind == REDIS_OP_INCR)
+            out.remaining_ms = 0;
+        redis_op_answer(op, &out);
+    }
+    free(arrays);
+}
+
+static void redis_op_reply(struct redis_node *node, redisReply *reply, void *privdata)
 {
     struct redis_op *op = privdata;
     struct bus_redis *br = op->br;
-    redisReply *reply = r;
-    redis_link_answered(br);
     if (br->unloading) {
         redis_op_free(op);
         return;
     }
     if (!reply) {
-        /* The link died with this command unanswered: whether it ran is
-         * unknown, and the in-process store is the truth from now on. */
+        /* The link died with this command unanswered (or it could not be
+         * sent on): whether it ran is unknown, and the in-process store is
+         * the truth from now on. */
         if (redis_op_local(op) != SBR_OK)
             redis_op_fail(op);
         redis_op_free(op);
@@ -441,19 +401,7 @@ static void redis_op_reply(redisAsyncContext *ac, void *r, void *privdata)
         }
         return;
     }
-    sbr_state_reply out = {.status = SBR_OK};
-    const char **arrays = NULL;
-    if (reply->type == REDIS_REPLY_ERROR || redis_op_decode(op, reply, &out, &arrays) != 0) {
-        redis_op_refused(op, reply->type == REDIS_REPLY_ERROR ? reply->str : "an answer of the wrong type");
-        if (redis_op_local(op) != SBR_OK)
-            redis_op_fail(op);
-    } else {
-        redis_op_mirror(op, &out);
-        if (op->kind == REDIS_OP_KV_GET || op->kind == REDIS_OP_INCR)
-            out.remaining_ms = 0;
-        redis_op_answer(op, &out);
-    }
-    free(arrays);
+    redis_op_answered(op, reply);
     redis_op_free(op);
 }
 
@@ -469,7 +417,7 @@ static const char *redis_op_script(struct redis_op *op, enum redis_script *scrip
     case REDIS_OP_INCR: *script = REDIS_SCRIPT_INCR; break;
     default: return NULL;
     }
-    return redis_scripts[*script];
+    return redis_script_source(*script);
 }
 
 /* Put the command on the command link.  Returns SBR_OK, or an error when
@@ -477,7 +425,7 @@ static const char *redis_op_script(struct redis_op *op, enum redis_script *scrip
 static int redis_op_send(struct redis_op *op, int with_eval)
 {
     struct bus_redis *br = op->br;
-    if (!br->usable || !br->cmd)
+    if (!br->usable)
         return SBR_ERR_UNAVAILABLE;
     const char *argv[10];
     size_t lens[10];
@@ -527,9 +475,8 @@ static int redis_op_send(struct redis_op *op, int with_eval)
     }
 #undef ARG
 #undef ARGS
-    if (redisAsyncCommandArgv(br->cmd, redis_op_reply, op, argc, argv, lens) != REDIS_OK)
+    if (redis_route_command(br, op->slot, argc, argv, lens, redis_op_reply, op) != 0)
         return SBR_ERR_UNAVAILABLE;
-    redis_link_sent(br);
     return SBR_OK;
 }
 

@@ -10,7 +10,11 @@
 
 void redis_url_clear(struct redis_url *url)
 {
-    free(url->host);
+    for (size_t i = 0; i < url->n_hosts; i++)
+        free(url->hosts[i].host);
+    if (!url->n_hosts)
+        free(url->host);
+    free(url->master_name);
     free(url->socket_path);
     free(url->user);
     free(url->password);
@@ -139,50 +143,93 @@ static int redis_url_unix(const char *rest, struct redis_url *url, char *err, si
     return q ? redis_url_query(q + 1, url, err, errlen) : 0;
 }
 
-static int redis_url_tcp(const char *rest, struct redis_url *url, char *err, size_t errlen)
+/* host, host:port, [v6] or [v6]:port, in [s, s+len). */
+static int redis_url_hostport(const char *s, size_t len, int default_port, struct redis_endpoint *ep, char *err,
+                              size_t errlen)
 {
-    size_t authority_len = strcspn(rest, "/?#");
-    const char *authority = rest, *path = rest + authority_len;
-    const char *at = NULL;
-    for (const char *p = authority; p < authority + authority_len; p++)
-        if (*p == '@')
-            at = p; /* the last '@': a password may contain '@' unescaped */
-    const char *hostport = authority;
-    if (at) {
-        if (redis_url_credentials(authority, (size_t)(at - authority), url) != 0)
-            return redis_url_fail(err, errlen, "bad %-escape in the user or password");
-        hostport = at + 1;
-    }
-    size_t hplen = (size_t)(authority + authority_len - hostport);
     const char *port = NULL;
     size_t hlen;
-    if (hplen && hostport[0] == '[') {
-        const char *close = memchr(hostport, ']', hplen);
+    if (len && s[0] == '[') {
+        const char *close = memchr(s, ']', len);
         if (!close)
             return redis_url_fail(err, errlen, "unterminated [IPv6] host");
-        url->host = redis_url_decode(hostport + 1, (size_t)(close - hostport - 1));
-        hlen = (size_t)(close - hostport - 1);
-        if (close + 1 < hostport + hplen) {
+        hlen = (size_t)(close - s - 1);
+        ep->host = redis_url_decode(s + 1, hlen);
+        if (close + 1 < s + len) {
             if (close[1] != ':')
                 return redis_url_fail(err, errlen, "junk after the [IPv6] host");
             port = close + 2;
         }
     } else {
-        const char *colon = memchr(hostport, ':', hplen);
-        hlen = colon ? (size_t)(colon - hostport) : hplen;
-        url->host = redis_url_decode(hostport, hlen);
+        const char *colon = memchr(s, ':', len);
+        hlen = colon ? (size_t)(colon - s) : len;
+        ep->host = redis_url_decode(s, hlen);
         if (colon)
             port = colon + 1;
     }
-    if (!url->host || hlen == 0)
+    if (!ep->host || hlen == 0)
         return redis_url_fail(err, errlen, "missing host");
-    url->port = REDIS_URL_DEFAULT_PORT;
+    ep->port = default_port;
     if (port) {
         long p;
-        if (redis_url_number(port, (size_t)(hostport + hplen - port), 1, 65535, &p) != 0)
+        if (redis_url_number(port, (size_t)(s + len - port), 1, 65535, &p) != 0)
             return redis_url_fail(err, errlen, "bad port (expected 1-65535)");
-        url->port = (int)p;
+        ep->port = (int)p;
     }
+    return 0;
+}
+
+/* host[:port][,host[:port]...] into url->hosts; one only for redis://. */
+static int redis_url_hosts(const char *s, size_t len, int default_port, struct redis_url *url, char *err,
+                           size_t errlen)
+{
+    const char *end = s + len;
+    for (const char *at = s;;) {
+        const char *comma = memchr(at, ',', (size_t)(end - at));
+        const char *stop = comma ? comma : end;
+        if (url->n_hosts == REDIS_URL_MAX_HOSTS)
+            return redis_url_fail(err, errlen, "too many hosts (at most 32)");
+        if (url->mode == REDIS_MODE_SINGLE && url->n_hosts == 1)
+            return redis_url_fail(err, errlen,
+                                  "one host in redis:// (several: redis-sentinel:// or redis-cluster://)");
+        /* Counted first, so that redis_url_clear frees what a failure leaves. */
+        struct redis_endpoint *ep = &url->hosts[url->n_hosts++];
+        if (redis_url_hostport(at, (size_t)(stop - at), default_port, ep, err, errlen) != 0)
+            return -1;
+        if (!comma)
+            break;
+        at = comma + 1;
+    }
+    url->host = url->hosts[0].host;
+    url->port = url->hosts[0].port;
+    return 0;
+}
+
+/* The authority: [credentials@]hosts; returns where the path starts. */
+static const char *redis_url_authority(const char *rest, int default_port, struct redis_url *url, char *err,
+                                       size_t errlen)
+{
+    size_t authority_len = strcspn(rest, "/?#");
+    const char *at = NULL;
+    for (const char *p = rest; p < rest + authority_len; p++)
+        if (*p == '@')
+            at = p; /* the last '@': a password may contain '@' unescaped */
+    const char *hosts = rest;
+    if (at) {
+        if (redis_url_credentials(rest, (size_t)(at - rest), url) != 0) {
+            redis_url_fail(err, errlen, "bad %-escape in the user or password");
+            return NULL;
+        }
+        hosts = at + 1;
+    }
+    if (redis_url_hosts(hosts, (size_t)(rest + authority_len - hosts), default_port, url, err, errlen) != 0)
+        return NULL;
+    return rest + authority_len;
+}
+
+/* [/db][?query] after the host of redis:// (or after the master name). */
+static int redis_url_db(const char *path, struct redis_url *url, char *err, size_t errlen)
+{
     if (*path == '/') {
         path++;
         size_t dlen = strcspn(path, "?#");
@@ -190,10 +237,46 @@ static int redis_url_tcp(const char *rest, struct redis_url *url, char *err, siz
             return redis_url_fail(err, errlen, "bad database number (expected /N)");
         path += dlen;
     }
-    if (*path == '?')
+    if (*path == '?' && url->mode == REDIS_MODE_SINGLE)
         return redis_url_query(path + 1, url, err, errlen);
     if (*path)
         return redis_url_fail(err, errlen, "unexpected text after the database number");
+    return 0;
+}
+
+static int redis_url_tcp(const char *rest, struct redis_url *url, char *err, size_t errlen)
+{
+    const char *path = redis_url_authority(rest, REDIS_URL_DEFAULT_PORT, url, err, errlen);
+    return path ? redis_url_db(path, url, err, errlen) : -1;
+}
+
+/* hosts/master-name[/db]: the sentinels' default port is 26379. */
+static int redis_url_sentinel(const char *rest, struct redis_url *url, char *err, size_t errlen)
+{
+    const char *path = redis_url_authority(rest, REDIS_SENTINEL_DEFAULT_PORT, url, err, errlen);
+    if (!path)
+        return -1;
+    if (*path != '/' || !path[1] || path[1] == '/' || path[1] == '?' || path[1] == '#')
+        return redis_url_fail(err, errlen, "missing master name (redis-sentinel://host:port/master-name)");
+    path++;
+    size_t nlen = strcspn(path, "/?#");
+    url->master_name = redis_url_decode(path, nlen);
+    if (!url->master_name)
+        return redis_url_fail(err, errlen, "bad %-escape in the master name");
+    return redis_url_db(path + nlen, url, err, errlen);
+}
+
+/* hosts only: a cluster has database 0 alone. */
+static int redis_url_cluster(const char *rest, struct redis_url *url, char *err, size_t errlen)
+{
+    const char *path = redis_url_authority(rest, REDIS_URL_DEFAULT_PORT, url, err, errlen);
+    if (!path)
+        return -1;
+    if (*path == '/')
+        path++;
+    if (*path)
+        return redis_url_fail(err, errlen,
+                              "nothing may follow the hosts of redis-cluster:// (a cluster has database 0 only)");
     return 0;
 }
 
@@ -201,25 +284,61 @@ int redis_url_parse(const char *text, struct redis_url *url, char *err, size_t e
 {
     memset(url, 0, sizeof(*url));
     int rc;
-    if (strncmp(text, "redis://", 8) == 0)
+    if (strncmp(text, "redis://", 8) == 0) {
         rc = redis_url_tcp(text + 8, url, err, errlen);
-    else if (strncmp(text, "unix://", 7) == 0)
+    } else if (strncmp(text, "unix://", 7) == 0) {
         rc = redis_url_unix(text + 7, url, err, errlen);
-    else if (strncmp(text, "rediss://", 9) == 0)
+    } else if (strncmp(text, "redis-sentinel://", 17) == 0) {
+        url->mode = REDIS_MODE_SENTINEL;
+        rc = redis_url_sentinel(text + 17, url, err, errlen);
+    } else if (strncmp(text, "redis-cluster://", 16) == 0) {
+        url->mode = REDIS_MODE_CLUSTER;
+        rc = redis_url_cluster(text + 16, url, err, errlen);
+    } else if (strncmp(text, "rediss://", 9) == 0) {
         rc = redis_url_fail(err, errlen, "TLS (rediss://) is not supported");
-    else
-        rc = redis_url_fail(err, errlen, "expected redis://[[user]:password@]host[:port][/db] or unix:///path");
+    } else {
+        rc = redis_url_fail(err, errlen,
+                            "expected redis://[[user]:password@]host[:port][/db], unix:///path, "
+                            "redis-sentinel://host:port[,host:port...]/master-name[/db] or "
+                            "redis-cluster://host:port[,host:port...]");
+    }
     if (rc != 0)
         redis_url_clear(url);
     return rc;
 }
 
+const char *redis_mode_name(enum redis_mode mode)
+{
+    return mode == REDIS_MODE_SENTINEL ? "sentinel" : mode == REDIS_MODE_CLUSTER ? "cluster" : "single";
+}
+
+/* h:p,h:p (IPv6 in brackets) into out. */
+static void redis_url_describe_hosts(const struct redis_url *url, char *out, size_t outlen)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < url->n_hosts && at < outlen; i++) {
+        const struct redis_endpoint *ep = &url->hosts[i];
+        int n = snprintf(out + at, outlen - at, strchr(ep->host, ':') ? "%s[%s]:%d" : "%s%s:%d", i ? "," : "",
+                         ep->host, ep->port);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+}
+
 void redis_url_describe(const struct redis_url *url, char *out, size_t outlen)
 {
-    if (url->socket_path)
+    char hosts[240];
+    if (url->socket_path) {
         snprintf(out, outlen, "unix:%s db %ld", url->socket_path, url->db);
-    else if (strchr(url->host, ':'))
-        snprintf(out, outlen, "[%s]:%d db %ld", url->host, url->port, url->db);
+        return;
+    }
+    redis_url_describe_hosts(url, hosts, sizeof(hosts));
+    if (url->mode == REDIS_MODE_SENTINEL)
+        snprintf(out, outlen, "sentinel master '%s' via %s db %ld", url->master_name, hosts, url->db);
+    else if (url->mode == REDIS_MODE_CLUSTER)
+        snprintf(out, outlen, "cluster via %s", hosts);
     else
-        snprintf(out, outlen, "%s:%d db %ld", url->host, url->port, url->db);
+        snprintf(out, outlen, "%s db %ld", hosts, url->db);
 }

@@ -111,11 +111,10 @@ void redis_writeback_note(struct bus_redis *br, enum redis_op_kind kind, const c
     redis_dirty_put(br, d);
 }
 
-static void redis_writeback_answered(redisAsyncContext *ac, void *r, void *privdata)
+static void redis_writeback_answered(struct redis_node *node, redisReply *r, void *privdata)
 {
     struct redis_dirty *d = privdata;
     struct bus_redis *br = d->br;
-    redis_link_answered(br);
     if (!r && !br->unloading && br->dirty && !strtab_get(br->dirty, d->id)) {
         redis_dirty_put(br, d); /* the link died first: next time */
         return;
@@ -130,6 +129,7 @@ struct redis_writeback_cmd {
     size_t lens[8];
     int argc;
     char *names[2];
+    size_t name_len;
     char ttl[24];
 };
 
@@ -150,8 +150,9 @@ static int redis_writeback_key(struct bus_redis *br, const struct redis_dirty *d
         !local_store_kv_peek(local_bus_store(br->local), d->key, now, &value, &len, &deadline))
         return 0;
     size_t klen;
-    if (!(c->names[0] = redis_name(br, "kv:", d->key, &klen)))
+    if (!(c->names[0] = redis_state_kv_name(br, d->key, &klen)))
         return 0;
+    c->name_len = klen;
     snprintf(c->ttl, sizeof(c->ttl), "%" PRIu64, deadline > now ? deadline - now : 0);
     if (d->kind == REDIS_DIRTY_DEL) {
         redis_writeback_arg(c, "DEL", 3);
@@ -184,9 +185,10 @@ static int redis_writeback_field(struct bus_redis *br, const struct redis_dirty 
         !local_store_map_peek(local_bus_store(br->local), d->key, d->field, now, &value, &deadline))
         return 0;
     size_t klen, xlen;
-    if (!(c->names[0] = redis_name(br, "map:", d->key, &klen)) ||
-        !(c->names[1] = redis_name(br, "mapx:", d->key, &xlen)))
+    if (!(c->names[0] = redis_state_map_name(br, d->key, 0, &klen)) ||
+        !(c->names[1] = redis_state_map_name(br, d->key, 1, &xlen)))
         return 0;
+    c->name_len = klen;
     const char *sha = br->script_sha[d->kind == REDIS_DIRTY_SET ? REDIS_SCRIPT_MAP_SET : REDIS_SCRIPT_MAP_DEL];
     redis_writeback_arg(c, "EVALSHA", 7);
     redis_writeback_arg(c, sha, strlen(sha));
@@ -207,11 +209,9 @@ static void redis_writeback_send(struct bus_redis *br, struct redis_dirty *d, ui
 {
     struct redis_writeback_cmd c = {.argc = 0};
     int some = d->map ? redis_writeback_field(br, d, &c, now) : redis_writeback_key(br, d, &c, now);
-    if (some && br->cmd &&
-        redisAsyncCommandArgv(br->cmd, redis_writeback_answered, d, c.argc, c.argv, c.lens) == REDIS_OK) {
-        redis_link_sent(br);
+    if (some && redis_route_command(br, redis_route_slot(br, c.names[0], c.name_len), c.argc, c.argv, c.lens,
+                                    redis_writeback_answered, d) == 0)
         d = NULL;
-    }
     free(c.names[0]);
     free(c.names[1]);
     if (d)

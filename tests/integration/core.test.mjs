@@ -368,6 +368,21 @@ describe('command line', () => {
     assert.ok(urlLine > 2);
     assert.equal(badUrl.stderr.trim().split('\n').pop(), `${shipped}/30-bus-redis.conf:${urlLine}: plugin 'bus-redis': ` +
       "key 'url': bad url (REALTIME_REDIS_URL): bad port (expected 1-65535)");
+    // The sentinel and cluster forms too.
+    for (const [url, why] of [
+      ['redis-sentinel://127.0.0.1:26379,127.0.0.1:26380', 'missing master name (redis-sentinel://host:port/master-name)'],
+      ['redis-cluster://127.0.0.1:7000,127.0.0.1:7001/2', 'nothing may follow the hosts of redis-cluster:// (a cluster has database 0 only)'],
+      ['redis-cluster://127.0.0.1:7000,,127.0.0.1:7001', 'missing host'],
+    ]) {
+      const bad = run(['--check-config', '-c', shipped], { ...env, REALTIME_REDIS_URL: url });
+      assert.equal(bad.status, 1, url);
+      assert.equal(bad.stderr.trim().split('\n').pop(), `${shipped}/30-bus-redis.conf:${urlLine}: plugin 'bus-redis': ` +
+        `key 'url': bad url (REALTIME_REDIS_URL): ${why}`);
+    }
+    for (const url of ['redis-sentinel://s1:26379,s2:26379/mymaster/2', 'redis-cluster://:pw@n1:7000,n2:7001']) {
+      const ok = run(['--check-config', '-c', shipped], { ...env, REALTIME_REDIS_URL: url });
+      assert.equal(ok.status, 0, `${url}: ${ok.stderr}`);
+    }
     const copy = path.join(dir, 'shipped');
     fs.cpSync(shipped, copy, { recursive: true });
     try {

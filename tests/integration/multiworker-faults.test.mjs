@@ -116,13 +116,17 @@ test('REALTIME_REDIS_URL unset: disabled, and the log says why', async () => {
 });
 
 test('a bad REALTIME_REDIS_URL refuses to start, naming the file and the problem', async () => {
-  for (const url of ['redis://localhost:99999', 'http://localhost:6379', 'redis://:pw@']) {
+  const urlLine = fs.readFileSync(path.join(SOURCE_DIR, 'conf.d', '30-bus-redis.conf'), 'utf8').split('\n')
+    .findIndex((l) => /^url = /.test(l)) + 1;
+  for (const url of ['redis://localhost:99999', 'http://localhost:6379', 'redis://:pw@',
+    'redis-sentinel://:pw@s1:26379', 'redis-cluster://:pw@n1:7000/3']) {
     const d = await startDaemon({ env: { REALTIME_REDIS_URL: url }, ready: false });
     const res = await Promise.race([d.exitPromise, delay(10000).then(() => null)]);
     if (!res) await d.stop('SIGKILL');
     assert.ok(res, `daemon kept running with ${url}`);
     assert.notEqual(res.code, 0);
-    assert.match(d.log, /30-bus-redis\.conf:7: plugin 'bus-redis' failed to load: key 'url': bad url \(REALTIME_REDIS_URL\)/);
+    assert.match(d.log, new RegExp(`30-bus-redis\\.conf:${urlLine}: plugin 'bus-redis' failed to load: key 'url': ` +
+      'bad url \\(REALTIME_REDIS_URL\\)'));
     assert.ok(!d.log.includes(':pw@'), 'the password is never logged');
     fs.rmSync(d.dir, { recursive: true, force: true });
   }

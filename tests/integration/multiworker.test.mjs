@@ -1,6 +1,8 @@
 // Three workers on one Redis: messages, presence, typing, slow mode,
 // revocation and the publish API cross workers, each exactly once; a
-// SIGKILLed worker leaves no ghost presence once its entries' TTL passed.
+// SIGKILLed worker leaves no ghost presence once its entries' TTL passed;
+// /healthz and /metrics name the form of Redis and each link's state.
+// SBR_TEST_REDIS=cluster or sentinel: the same on a cluster or a sentinel set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -50,6 +52,27 @@ async function roomListeners(room, n) {
 
 const putChannel = (w, id, body) => http(w, 'PUT', `/api/realtime/channels/${id}`, { body, headers: apiKeyHeader() });
 const snapshot = async (s, server) => (await request(s, 'presence_snapshot', { server_id: server })).members;
+
+test('/healthz and /metrics name the form of Redis and the state of each link', { skip }, async () => {
+  const topology = process.env.SBR_TEST_REDIS || 'single';
+  for (const w of workers) {
+    await until(`${w.url} reports every link up`, async () => {
+      const h = (await http(w, 'GET', '/healthz')).body;
+      return h.bus_nodes.every((n) => n.up) && (topology !== 'sentinel' || h.bus_nodes.length === 2);
+    });
+    const h = (await http(w, 'GET', '/healthz')).body;
+    assert.equal(h.bus, 'connected');
+    assert.equal(h.bus_mode, topology);
+    assert.equal(h.bus_nodes.filter((n) => n.role === 'master').length, topology === 'cluster' ? 3 : 1);
+    assert.equal(h.bus_nodes.filter((n) => n.role === 'sentinel').length, topology === 'sentinel' ? 1 : 0);
+    const metrics = (await http(w, 'GET', '/metrics')).body;
+    assert.match(metrics, new RegExp(`^superbot_bus_redis_mode\\{mode="${topology}"\\} 1$`, 'm'));
+    assert.match(metrics, new RegExp(`^superbot_bus_redis_masters ${topology === 'cluster' ? 3 : 1}$`, 'm'));
+    for (const n of h.bus_nodes) {
+      assert.match(metrics, new RegExp(`^superbot_bus_redis_link_up\\{node="${n.node.replace(/[.[\]]/g, '\\$&')}",role="${n.role}"\\} 1$`, 'm'));
+    }
+  }
+});
 
 test('a message sent on one worker reaches the sockets of the others exactly once', { skip }, async () => {
   const [a, b, c] = workers;

@@ -140,6 +140,8 @@ void fake_bus_change(enum sbr_bus_state state, int lose_state);
 /* The last reported bus state (-1 before any), its detail, and how many reports came. */
 int fake_bus_state(void);
 const char *fake_bus_detail(void);
+/* What the provider said last with api->bus_set_health ("" if nothing). */
+const char *fake_bus_health(void);
 int fake_bus_reports(void);
 /* What a bus plugin registered with bus_provide (NULL: none), and its context. */
 const sbr_bus_provider *fake_provider(void);

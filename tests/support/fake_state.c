@@ -262,6 +262,18 @@ static void api_bus_set_state(enum sbr_bus_state state, const char *detail)
     fake_notify(SBR_EVENT_BUS_STATE, &ev);
 }
 
+/* The provider's part of /healthz, kept as given (the core checks it is
+ * a JSON object; the tests read it with fake_bus_health). */
+static char bus_health[4096];
+
+static int api_bus_set_health(sbr_plugin *self, const char *json_object)
+{
+    if (!provider)
+        return SBR_ERR_STATE;
+    snprintf(bus_health, sizeof bus_health, "%s", json_object ? json_object : "");
+    return json_object && json_object[0] != '{' ? SBR_ERR_INVALID : SBR_OK;
+}
+
 void fake_bus_change(enum sbr_bus_state state, int lose_state)
 {
     while (lose_state && n_entries)
@@ -308,6 +320,7 @@ void fake_map_put(const char *key, const char *field, const char *value, uint64_
 void fake_bus_fail(int fail) { failing = fail; }
 int fake_bus_state(void) { return bus_state; }
 const char *fake_bus_detail(void) { return bus_detail; }
+const char *fake_bus_health(void) { return bus_health; }
 int fake_bus_reports(void) { return bus_reports; }
 const sbr_bus_provider *fake_provider(void) { return provider; }
 void *fake_provider_ctx(void) { return provider_ctx; }
@@ -339,6 +352,7 @@ void fake_state_api(sbr_api *api)
     api->bus_provide = api_bus_provide;
     api->bus_deliver = api_bus_deliver;
     api->bus_set_state = api_bus_set_state;
+    api->bus_set_health = api_bus_set_health;
 }
 
 void fake_state_reset(void)
@@ -357,6 +371,7 @@ void fake_state_reset(void)
     bus_state = -1;
     bus_reports = 0;
     bus_detail[0] = '\0';
+    bus_health[0] = '\0';
     provider = NULL;
     provider_ctx = NULL;
 }

@@ -722,6 +722,19 @@ typedef struct sbr_api {
      * excepted.
      */
     const char *(*worker_id)(void);
+    /**
+     * For the bus provider: what /healthz says of its backend beyond its
+     * state.  `json_object` is the text of a JSON object whose members are
+     * added to /healthz's top level, except the members the core writes
+     * itself ("status", "bus", "redis", "connections", "plugins"), which
+     * stay the core's.  bus-redis says which form of Redis it uses and the
+     * state of each link: {"bus_mode": "cluster", "bus_nodes": [...]}.  The
+     * text is copied; NULL clears it.  SBR_ERR_INVALID for text that is not
+     * a JSON object, SBR_ERR_STATE when `self` is not the bus provider (see
+     * bus_provide).  Any time after bus_provide; the last call wins; what
+     * was set goes when the provider unloads.
+     */
+    int (*bus_set_health)(sbr_plugin *self, const char *json_object);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */

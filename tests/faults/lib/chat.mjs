@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader, freePort, waitRedisConnected, SOURCE_DIR } from '../../integration/lib/daemon.mjs';
 import { startRedis } from '../../integration/lib/redis.mjs';
+import { startRedisCluster, startSentinelSet } from '../../integration/lib/redis-topologies.mjs';
 import { realtimeToken } from '../../integration/lib/jwt.mjs';
 import { client, connected, request } from '../../integration/lib/client.mjs';
 
@@ -27,10 +28,15 @@ function busConf() {
   return text.replace(/^reconnect_max_ms = .*$/m, `reconnect_max_ms = ${cap}`);
 }
 
+// The workers and the Redis they share: one server (persist: with an
+// append-only file), a sentinel set (backend 'sentinel') or a cluster of
+// three masters (backend 'cluster').
 export class Cluster {
-  static async start({ persist = false } = {}) {
+  static async start({ persist = false, backend = 'single' } = {}) {
     const c = new Cluster();
-    c.redis = await startRedis({ persist });
+    if (backend === 'sentinel') c.redis = await startSentinelSet();
+    else if (backend === 'cluster') c.redis = await startRedisCluster();
+    else c.redis = await startRedis({ persist });
     c.env = {
       REALTIME_REDIS_URL: c.redis.url,
       REALTIME_PRESENCE_TTL_SECONDS: PRESENCE_TTL_S,

@@ -7,11 +7,18 @@ import path from 'node:path';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from './daemon.mjs';
+import { startRedisCluster, startSentinelSet, topologyMissing } from './redis-topologies.mjs';
+
+// SBR_TEST_REDIS=cluster or sentinel: the multi-worker tests run on a
+// cluster of three masters or on a sentinel set instead of one server
+// (ctest label cluster, sentinel).
+const TOPOLOGY = process.env.SBR_TEST_REDIS || 'single';
 
 // Why Redis tests cannot run here (a string for `test(..., { skip })`), or false.
 export function redisMissing() {
   const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return r.error || r.status !== 0 ? 'redis-server is not installed (apt-get install redis-server)' : false;
+  if (r.error || r.status !== 0) return 'redis-server is not installed (apt-get install redis-server)';
+  return TOPOLOGY === 'single' ? false : topologyMissing(TOPOLOGY);
 }
 
 function accepts(port) {
@@ -83,6 +90,8 @@ export function redisCommand(port, args, { password } = {}) {
 // persist: keep the data across stop()/start() (append-only file), as a
 // production Redis would; port: a fixed port (default: a free one).
 export async function startRedis({ password, persist = false, port: fixedPort } = {}) {
+  if (TOPOLOGY === 'cluster') return startRedisCluster({ password });
+  if (TOPOLOGY === 'sentinel') return startSentinelSet({ password });
   const port = fixedPort || await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-redis-'));
   const r = {

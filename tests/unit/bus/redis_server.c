@@ -19,7 +19,7 @@ int redis_server_available(void)
     return system("command -v redis-server >/dev/null 2>&1") == 0;
 }
 
-static int redis_server_free_port(void)
+int redis_server_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -71,7 +71,7 @@ int redis_server_start(struct redis_server *rs, int port, const char *password)
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        const char *argv[20] = {"redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
+        const char *argv[24] = {"redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no", "--dir", rs->dir};
         int argc = 11;
         if (password) {
@@ -81,6 +81,18 @@ int redis_server_start(struct redis_server *rs, int port, const char *password)
         if (rs->unix_socket) {
             argv[argc++] = "--unixsocket";
             argv[argc++] = sock;
+        }
+        char bus_port[16];
+        if (rs->cluster) {
+            /* A port of its own for the cluster bus: port + 10000 may be
+             * taken, or past 65535. */
+            snprintf(bus_port, sizeof(bus_port), "%d", redis_server_free_port());
+            argv[argc++] = "--cluster-enabled";
+            argv[argc++] = "yes";
+            argv[argc++] = "--cluster-port";
+            argv[argc++] = bus_port;
+            argv[argc++] = "--cluster-node-timeout";
+            argv[argc++] = "3000";
         }
         argv[argc] = NULL;
         execvp("redis-server", (char *const *)argv);
@@ -123,7 +135,11 @@ void redis_server_stop(struct redis_server *rs)
 void redis_server_cleanup(struct redis_server *rs)
 {
     redis_server_stop(rs);
-    if (rs->dir[0])
+    if (rs->dir[0]) {
+        char file[300];
+        snprintf(file, sizeof(file), "%s/nodes.conf", rs->dir);
+        unlink(file);
         rmdir(rs->dir);
+    }
     rs->dir[0] = '\0';
 }

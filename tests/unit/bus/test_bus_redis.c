@@ -312,7 +312,7 @@ START_TEST(auth_password)
     snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d/0", server.port);
     ck_assert_int_eq(load(url, NULL, NULL), 0);
     WAIT_STATE(SBR_BUS_DOWN, 3000);
-    ck_assert_ptr_nonnull(strstr(fake_bus_detail(), "AUTH failed"));
+    ck_assert_msg(strstr(fake_bus_detail(), "AUTH failed"), "%s", fake_bus_detail());
     ck_assert_ptr_null(strstr(fake_log(), "wrong@"));
 }
 END_TEST

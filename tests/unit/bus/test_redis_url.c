@@ -1,5 +1,7 @@
-/* REALTIME_REDIS_URL forms, good and bad. */
+/* REALTIME_REDIS_URL forms, good and bad: one server, a unix socket, a
+ * sentinel set, a cluster. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,73 @@ START_TEST(describe_hides_credentials)
 }
 END_TEST
 
+START_TEST(sentinel_set)
+{
+    ck_assert_int_eq(redis_url_parse("redis-sentinel://app:p%40ss@s1:26380,s2,[::1]:26381/my%20master/3", &url, err,
+                                     sizeof(err)),
+                     0);
+    ck_assert_int_eq(url.mode, REDIS_MODE_SENTINEL);
+    ck_assert_uint_eq(url.n_hosts, 3);
+    ck_assert_str_eq(url.hosts[0].host, "s1");
+    ck_assert_int_eq(url.hosts[0].port, 26380);
+    ck_assert_str_eq(url.hosts[1].host, "s2");
+    ck_assert_int_eq(url.hosts[1].port, 26379); /* the sentinels' default */
+    ck_assert_str_eq(url.hosts[2].host, "::1");
+    ck_assert_int_eq(url.hosts[2].port, 26381);
+    ck_assert_str_eq(url.master_name, "my master");
+    ck_assert_int_eq(url.db, 3);
+    ck_assert_str_eq(url.user, "app");
+    ck_assert_str_eq(url.password, "p@ss");
+    char text[300];
+    redis_url_describe(&url, text, sizeof(text));
+    ck_assert_str_eq(text, "sentinel master 'my master' via s1:26380,s2:26379,[::1]:26381 db 3");
+    ck_assert_str_eq(redis_mode_name(url.mode), "sentinel");
+    redis_url_clear(&url);
+    ck_assert_int_eq(redis_url_parse("redis-sentinel://10.0.0.1:5000/mymaster", &url, err, sizeof(err)), 0);
+    ck_assert_uint_eq(url.n_hosts, 1);
+    ck_assert_int_eq(url.db, 0);
+    ck_assert_ptr_null(url.password);
+}
+END_TEST
+
+START_TEST(cluster_seeds)
+{
+    ck_assert_int_eq(redis_url_parse("redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7001,node3", &url, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(url.mode, REDIS_MODE_CLUSTER);
+    ck_assert_uint_eq(url.n_hosts, 3);
+    ck_assert_str_eq(url.hosts[1].host, "10.0.0.2");
+    ck_assert_int_eq(url.hosts[1].port, 7001);
+    ck_assert_int_eq(url.hosts[2].port, 6379);
+    ck_assert_str_eq(url.host, "10.0.0.1"); /* the first seed */
+    ck_assert_str_eq(url.password, "pw");
+    char text[300];
+    redis_url_describe(&url, text, sizeof(text));
+    ck_assert_str_eq(text, "cluster via 10.0.0.1:7000,10.0.0.2:7001,node3:6379");
+    ck_assert_ptr_null(strstr(text, "pw"));
+    redis_url_clear(&url);
+    ck_assert_int_eq(redis_url_parse("redis-cluster://h:7000/", &url, err, sizeof(err)), 0);
+    ck_assert_str_eq(redis_mode_name(url.mode), "cluster");
+    redis_url_clear(&url);
+    ck_assert_int_eq(redis_url_parse("redis://h", &url, err, sizeof(err)), 0);
+    ck_assert_str_eq(redis_mode_name(url.mode), "single");
+}
+END_TEST
+
+START_TEST(many_hosts_bounded)
+{
+    char text[1200] = "redis-cluster://";
+    for (int i = 0; i < REDIS_URL_MAX_HOSTS; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "%sh%d:7000", i ? "," : "", i);
+    ck_assert_int_eq(redis_url_parse(text, &url, err, sizeof(err)), 0);
+    ck_assert_uint_eq(url.n_hosts, REDIS_URL_MAX_HOSTS);
+    redis_url_clear(&url);
+    strcat(text, ",one-more:7000");
+    ck_assert_int_eq(redis_url_parse(text, &url, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too many hosts"));
+}
+END_TEST
+
 static const char *const bad_urls[] = {
     "localhost:6379",
     "http://localhost",
@@ -109,6 +178,24 @@ static const char *const bad_urls[] = {
     "unix:///s.sock?nope=1",
     "unix:///s.sock?db",
     "",
+    "redis://a:1,b:2",
+    "redis-sentinel://s1:26379",
+    "redis-sentinel://s1:26379/",
+    "redis-sentinel://s1:26379//1",
+    "redis-sentinel://s1:26379/m/x",
+    "redis-sentinel://s1:26379/m/1/2",
+    "redis-sentinel://s1:26379,/m",
+    "redis-sentinel://s1:0/m",
+    "redis-sentinel:///m",
+    "redis-sentinel://s1/m%zz",
+    "redis-sentinel://s1/m?db=1",
+    "redis-cluster://",
+    "redis-cluster://h:7000/1",
+    "redis-cluster://h:7000/0",
+    "redis-cluster://h:7000,h:notaport",
+    "redis-cluster://h:7000,,h2:7001",
+    "redis-cluster://h:7000?password=x",
+    "redis-cluster://[::1:7000",
 };
 
 START_TEST(bad_forms)
@@ -141,6 +228,9 @@ int main(void)
     tcase_add_test(tc, ipv6);
     tcase_add_test(tc, unix_socket);
     tcase_add_test(tc, describe_hides_credentials);
+    tcase_add_test(tc, sentinel_set);
+    tcase_add_test(tc, cluster_seeds);
+    tcase_add_test(tc, many_hosts_bounded);
     tcase_add_loop_test(tc, bad_forms, 0, (int)(sizeof(bad_urls) / sizeof(bad_urls[0])));
     tcase_add_test(tc, bad_reason_never_shows_the_password);
     suite_add_tcase(s, tc);

@@ -212,6 +212,24 @@ START_TEST(test_state_changes)
 }
 END_TEST
 
+START_TEST(test_provider_health)
+{
+    /* Only the provider speaks for the backend on /healthz. */
+    ck_assert_int_eq(bus_set_health(bus_owner, "{\"bus_mode\":\"single\"}"), SBR_ERR_STATE);
+    ck_assert_int_eq(bus_api_provide(bus_owner, &provider, NULL), SBR_OK);
+    ck_assert_int_eq(bus_set_health(owner, "{}"), SBR_ERR_STATE);
+    ck_assert_ptr_null(bus_health());
+    ck_assert_int_eq(bus_set_health(bus_owner, "{\"bus_mode\":\"cluster\"}"), SBR_OK);
+    ck_assert_str_eq(bus_health(), "{\"bus_mode\":\"cluster\"}");
+    ck_assert_int_eq(bus_set_health(bus_owner, NULL), SBR_OK);
+    ck_assert_ptr_null(bus_health());
+    ck_assert_int_eq(bus_set_health(bus_owner, "{\"bus_mode\":\"sentinel\"}"), SBR_OK);
+    /* Gone with the provider. */
+    bus_unregister_all(bus_owner);
+    ck_assert_ptr_null(bus_health());
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_bus");
@@ -221,6 +239,7 @@ int main(void)
     tcase_add_test(tc, test_core_topics_refused_to_plugins);
     tcase_add_test(tc, test_provider_routing_and_interest);
     tcase_add_test(tc, test_state_changes);
+    tcase_add_test(tc, test_provider_health);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <event2/http.h>
 #include "ws/ws_conn.h"
 #include "ws/ws_handshake.h"
+#include "ws/ws_output.h"
 #include "metrics.h"
 
 static struct event_base *base;
@@ -157,6 +159,17 @@ START_TEST(one_frame_by_reference_at_end_of_turn)
     client_read(got, sizeof(frame_c));
     ck_assert_mem_eq(got, frame_c, sizeof(frame_c));
     ck_assert_int_eq(releases, 2);
+}
+END_TEST
+
+/* Writes are coalesced per loop turn: Nagle's algorithm would only hold a
+ * second small write back until the client's delayed ACK. */
+START_TEST(the_socket_taken_over_sends_without_delay)
+{
+    int on = 0;
+    socklen_t len = sizeof(on);
+    ck_assert_int_eq(getsockopt(event_get_fd(&server_ws->ev), IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+    ck_assert_int_ne(on, 0);
 }
 END_TEST
 
@@ -401,6 +414,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("write path");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, one_frame_by_reference_at_end_of_turn);
+    tcase_add_test(t, the_socket_taken_over_sends_without_delay);
     tcase_add_test(t, frames_of_one_turn_keep_their_order);
     tcase_add_test(t, a_turn_goes_out_in_one_write);
     tcase_add_test(t, more_frames_than_one_writev_takes_keep_their_order);
