@@ -229,7 +229,7 @@ static size_t room_deliver_local(const char *room, struct eio_buf *b, sbr_conn_i
         if (c->id == except || c->state == SIO_CONN_CLOSED)
             continue;
         struct eio_buf *use = b;
-        if (strcmp(c->nsp, "/") != 0) {
+        if (c->nsp[0] != '/' || c->nsp[1] != '\0') { /* not the main namespace */
             use = NULL;
             for (size_t k = 0; k < n_variants; k++)
                 if (variants[k].nsp == c->nsp)
