@@ -259,6 +259,11 @@ static void daemon_raise_file_limit(uint64_t max_connections)
 static int daemon_wire(void)
 {
     daemon_ev_base = event_base_new();
+    /* Three priorities, everything at the middle one by default: the
+     * WebSocket writer runs at the lowest, after whatever else is ready
+     * (core/ws/ws_turn.c). */
+    if (daemon_ev_base && event_base_priority_init(daemon_ev_base, 3) != 0)
+        log_warn("daemon", "event priorities unavailable: writes are coalesced per callback turn only");
     if (!daemon_ev_base || worker_id_init() != 0 || bus_init(daemon_ev_base, daemon_bus_state) != 0) {
         log_error("core", "cannot start the event loop");
         return -1;

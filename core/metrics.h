@@ -17,6 +17,7 @@ struct core_metrics {
     uint64_t broadcasts;              /* room emits encoded */
     uint64_t bytes_out;
     uint64_t bytes_in;
+    uint64_t ws_writes;               /* write calls on WebSocket sockets (one per socket per turn, mostly) */
     uint64_t slow_consumer_disconnects; /* outbound cap exceeded */
     uint64_t volatile_dropped;        /* volatile events skipped for backed-up sockets */
     uint64_t rate_limited_events;     /* events refused or dropped past the inbound rate */

@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "histogram.h"
 
@@ -49,4 +50,60 @@ long report_rss_kb(long pid)
     }
     fclose(f);
     return kb;
+}
+
+long long report_cpu_us(long pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    /* The command name may hold spaces and parentheses: fields count from
+     * the last ')'. utime and stime are fields 14 and 15. */
+    const char *p = strrchr(line, ')');
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0)
+        return -1;
+    return (long long)((utime + stime) * 1000000ull / (unsigned long long)hz);
+}
+
+long long report_cpu_total_us(const long *pids, unsigned n)
+{
+    long long total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        long long us = report_cpu_us(pids[i]);
+        if (us < 0)
+            return -1;
+        total += us;
+    }
+    return n ? total : -1;
+}
+
+void report_cpu_json(FILE *out, long long cpu_us, unsigned long long deliveries)
+{
+    if (cpu_us < 0) {
+        fprintf(out, "\"server_cpu_s\":null,\"cpu_us_per_delivery\":null");
+        return;
+    }
+    fprintf(out, "\"server_cpu_s\":%.3f,\"cpu_us_per_delivery\":", (double)cpu_us / 1e6);
+    if (deliveries)
+        fprintf(out, "%.4f", (double)cpu_us / (double)deliveries);
+    else
+        fprintf(out, "null");
+}
+
+void report_cpu_row(FILE *out, long long cpu_us, unsigned long long deliveries, double elapsed_s)
+{
+    if (cpu_us < 0 || !deliveries)
+        return;
+    fprintf(out, "  %-22s %10.3f us per delivery (%.2f s of CPU, %.0f %% of one core)\n", "server CPU",
+            (double)cpu_us / (double)deliveries, (double)cpu_us / 1e6,
+            elapsed_s > 0 ? (double)cpu_us / 1e4 / elapsed_s : 0);
 }

@@ -144,8 +144,47 @@ static void floor_on_timeout(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(fl.base);
 }
 
+/* Connect the n readers to the sender; 0, or 2. */
+static int floor_connect(struct event_base *base, const struct sockaddr_in *addr, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+            evutil_make_socket_nonblocking(fd) != 0 ||
+            !(fl.conns[i].ev = event_new(base, fd, EV_READ | EV_PERSIST, floor_on_read, &fl.conns[i])) ||
+            event_add(fl.conns[i].ev, NULL) != 0) {
+            perror("loadgen floor: connect");
+            if (fd >= 0 && !fl.conns[i].ev)
+                close(fd);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void floor_report(const struct options *o, uint64_t per_round, int status)
+{
+    printf("{\"scenario\":\"floor\",\"label\":");
+    report_json_string(stdout, o->label);
+    printf(",\"subscribers\":%u,\"size\":%u,\"rate\":%.1f,\"expected\":%" PRIu64 ",\"received\":%" PRIu64
+           ",\"losses\":%" PRIu64 ",\"send_round_us\":%" PRIu64 ",",
+           o->subscribers, o->size, o->rate, fl.expected, fl.received, fl.expected - fl.received, per_round);
+    report_latency_json(stdout, "latency_us", fl.latency);
+    printf(",\"ok\":%s}\n", status == 0 ? "true" : "false");
+    fflush(stdout);
+    fprintf(stderr, "floor: %u loopback sockets, %u-byte payloads sent by a bare send() loop, %.0f rounds/s\n",
+            o->subscribers, o->size, o->rate);
+    fprintf(stderr, "  %-22s %10.3f ms (all %u sends of one round)\n", "sender time per round",
+            (double)per_round / 1000, o->subscribers);
+    report_latency_row(stderr, "end-to-end latency", fl.latency);
+    fprintf(stderr, "  %-22s expected %" PRIu64 ", received %" PRIu64 "\n", "deliveries check", fl.expected,
+            fl.received);
+}
+
 int scenario_floor(struct event_base *base, const struct options *o)
 {
+    if (o->shape != FLOOR_SEND_LOOP)
+        return scenario_floor_relay(base, o);
     unsigned rounds = o->rate > 0 ? (unsigned)(o->rate * o->duration_s) : 0;
     if (rounds == 0 || o->size < 8) {
         fprintf(stderr, "loadgen floor: --rate and --duration must give at least one round\n");
@@ -178,18 +217,7 @@ int scenario_floor(struct event_base *base, const struct options *o)
     fl = (typeof(fl)){.size = o->size, .base = base, .latency = histogram_new(),
                       .expected = (uint64_t)rounds * o->subscribers};
     fl.conns = calloc(o->subscribers, sizeof(*fl.conns));
-    int status = fl.latency && fl.conns ? 0 : 2;
-    for (unsigned i = 0; status == 0 && i < o->subscribers; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || evutil_make_socket_nonblocking(fd) != 0 ||
-            !(fl.conns[i].ev = event_new(base, fd, EV_READ | EV_PERSIST, floor_on_read, &fl.conns[i])) ||
-            event_add(fl.conns[i].ev, NULL) != 0) {
-            perror("loadgen floor: connect");
-            if (fd >= 0 && !fl.conns[i].ev)
-                close(fd);
-            status = 2;
-        }
-    }
+    int status = fl.latency && fl.conns ? floor_connect(base, &addr, o->subscribers) : 2;
     struct event *timeout = evtimer_new(base, floor_on_timeout, NULL);
     struct timeval tv = {(time_t)(o->duration_s + 10), 0};
     uint64_t per_round = 0;
@@ -209,21 +237,7 @@ int scenario_floor(struct event_base *base, const struct options *o)
     if (status == 0 && (fl.failed || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0))
         status = 1;
 
-    printf("{\"scenario\":\"floor\",\"label\":");
-    report_json_string(stdout, o->label);
-    printf(",\"subscribers\":%u,\"size\":%u,\"rate\":%.1f,\"expected\":%" PRIu64 ",\"received\":%" PRIu64
-           ",\"losses\":%" PRIu64 ",\"send_round_us\":%" PRIu64 ",",
-           o->subscribers, o->size, o->rate, fl.expected, fl.received, fl.expected - fl.received, per_round);
-    report_latency_json(stdout, "latency_us", fl.latency);
-    printf(",\"ok\":%s}\n", status == 0 ? "true" : "false");
-    fflush(stdout);
-    fprintf(stderr, "floor: %u loopback sockets, %u-byte payloads sent by a bare send() loop, %.0f rounds/s\n",
-            o->subscribers, o->size, o->rate);
-    fprintf(stderr, "  %-22s %10.3f ms (all %u sends of one round)\n", "sender time per round",
-            (double)per_round / 1000, o->subscribers);
-    report_latency_row(stderr, "end-to-end latency", fl.latency);
-    fprintf(stderr, "  %-22s expected %" PRIu64 ", received %" PRIu64 "\n", "deliveries check", fl.expected,
-            fl.received);
+    floor_report(o, per_round, status);
 
     for (unsigned i = 0; fl.conns && i < o->subscribers; i++) {
         if (fl.conns[i].ev) {

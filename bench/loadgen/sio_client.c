@@ -381,6 +381,29 @@ struct sio_client *sio_client_open(struct event_base *base, const struct endpoin
     return c;
 }
 
+struct sio_client *sio_client_adopt(struct event_base *base, int fd, const struct sio_client_handler *handler,
+                                   void *userdata)
+{
+    struct sio_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->handler = handler;
+    c->userdata = userdata;
+    c->started_us = clock_now_us();
+    c->state = STATE_READY;
+    c->connected = 1;
+    c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, c);
+    c->write_ev = event_new(base, fd, EV_WRITE, write_cb, c);
+    c->out = evbuffer_new();
+    if (!c->read_ev || !c->write_ev || !c->out || event_add(c->read_ev, NULL) != 0) {
+        c->fd = -1;  /* the caller keeps it */
+        client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 void *sio_client_userdata(const struct sio_client *c)
 {
     return c->userdata;

@@ -29,6 +29,14 @@ struct sio_client *sio_client_open(struct event_base *base, const struct endpoin
                                    unsigned source_index, unsigned source_spread,
                                    const struct sio_client_handler *handler, void *userdata);
 
+/* Read an already connected socket as a client past its handshake: frames
+ * are parsed and handed to on_packet as for any ready client (on_ready is not
+ * called).  The floor's relay speaks this way, so that the load tool does
+ * the same work per delivery against it as against a server.  NULL on
+ * failure (fd is then left open). */
+struct sio_client *sio_client_adopt(struct event_base *base, int fd, const struct sio_client_handler *handler,
+                                   void *userdata);
+
 void *sio_client_userdata(const struct sio_client *c);
 /* When sio_client_open was called (clock_now_us). */
 uint64_t sio_client_started_us(const struct sio_client *c);

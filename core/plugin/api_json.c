@@ -8,11 +8,13 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
 #include "sio/sio.h"
+#include "util/json_text.h"
 
 /* Longest path segment (an object key or an array index). */
 #define API_JSON_KEY_MAX 256
@@ -102,14 +104,47 @@ int api_msg_arg_bool(sbr_message *msg, unsigned index, const char *path, int *ou
     return SBR_OK;
 }
 
+/* The compact JSON text of a string, an integer or a literal into buf as
+ * api_json_copy_out does, without a dump (the text jansson would write);
+ * SBR_ERR_INVALID for any other value. */
+static int api_json_scalar_text(json_t *v, char *buf, size_t len)
+{
+    char small[32];
+    const char *literal = json_is_true(v) ? "true" : json_is_false(v) ? "false" : json_is_null(v) ? "null" : NULL;
+    if (literal)
+        return api_json_copy_out(literal, strlen(literal), buf, len);
+    if (json_is_integer(v)) {
+        int n = snprintf(small, sizeof(small), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return api_json_copy_out(small, (size_t)n, buf, len);
+    }
+    if (!json_is_string(v))
+        return SBR_ERR_INVALID;
+    size_t n = json_string_length(v);
+    size_t quoted = json_text_quoted_len(json_string_value(v), n); /* a NUL inside quotes as \u0000 */
+    if (!quoted || quoted > INT_MAX)
+        return quoted ? SBR_ERR_LIMIT : SBR_ERR_INVALID;
+    if (buf && len > quoted) {
+        json_text_quote(json_string_value(v), n, buf);
+        buf[quoted] = '\0';
+    }
+    return (int)quoted;
+}
+
 int api_msg_arg_json(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len)
 {
     int status;
     json_t *v = api_json_find(msg, index, path, &status);
     if (buf && len > 0)
         buf[0] = '\0';
-    if (!v)
-        return status;
+    return v ? api_json_text(v, buf, len) : status;
+}
+
+int api_json_text(json_t *v, char *buf, size_t len)
+{
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!json_is_object(v) && !json_is_array(v) && !json_is_real(v))
+        return api_json_scalar_text(v, buf, len);
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text)
         return SBR_ERR_NOMEM;
@@ -124,18 +159,19 @@ int api_json_quote(const char *text, char *buf, size_t len)
         buf[0] = '\0';
     if (!text)
         return SBR_ERR_INVALID;
-    /* jansson checks UTF-8 and escapes quotes, backslashes and control
-     * characters, as RFC 8259 asks. */
-    json_t *s = json_string(text);
-    if (!s)
-        return SBR_ERR_INVALID;
-    char *quoted = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(s);
+    /* UTF-8 checked; quotes, backslashes and control characters escaped,
+     * as RFC 8259 asks (and as jansson would). */
+    size_t n = strlen(text);
+    size_t quoted = json_text_quoted_len(text, n);
     if (!quoted)
-        return SBR_ERR_NOMEM;
-    int rc = api_json_copy_out(quoted, strlen(quoted), buf, len);
-    free(quoted);
-    return rc;
+        return SBR_ERR_INVALID;
+    if (quoted > INT_MAX)
+        return SBR_ERR_LIMIT;
+    if (buf && len > quoted) {
+        json_text_quote(text, n, buf);
+        buf[quoted] = '\0';
+    }
+    return (int)quoted;
 }
 
 int api_bus_set_health(sbr_plugin *self, const char *json_object)

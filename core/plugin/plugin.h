@@ -94,6 +94,10 @@ int api_bus_set_health(sbr_plugin *self, const char *json_object);
  * element `index` of the JSON array args, or NULL. */
 struct json_t;
 struct json_t *api_json_path(struct json_t *args, unsigned index, const char *path);
+/* A value's compact JSON text into buf, as api->msg_arg_json answers: the
+ * length, and the text when it fits (strings, integers and literals written
+ * directly, the rest dumped by jansson, the same bytes either way). */
+int api_json_text(struct json_t *v, char *buf, size_t len);
 
 /* --- timers.c ------------------------------------------------------------- */
 

@@ -130,6 +130,7 @@ static void client_on_message(void *owner, int binary, const uint8_t *data, size
             sio_client_drop(cl, "out of memory");
             return;
         }
+        pk.text = NULL; /* the packet outlives the input it came in */
         *pending = (struct sio_binary){.pk = pk, .att = att};
         cl->binary = pending;
         return;

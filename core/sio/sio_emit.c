@@ -8,95 +8,111 @@
 #include "settings.h"
 #include "eio/eio_session.h"
 #include "sio/sio_emit.h"
+#include "util/json_text.h"
+
+/* v in decimal at p; the digits written. */
+static size_t put_decimal(char *p, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = digits[n - 1 - i];
+    return n;
+}
+
+/* "4<type>[<attachments>-][<nsp>,][<id>]" into head; its length. */
+static size_t packet_head(char *head, int type, unsigned attachments, const char *nsp, int has_id, uint64_t id)
+{
+    size_t n = 0;
+    head[n++] = '4';
+    head[n++] = (char)('0' + type);
+    if (attachments) {
+        n += put_decimal(head + n, attachments);
+        head[n++] = '-';
+    }
+    if (nsp && strcmp(nsp, "/") != 0) {
+        size_t len = strnlen(nsp, SIO_NSP_MAX);
+        memcpy(head + n, nsp, len);
+        n += len;
+        head[n++] = ',';
+    }
+    if (has_id)
+        n += put_decimal(head + n, id);
+    return n;
+}
 
 struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *nsp, int has_id, uint64_t id,
                                   const char *event, const char *rest, size_t rest_len)
 {
-    char *name = NULL;
-    size_t name_len = 0;
-    if (event) {
-        json_t *s = json_string(event);
-        name = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        json_decref(s);
-        if (!name)
-            return NULL;
-        name_len = strlen(name);
-    }
+    size_t event_len = event ? strlen(event) : 0;
+    size_t name_len = event ? json_text_quoted_len(event, event_len) : 0;
+    if (event && !name_len)
+        return NULL; /* not UTF-8 */
     char head[SIO_NSP_MAX + 64];
-    int hl = snprintf(head, sizeof(head), "4%d", type);
-    if (attachments)
-        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%u-", attachments);
-    if (nsp && strcmp(nsp, "/") != 0)
-        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%.*s,", SIO_NSP_MAX, nsp);
-    if (has_id)
-        hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "%llu", (unsigned long long)id);
+    size_t hl = packet_head(head, type, attachments, nsp, has_id, id);
     if (!rest)
         rest_len = 0;
-    size_t total = (size_t)hl + 1 + name_len + (name && rest_len ? 1 : 0) + rest_len + 1;
+    size_t total = hl + 1 + name_len + (event && rest_len ? 1 : 0) + rest_len + 1;
     struct eio_buf *b = eio_buf_alloc(total, 0);
-    if (b) {
-        char *p = eio_buf_data(b);
-        memcpy(p, head, (size_t)hl);
-        p += hl;
-        *p++ = '[';
-        if (name) {
-            memcpy(p, name, name_len);
-            p += name_len;
-            if (rest_len)
-                *p++ = ',';
-        }
-        if (rest_len) {
-            memcpy(p, rest, rest_len);
-            p += rest_len;
-        }
-        *p = ']';
+    if (!b)
+        return NULL;
+    char *p = eio_buf_data(b);
+    memcpy(p, head, hl);
+    p += hl;
+    *p++ = '[';
+    if (event) {
+        p += json_text_quote(event, event_len, p);
+        if (rest_len)
+            *p++ = ',';
     }
-    free(name);
+    if (rest_len) {
+        memcpy(p, rest, rest_len);
+        p += rest_len;
+    }
+    *p = ']';
     return b;
 }
 
-int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len, json_t **parsed)
+static int is_blank(char c)
 {
-    json_error_t err;
-    /* \u0000 in a string is valid JSON: a plugin echoing a client's
-     * arguments back must not be refused. */
-    json_t *v = json_loads(args_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    if (!json_is_array(v)) {
-        json_decref(v);
-        return -1;
-    }
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len)
+{
     const char *p = args_json;
     size_t n = strlen(p);
-    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+    /* \u0000 in a string is valid JSON: a plugin echoing a client's
+     * arguments back must not be refused. */
+    if (!json_text_valid(p, n))
+        return -1;
+    while (n && is_blank(*p)) {
         p++;
         n--;
     }
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+    while (n && is_blank(p[n - 1]))
         n--;
+    if (p[0] != '[')
+        return -1;
     /* A valid array: p[0] is '[' and p[n - 1] is ']'. */
     p++;
     n -= 2;
-    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+    while (n && is_blank(*p)) {
         p++;
         n--;
     }
     *inner = p;
     *inner_len = n;
-    if (parsed)
-        *parsed = v;
-    else
-        json_decref(v);
     return 0;
 }
 
 int sio_json_valid(const char *json)
 {
-    json_error_t err;
-    json_t *v = json_loads(json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    if (!v)
-        return 0;
-    json_decref(v);
-    return 1;
+    return json_text_valid(json, strlen(json));
 }
 
 /* Hold a packet for a connection whose CONNECT is pending. */

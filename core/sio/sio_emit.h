@@ -13,9 +13,10 @@
  * NULL) and event is NULL for acks.  NULL if the event is not UTF-8. */
 struct eio_buf *sio_encode_packet(int type, unsigned attachments, const char *nsp, int has_id, uint64_t id,
                                   const char *event, const char *rest, size_t rest_len);
-/* Check that args_json is a JSON array; point at its elements' text. */
-int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len, json_t **parsed);
-/* 1 if the text is one valid JSON value. */
+/* Check that args_json is a JSON array; point at its elements' text (a
+ * scan, no parse). */
+int sio_args_inner(const char *args_json, const char **inner, size_t *inner_len);
+/* 1 if the text is one valid JSON value (a scan, no parse: util/json_text). */
 int sio_json_valid(const char *json);
 /* Queue a packet to a connection, honouring the volatile flag and the
  * outbound cap; the buffer is referenced, not copied.  While the CONNECT

@@ -9,6 +9,7 @@
 #include "sio/sio_emit.h"
 #include "sio/sio_log.h"
 #include "sio/sio_message.h"
+#include "util/json_text.h"
 
 struct sbr_message {
     struct sbr_message *prev, *next; /* every message alive, for shutdown */
@@ -64,18 +65,18 @@ static int message_send(struct sbr_message *m, int type, int has_id, const char 
         return SBR_OK; /* the connection went away: the answer is dropped */
     const char *inner = NULL;
     size_t inner_len = 0;
-    json_t *parsed = NULL;
-    if (args_json && sio_args_inner(args_json, &inner, &inner_len, &parsed) != 0)
+    if (args_json && sio_args_inner(args_json, &inner, &inner_len) != 0)
         return SBR_ERR_INVALID;
     unsigned att = 0;
-    if (parsed && m->n_attachments && strstr(args_json, "_placeholder")) {
-        if (!sio_placeholders_valid(parsed, m->n_attachments)) {
-            json_decref(parsed);
+    if (args_json && m->n_attachments && strstr(args_json, "_placeholder")) {
+        /* Only an answer that may carry attachments is parsed. */
+        json_t *parsed = json_loads(args_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        int valid = parsed && sio_placeholders_valid(parsed, m->n_attachments);
+        json_decref(parsed);
+        if (!valid)
             return SBR_ERR_INVALID;
-        }
         att = m->n_attachments;
     }
-    json_decref(parsed);
     if (att)
         type = type == SIO_ACK ? SIO_BINARY_ACK : SIO_BINARY_EVENT;
     struct eio_buf *b = sio_encode_packet(type, att, c->nsp, has_id, m->ack_id, event, inner, inner_len);
@@ -95,11 +96,21 @@ static void message_ack_error(struct sbr_message *m, const char *error)
         sio_log_event_refused(c, m->name, error ? error : "refused");
     if (!m->wants_ack)
         return;
-    json_t *o = json_pack("[{s:b,s:s}]", "ok", 0, "error", error ? error : "refused");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (text)
-        message_send(m, SIO_ACK, 1, NULL, text);
+    /* [{"ok":false,"error":"<error>"}] */
+    static const char head[] = "[{\"ok\":false,\"error\":", tail[] = "}]";
+    const char *why = error ? error : "refused";
+    size_t quoted = json_text_quoted_len(why, strlen(why));
+    if (!quoted) {
+        why = "refused"; /* a reason that is not UTF-8 */
+        quoted = json_text_quoted_len(why, strlen(why));
+    }
+    char *text = malloc(sizeof(head) - 1 + quoted + sizeof(tail));
+    if (!text)
+        return;
+    memcpy(text, head, sizeof(head) - 1);
+    size_t n = sizeof(head) - 1 + json_text_quote(why, strlen(why), text + sizeof(head) - 1);
+    memcpy(text + n, tail, sizeof(tail));
+    message_send(m, SIO_ACK, 1, NULL, text);
     free(text);
 }
 
@@ -134,6 +145,39 @@ static void message_run(struct sbr_message *m)
     }
 }
 
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The arguments after the event's name as a JSON array text: cut from the
+ * packet's own text when it is at hand (a scan past the name), else dumped
+ * from the parsed values.  NULL when memory runs out. */
+static char *message_args_text(const struct sio_packet *pk, json_t *rest)
+{
+    const char *p = pk->text, *end = p ? p + pk->text_len : NULL;
+    while (p && p < end && is_blank(*p))
+        p++;
+    size_t name = p && p < end && *p == '[' ? json_text_value_end(p + 1, (size_t)(end - p - 1)) : 0;
+    if (!name)
+        return json_dumps(rest, JSON_COMPACT);
+    const char *after = p + 1 + name;
+    while (after < end && is_blank(*after))
+        after++;
+    while (end > after && is_blank(end[-1]))
+        end--;
+    /* The packet is a valid array: after is ',' or its closing ']'. */
+    const char *from = *after == ',' ? after + 1 : end - 1;
+    size_t n = (size_t)(end - from);
+    char *text = malloc(n + 2);
+    if (text) {
+        text[0] = '[';
+        memcpy(text + 1, from, n);
+        text[n + 1] = '\0';
+    }
+    return text;
+}
+
 void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_buf **attachments, unsigned n)
 {
     struct sbr_message *m = calloc(1, sizeof(*m));
@@ -160,7 +204,7 @@ void sio_message_dispatch(struct sio_conn *c, struct sio_packet *pk, struct eio_
     json_t *rest = json_array();
     for (size_t i = 1; rest && i < json_array_size(pk->data); i++)
         json_array_append(rest, json_array_get(pk->data, i));
-    m->args = rest ? json_dumps(rest, JSON_COMPACT) : NULL;
+    m->args = rest ? message_args_text(pk, rest) : NULL;
     m->args_value = rest;
     if (!m->name || !m->args) {
         message_free(m);

@@ -90,6 +90,8 @@ int sio_packet_decode(const char *p, size_t n, struct sio_packet *out)
         out->data = json_loadb(p + i, n - i, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
         if (!out->data)
             return -1;
+        out->text = p + i;
+        out->text_len = n - i;
     }
     if (!payload_valid(out->type, out->data) ||
         (out->has_id && out->type != SIO_EVENT && out->type != SIO_BINARY_EVENT &&

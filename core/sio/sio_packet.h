@@ -28,6 +28,9 @@ struct sio_packet {
     int has_id;
     uint64_t id;
     json_t *data;              /* the parsed payload, or NULL; owned */
+    const char *text;          /* the payload's text in the decoded input, valid while
+                                * that input is; NULL once the packet outlives it */
+    size_t text_len;
 };
 
 /* Decode a packet from a client.  Returns 0 (free with sio_packet_clear),

@@ -223,7 +223,7 @@ struct room_variants {
 
 static struct eio_buf *room_variant(struct room_variants *vs, struct eio_buf *b, const char *nsp)
 {
-    if (strcmp(nsp, "/") == 0)
+    if (nsp[0] == '/' && nsp[1] == '\0') /* the main namespace */
         return b;
     for (size_t k = 0; k < vs->n; k++)
         if (vs->v[k].nsp == nsp)

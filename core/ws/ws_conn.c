@@ -15,6 +15,8 @@
 #include "ws/ws_input.h"
 #include "ws/ws_output.h"
 #include "ws/ws_park.h"
+#include "ws/ws_turn.h"
+#include "metrics.h"
 #include "util/tcp_nodelay.h"
 
 /* Move the socket of evcon under a new fd number into ws, so that the
@@ -114,13 +116,12 @@ int ws_conn_send_ref(struct ws_conn *ws, const void *frame, size_t len,
 {
     if (ws->finishing)
         return -1;
-    struct ws_dirty *d;
-    if (!ws->out && !ws->blocked && !ws->dirty && (d = ws_dirty_add(ws))) {
-        d->frame = frame;
-        d->len = len;
-        d->release = release;
-        d->arg = arg;
-        return 0;
+    if (!ws->out && !ws->blocked) {
+        /* Held for the end of the turn, written with the rest in one
+         * writev(); the output buffer only when memory runs out here. */
+        struct ws_turn_frame f = {frame, len, release, arg};
+        if (ws_turn_hold(ws, &f) == 0)
+            return 0;
     }
     struct evbuffer *out = ws_out(ws);
     if (!out || evbuffer_add_reference(out, frame, len, release, arg) != 0)
@@ -134,14 +135,14 @@ void ws_conn_flush(struct ws_conn *ws)
     if (ws->finishing || ws->blocked || ws_take_pending(ws) != 0 || !ws->out || evbuffer_get_length(ws->out) == 0)
         return;
     /* Errors (EAGAIN included) are left to the end-of-turn write, which
-     * still runs: the connection stays on the dirty list. */
+     * still runs: the connection stays on the turn's list. */
+    core_metrics.ws_writes++;
     evbuffer_write(ws->out, ws_fd(ws));
 }
 
 size_t ws_conn_pending(const struct ws_conn *ws)
 {
-    const struct ws_dirty *d = ws_dirty_of(ws);
-    return (ws->out ? evbuffer_get_length(ws->out) : 0) + (d && d->frame ? d->len : 0);
+    return (ws->out ? evbuffer_get_length(ws->out) : 0) + ws_turn_held_bytes(ws);
 }
 
 void ws_conn_close(struct ws_conn *ws, unsigned code, const char *reason)

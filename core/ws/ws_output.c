@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include "ws/ws_frame.h"
 #include "ws/ws_output.h"
+#include "ws/ws_turn.h"
+#include "metrics.h"
 
 static struct ws_conn *ws_all;
 static size_t ws_live;
@@ -18,18 +20,6 @@ evutil_socket_t ws_fd(const struct ws_conn *ws)
 {
     return event_get_fd(&ws->ev);
 }
-
-/* Output is written once per connection per loop turn, by one event run
- * after the turn's other callbacks: what a turn queues goes out in one
- * write, without waiting for the socket to be reported writable.  The
- * connections to write are kept in the order their output was queued, each
- * with the first frame it was given by reference while it had no output
- * buffer: the common case (one shared broadcast frame for an idle
- * connection) is then written straight from the shared buffer with one
- * send(), with no evbuffer, no allocation and no copy. */
-static struct ws_dirty *ws_dirty;
-static size_t ws_n_dirty, ws_cap_dirty;
-static struct event *ws_flush_ev;
 
 void ws_link(struct ws_conn *ws)
 {
@@ -51,65 +41,16 @@ static void ws_unlink(struct ws_conn *ws)
     ws_live--;
 }
 
-struct ws_dirty *ws_dirty_of(const struct ws_conn *ws)
-{
-    return ws->dirty ? &ws_dirty[ws->dirty - 1] : NULL;
-}
-
-static void ws_dirty_release(struct ws_dirty *d)
-{
-    if (d->frame)
-        d->release(d->frame, d->len, d->arg);
-    d->frame = NULL;
-}
-
-/* Put ws on the list of connections to write at the end of this turn.
- * NULL when the list cannot grow. */
-struct ws_dirty *ws_dirty_add(struct ws_conn *ws)
-{
-    if (ws_n_dirty == ws_cap_dirty) {
-        size_t cap = ws_cap_dirty ? ws_cap_dirty * 2 : 256;
-        struct ws_dirty *d = cap <= UINT32_MAX ? realloc(ws_dirty, cap * sizeof(*d)) : NULL;
-        if (!d)
-            return NULL;
-        ws_dirty = d;
-        ws_cap_dirty = cap;
-    }
-    if (ws_n_dirty == 0)
-        event_active(ws_flush_ev, EV_TIMEOUT, 0);
-    struct ws_dirty *d = &ws_dirty[ws_n_dirty++];
-    *d = (struct ws_dirty){.ws = ws};
-    ws->dirty = (uint32_t)ws_n_dirty;
-    return d;
-}
-
-/* Take ws off the list; a frame it held is dropped. */
-static void ws_dirty_drop(struct ws_conn *ws)
-{
-    struct ws_dirty *d = ws_dirty_of(ws);
-    if (!d)
-        return;
-    ws_dirty_release(d);
-    d->ws = NULL;
-    ws->dirty = 0;
-}
-
-/* Move the frame held on the list for ws, if any, into its output buffer,
- * where it goes first: it was queued before anything else.  -1: out of
- * memory, and the frame was dropped. */
+/* Move the frames held for ws this turn into its output buffer, where they
+ * go first: they were queued before anything else.  -1: out of memory, and
+ * the frames were dropped. */
 int ws_take_pending(struct ws_conn *ws)
 {
-    struct ws_dirty *d = ws_dirty_of(ws);
-    if (!d || !d->frame)
+    if (!ws_turn_held_bytes(ws))
         return 0;
     if (!ws->out)
         ws->out = evbuffer_new();
-    if (!ws->out || evbuffer_add_reference(ws->out, d->frame, d->len, d->release, d->arg) != 0) {
-        ws_dirty_release(d);
-        return -1;
-    }
-    d->frame = NULL;
-    return 0;
+    return ws_turn_take(ws, ws->out);
 }
 
 /* Output was queued in ws->out: write it at the end of this loop turn (or
@@ -118,7 +59,7 @@ void ws_mark_dirty(struct ws_conn *ws)
 {
     if (ws->dirty || ws->blocked)
         return;
-    if (!ws_dirty_add(ws))
+    if (ws_turn_mark(ws) != 0)
         ws_arm(ws, 1);
 }
 
@@ -136,7 +77,7 @@ void ws_destroy(struct ws_conn *ws)
         evbuffer_free(ws->out); /* releases what was sent by reference */
     if (ws->fragments)
         evbuffer_free(ws->fragments);
-    ws_dirty_drop(ws);
+    ws_turn_drop(ws);
     ws_unlink(ws);
     free(ws);
 }
@@ -190,11 +131,18 @@ static int ws_linger(struct ws_conn *ws)
     return 0;
 }
 
+/* One write of the output buffer (a writev() of its chains). */
+static int ws_write_buffer(struct ws_conn *ws)
+{
+    core_metrics.ws_writes++;
+    return evbuffer_write(ws->out, ws_fd(ws));
+}
+
 /* Write what is queued; on a full socket, wait for EV_WRITE.  -1: ws was
  * freed. */
 int ws_write_out(struct ws_conn *ws)
 {
-    if (ws->out && evbuffer_get_length(ws->out) && evbuffer_write(ws->out, ws_fd(ws)) < 0 && !ws_io_retriable()) {
+    if (ws->out && evbuffer_get_length(ws->out) && ws_write_buffer(ws) < 0 && !ws_io_retriable()) {
         ws_notify_close(ws, 1006, "connection error");
         ws_destroy(ws);
         return -1;
@@ -265,7 +213,7 @@ int ws_arm(struct ws_conn *ws, int want_write)
     ws->blocked = want_write ? 1 : 0;
     if (want_write) { /* EV_WRITE takes it from here */
         ws_take_pending(ws);
-        ws_dirty_drop(ws);
+        ws_turn_drop(ws);
     }
     if (event_assign(&ws->ev, base, ws_fd(ws), EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0), io, ws) != 0 ||
         event_add(&ws->ev, ws->lingering ? &tv : NULL) != 0)
@@ -277,31 +225,41 @@ int ws_arm(struct ws_conn *ws, int want_write)
     return 0;
 }
 
-/* Write the one frame held for ws on the list straight from its shared
- * buffer; what the socket does not take moves to ws->out. */
-static void ws_write_held(struct ws_conn *ws, struct ws_dirty *d)
+/* Frames a writev() takes at most (IOV_MAX on Linux): a connection given
+ * more in one turn is written in several calls. */
+#define WS_IOV_MAX 1024
+static struct iovec ws_iov[WS_IOV_MAX];
+
+/* Write the frames held for ws this turn straight from their shared
+ * buffers; what the socket does not take moves to ws->out, to be written
+ * when the socket is writable.  -1: ws was freed. */
+static int ws_write_held(struct ws_conn *ws)
 {
-    ssize_t n = send(ws_fd(ws), d->frame, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && !ws_io_retriable()) {
-        ws_dirty_release(d);
-        ws_notify_close(ws, 1006, "connection error");
-        ws_destroy(ws);
-        return;
+    size_t n;
+    while ((n = ws_turn_iov(ws, ws_iov, WS_IOV_MAX)) > 0) {
+        size_t want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += ws_iov[i].iov_len;
+        struct msghdr msg = {.msg_iov = ws_iov, .msg_iovlen = n};
+        ssize_t w = sendmsg(ws_fd(ws), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        core_metrics.ws_writes++;
+        if (w < 0 && !ws_io_retriable()) {
+            ws_notify_close(ws, 1006, "connection error");
+            ws_destroy(ws); /* releases what is still held */
+            return -1;
+        }
+        ws_turn_written(ws, w > 0 ? (size_t)w : 0);
+        if (w < (ssize_t)want)
+            break;
     }
-    if (n == (ssize_t)d->len) {
-        ws_dirty_release(d);
-        return;
-    }
-    size_t done = n > 0 ? (size_t)n : 0;
-    if (!(ws->out = evbuffer_new()) ||
-        evbuffer_add_reference(ws->out, (const uint8_t *)d->frame + done, d->len - done, d->release, d->arg) != 0) {
-        ws_dirty_release(d);
+    if (!ws_turn_held_bytes(ws))
+        return 0;
+    if (ws_take_pending(ws) != 0) {
         ws_notify_close(ws, 1006, "out of memory");
         ws_destroy(ws);
-        return;
+        return -1;
     }
-    d->frame = NULL;
-    ws_write_out(ws); /* waits for EV_WRITE */
+    return ws_write_out(ws); /* waits for EV_WRITE */
 }
 
 static void ws_flush_all(evutil_socket_t fd, short what, void *arg)
@@ -310,27 +268,19 @@ static void ws_flush_all(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     /* Writing may close a connection, whose owner may queue output to
-     * others: the list can grow (and move) while it is walked. */
-    for (size_t i = 0; i < ws_n_dirty; i++) {
-        struct ws_dirty d = ws_dirty[i];
-        if (!d.ws)
-            continue;
-        ws_dirty[i].ws = NULL;
-        ws_dirty[i].frame = NULL;
-        d.ws->dirty = 0;
-        if (d.frame && !d.ws->out)
-            ws_write_held(d.ws, &d);
+     * others: the list can grow while it is walked. */
+    struct ws_conn *ws;
+    while ((ws = ws_turn_next())) {
+        if (ws_turn_held_bytes(ws) && !ws->out)
+            ws_write_held(ws);
         else
-            ws_write_out(d.ws);
+            ws_write_out(ws);
     }
-    ws_n_dirty = 0;
 }
 
 int ws_output_init(struct event_base *base)
 {
-    if (!ws_flush_ev && !(ws_flush_ev = event_new(base, -1, 0, ws_flush_all, NULL)))
-        return -1;
-    return 0;
+    return ws_turn_init(base, ws_flush_all);
 }
 
 size_t ws_output_count(void)
@@ -346,10 +296,5 @@ void ws_output_free_all(void)
         ws_notify_close(ws, WS_CLOSE_GOING_AWAY, "server shutting down");
         ws_destroy(ws);
     }
-    if (ws_flush_ev)
-        event_free(ws_flush_ev);
-    ws_flush_ev = NULL;
-    free(ws_dirty);
-    ws_dirty = NULL;
-    ws_n_dirty = ws_cap_dirty = 0;
+    ws_turn_free();
 }

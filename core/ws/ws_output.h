@@ -1,7 +1,9 @@
 /* A WebSocket connection's state, output and life (private to core/ws):
- * what struct ws_conn holds, frames queued by reference and written once per
- * loop turn, the closing handshake and lingering, freeing.  The bottom of
- * the connection: ws_input.c and ws_conn.c call it, it calls neither. */
+ * what struct ws_conn holds, writing what a loop turn queued (the frames
+ * held by reference in ws_turn.c, in one writev() per connection, or its
+ * output buffer), the closing handshake and lingering, freeing.  The bottom
+ * of the connection above ws_turn.c: ws_input.c and ws_conn.c call it, it
+ * calls neither. */
 #ifndef SBR_WS_OUTPUT_H
 #define SBR_WS_OUTPUT_H
 
@@ -25,7 +27,7 @@ struct ws_conn {
     struct ws_conn *prev, *next;   /* all connections */
     uint32_t max_message;
     uint32_t lingered;        /* bytes read and dropped while closing */
-    uint32_t dirty;           /* 1 + our index in ws_dirty, or 0 */
+    uint32_t dirty;           /* 1 + our place on the turn's list (ws_turn.c), or 0 */
     struct ws_utf8 utf8;
     unsigned fragments_binary : 1;
     unsigned owned : 1;      /* the owner still holds us: callbacks allowed */
@@ -46,16 +48,6 @@ struct ws_conn {
 #define WS_LINGER_MAX (1024 * 1024)
 #define WS_LINGER_SECONDS 2
 
-/* A connection to write at the end of the turn, with the first frame it was
- * given by reference while it had no output buffer (see ws_output.c). */
-struct ws_dirty {
-    struct ws_conn *ws; /* NULL: no longer to be written from here */
-    const void *frame;  /* held by reference and not in ws->out, or NULL */
-    size_t len;
-    void (*release)(const void *data, size_t len, void *arg);
-    void *arg;
-};
-
 /* The loop's end-of-turn writer; 0 or -1. */
 int ws_output_init(struct event_base *base);
 size_t ws_output_count(void);
@@ -65,12 +57,8 @@ void ws_output_free_all(void);
 evutil_socket_t ws_fd(const struct ws_conn *ws);
 /* Count ws among the connections alive. */
 void ws_link(struct ws_conn *ws);
-/* ws's place on the end-of-turn list, or NULL. */
-struct ws_dirty *ws_dirty_of(const struct ws_conn *ws);
-/* Put ws on that list; NULL when the list cannot grow. */
-struct ws_dirty *ws_dirty_add(struct ws_conn *ws);
-/* Move the frame held on the list for ws into its output buffer; -1: out
- * of memory, and the frame was dropped. */
+/* Move the frames held for ws this turn (ws_turn.h) into its output
+ * buffer; -1: out of memory, and the frames not moved were dropped. */
 int ws_take_pending(struct ws_conn *ws);
 /* Output was queued in ws->out: write it at the end of this loop turn. */
 void ws_mark_dirty(struct ws_conn *ws);

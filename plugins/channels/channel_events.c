@@ -2,6 +2,7 @@
 #include "channels.h"
 #include "channel_record.h"
 #include "chat_event.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,6 @@ struct channels_call {
     sbr_message *msg;
     char channel_id[CHAT_ID_MAX + 1];
     struct channel_record record;
-    json_t *content; /* send_message: the content and nonce, owned */
-    json_t *nonce;
 };
 
 static struct channels_call *channels_call_new(struct channels *ch, const sbr_event_message *event,
@@ -35,8 +34,6 @@ static struct channels_call *channels_call_new(struct channels *ch, const sbr_ev
 
 static void channels_call_free(struct channels_call *call)
 {
-    json_decref(call->content);
-    json_decref(call->nonce);
     free(call);
 }
 
@@ -74,16 +71,14 @@ static int channels_call_lookup(struct channels_call *call, channel_lookup_fn th
     return SBR_CONSUME;
 }
 
-/* Parse {"channel_id"}; answers invalid_payload itself and returns NULL. */
-static json_t *channels_payload(struct channels *ch, const sbr_event_message *event, char *channel_id)
+/* Read {"channel_id"}; answers invalid_payload itself and returns -1. */
+static int channels_payload(struct channels *ch, const sbr_event_message *event, char *channel_id)
 {
-    json_t *payload = chat_event_payload(event);
-    if (!payload || chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) != 0) {
-        json_decref(payload);
+    if (chat_arg_id(ch->api, event->msg, "channel_id", CHAT_ID_CHANNEL, channel_id) != 0) {
         chat_ack_error(ch->api, event->msg, "invalid_payload");
-        return NULL;
+        return -1;
     }
-    return payload;
+    return 0;
 }
 
 /* --- join_channel ---------------------------------------------------------- */
@@ -131,10 +126,8 @@ static void channels_join_found(int found, const struct channel_record *record, 
 int channels_join(struct channels *ch, const sbr_event_message *event)
 {
     char channel_id[CHAT_ID_MAX + 1];
-    json_t *payload = channels_payload(ch, event, channel_id);
-    if (!payload)
+    if (channels_payload(ch, event, channel_id) != 0)
         return SBR_CONSUME;
-    json_decref(payload);
     struct channels_call *call = channels_call_new(ch, event, channel_id);
     if (!call) {
         chat_ack_error(ch->api, event->msg, "internal");
@@ -148,16 +141,20 @@ int channels_join(struct channels *ch, const sbr_event_message *event)
 int channels_leave(struct channels *ch, const sbr_event_message *event)
 {
     char channel_id[CHAT_ID_MAX + 1];
-    json_t *payload = channels_payload(ch, event, channel_id);
-    if (!payload)
+    if (channels_payload(ch, event, channel_id) != 0)
         return SBR_CONSUME;
-    json_decref(payload);
     char *room = chat_format("channel:%s", channel_id);
     if (room)
         ch->api->room_leave(event->conn, room);
     free(room);
     channel_joins_remove(&ch->joins, event->conn, channel_id);
-    chat_ack(ch->api, event->msg, json_pack("{s:b, s:s}", "ok", 1, "channel_id", channel_id));
+    struct chat_json ack;
+    chat_json_open(&ack, ch->api);
+    chat_json_bool(&ack, "ok", 1);
+    chat_json_string(&ack, "channel_id", channel_id);
+    char *text = chat_json_close(&ack);
+    chat_ack_text(ch->api, event->msg, text);
+    free(text);
     return SBR_CONSUME;
 }
 
@@ -189,6 +186,41 @@ static size_t channels_utf8_length(const char *s, size_t bytes)
     return n;
 }
 
+/* The message event, {"id","channel_id","user_id","content","nonce","ts"},
+ * and its ack, {"ok":true,"id","channel_id","nonce","ts"}: content and
+ * nonce as the client's JSON, re-encoded once by the host. */
+static void channels_send_texts(struct channels_call *call, const char *user_id, char **event, char **ack)
+{
+    const sbr_api *api = call->ch->api;
+    char id[MESSAGE_ID_TEXT_MAX];
+    message_id_next(&call->ch->ids, id);
+    int64_t ts = (int64_t)api->now_ms();
+    char *content = chat_arg_json(api, call->msg, "content");
+    char *nonce = chat_arg_json(api, call->msg, "nonce");
+    struct chat_json j;
+    chat_json_open(&j, api);
+    chat_json_string(&j, "id", id);
+    chat_json_string(&j, "channel_id", call->channel_id);
+    chat_json_string(&j, "user_id", user_id);
+    chat_json_raw(&j, "content", content ? content : "null");
+    chat_json_raw(&j, "nonce", nonce ? nonce : "null");
+    chat_json_int(&j, "ts", ts);
+    *event = chat_json_close(&j);
+    if (!content) { /* validated before: only memory can be short */
+        free(*event);
+        *event = NULL;
+    }
+    chat_json_open(&j, api);
+    chat_json_bool(&j, "ok", 1);
+    chat_json_string(&j, "id", id);
+    chat_json_string(&j, "channel_id", call->channel_id);
+    chat_json_raw(&j, "nonce", nonce ? nonce : "null");
+    chat_json_int(&j, "ts", ts);
+    *ack = chat_json_close(&j);
+    free(content);
+    free(nonce);
+}
+
 static void channels_send_found(int found, const struct channel_record *record, void *userdata)
 {
     struct channels_call *call = userdata;
@@ -198,62 +230,67 @@ static void channels_send_found(int found, const struct channel_record *record, 
         return;
     }
     const sbr_identity *who = ch->api->conn_identity(call->conn);
-    char id[MESSAGE_ID_TEXT_MAX];
-    message_id_next(&ch->ids, id);
-    json_int_t ts = (json_int_t)ch->api->now_ms();
+    char *text = NULL, *ack = NULL;
+    channels_send_texts(call, who->user_id, &text, &ack);
     char *room = chat_format("channel:%s", call->channel_id);
-    char *text = chat_json_dump(json_pack("{s:s, s:s, s:s, s:O, s:O, s:I}", "id", id, "channel_id",
-                                          call->channel_id, "user_id", who->user_id, "content",
-                                          call->content, "nonce", call->nonce, "ts", ts));
-    if (!room || !text || ch->api->emit_room(room, "message", text, 0, 0) != SBR_OK) {
+    if (!room || !text || !ack || ch->api->emit_room(room, "message", text, 0, 0) != SBR_OK) {
         chat_ack_error(ch->api, call->msg, "unavailable");
     } else {
         ch->api->metric_add(ch->self, "superbot_messages_sent_total", NULL, 1);
-        chat_ack(ch->api, call->msg,
-                 json_pack("{s:b, s:s, s:s, s:O, s:I}", "ok", 1, "id", id, "channel_id", call->channel_id,
-                           "nonce", call->nonce, "ts", ts));
+        chat_ack_text(ch->api, call->msg, ack);
     }
     free(room);
     free(text);
+    free(ack);
     channels_call_free(call);
+}
+
+/* The characters of a string field (a NUL counts as one), or 0 when it is
+ * absent, empty or not a string. */
+static size_t channels_arg_chars(const sbr_api *api, sbr_message *msg, const char *field)
+{
+    int n = api->msg_arg_string(msg, 0, field, NULL, 0);
+    char *s = n > 0 ? malloc((size_t)n + 1) : NULL;
+    size_t chars = s && api->msg_arg_string(msg, 0, field, s, (size_t)n + 1) == n ? channels_utf8_length(s, (size_t)n) : 0;
+    free(s);
+    return chars;
 }
 
 /* content: a string of 1..max characters; nonce: absent, null, a short
  * string or a number. */
-static int channels_send_valid(struct channels *ch, json_t *payload)
+static int channels_send_valid(struct channels *ch, sbr_message *msg)
 {
-    json_t *content = json_object_get(payload, "content");
-    if (!json_is_string(content))
-        return 0;
-    size_t chars = channels_utf8_length(json_string_value(content), json_string_length(content));
+    const sbr_api *api = ch->api;
+    size_t chars = channels_arg_chars(api, msg, "content");
     if (chars == 0 || (int64_t)chars > ch->max_content_length)
         return 0;
-    json_t *nonce = json_object_get(payload, "nonce");
-    if (json_is_string(nonce))
-        return json_string_length(nonce) <= CHANNELS_NONCE_MAX;
-    return !nonce || json_is_null(nonce) || json_is_number(nonce);
+    char *nonce = chat_arg_json(api, msg, "nonce");
+    if (!nonce)
+        return 1; /* absent */
+    int ok;
+    if (nonce[0] == '"') {
+        int bytes = api->msg_arg_string(msg, 0, "nonce", NULL, 0);
+        ok = bytes >= 0 && bytes <= CHANNELS_NONCE_MAX;
+    } else {
+        ok = strcmp(nonce, "null") == 0 || nonce[0] == '-' || (nonce[0] >= '0' && nonce[0] <= '9');
+    }
+    free(nonce);
+    return ok;
 }
 
 int channels_send(struct channels *ch, const sbr_event_message *event)
 {
     char channel_id[CHAT_ID_MAX + 1];
-    json_t *payload = channels_payload(ch, event, channel_id);
-    if (!payload)
+    if (channels_payload(ch, event, channel_id) != 0)
         return SBR_CONSUME;
-    if (!channels_send_valid(ch, payload)) {
-        json_decref(payload);
+    if (!channels_send_valid(ch, event->msg)) {
         chat_ack_error(ch->api, event->msg, "invalid_payload");
         return SBR_CONSUME;
     }
     struct channels_call *call = channels_call_new(ch, event, channel_id);
     if (!call) {
-        json_decref(payload);
         chat_ack_error(ch->api, event->msg, "internal");
         return SBR_CONSUME;
     }
-    call->content = json_incref(json_object_get(payload, "content"));
-    json_t *nonce = json_object_get(payload, "nonce");
-    call->nonce = nonce ? json_incref(nonce) : json_null();
-    json_decref(payload);
     return channels_call_lookup(call, channels_send_found);
 }

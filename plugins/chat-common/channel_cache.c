@@ -35,6 +35,28 @@ void channel_cache_put(struct channel_cache *cache, const char *channel_id, cons
     }
     e->record = *record;
     e->dirty = e->dirty || dirty;
+    free(e->text);
+    e->text = NULL;
+    e->text_len = 0;
+}
+
+int channel_cache_read(struct channel_cache *cache, const char *channel_id, const char *text, size_t len,
+                       struct channel_record *out)
+{
+    struct channel_cache_entry *e = channel_cache_get(cache, channel_id);
+    if (e && e->text && e->text_len == len && memcmp(e->text, text, len) == 0) {
+        *out = e->record;
+        return 0;
+    }
+    if (channel_record_parse(text, len, out) != 0)
+        return -1;
+    channel_cache_put(cache, channel_id, out, 0);
+    e = e ? e : channel_cache_get(cache, channel_id);
+    if (e && (e->text = malloc(len ? len : 1))) {
+        memcpy(e->text, text, len);
+        e->text_len = len;
+    }
+    return 0;
 }
 
 void channel_cache_foreach(struct channel_cache *cache, void (*fn)(struct channel_cache_entry *entry, void *arg),
@@ -51,6 +73,7 @@ void channel_cache_clear(struct channel_cache *cache)
         while (cache->buckets[b]) {
             struct channel_cache_entry *e = cache->buckets[b];
             cache->buckets[b] = e->next;
+            free(e->text);
             free(e);
         }
     }
@@ -70,8 +93,7 @@ static void channel_lookup_done(const sbr_state_reply *reply, void *userdata)
     struct channel_lookup *lookup = userdata;
     struct channel_record record;
     if (reply->status == SBR_OK && reply->found &&
-        channel_record_parse(reply->value, reply->value_len, &record) == 0) {
-        channel_cache_put(lookup->cache, lookup->channel_id, &record, 0);
+        channel_cache_read(lookup->cache, lookup->channel_id, reply->value, reply->value_len, &record) == 0) {
         lookup->fn(1, &record, lookup->userdata);
     } else {
         struct channel_cache_entry *remembered = NULL;

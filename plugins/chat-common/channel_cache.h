@@ -19,6 +19,8 @@ struct channel_cache_entry {
     char channel_id[CHAT_ID_MAX + 1];
     struct channel_record record;
     int dirty; /* written while the shared backend was away */
+    char *text; /* the shared record's text the record was read from, or NULL */
+    size_t text_len;
 };
 
 struct channel_cache {
@@ -29,6 +31,12 @@ struct channel_cache {
 /* Remember a record (dirty: written while the backend was away). */
 void channel_cache_put(struct channel_cache *cache, const char *channel_id, const struct channel_record *record,
                        int dirty);
+/* The record read from text (the shared state's value), from the copy when
+ * the text is the one it was read from last (a message costs a compare
+ * instead of a parse), else parsed and remembered.  0, or -1 if the text is
+ * not a record. */
+int channel_cache_read(struct channel_cache *cache, const char *channel_id, const char *text, size_t len,
+                       struct channel_record *out);
 /* The remembered record, or NULL. */
 struct channel_cache_entry *channel_cache_get(struct channel_cache *cache, const char *channel_id);
 void channel_cache_foreach(struct channel_cache *cache, void (*fn)(struct channel_cache_entry *entry, void *arg),

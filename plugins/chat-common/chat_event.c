@@ -82,9 +82,55 @@ void chat_ack(const sbr_api *api, sbr_message *msg, json_t *reply)
     free(text);
 }
 
+void chat_ack_text(const sbr_api *api, sbr_message *msg, const char *text)
+{
+    api->message_reply(msg, text ? text : "{\"ok\":false,\"error\":\"internal\"}");
+}
+
 void chat_ack_error(const sbr_api *api, sbr_message *msg, const char *code)
 {
-    chat_ack(api, msg, json_pack("{s:b, s:s}", "ok", 0, "error", code));
+    char text[160];
+    int n = snprintf(text, sizeof text, "{\"ok\":false,\"error\":\"%s\"}", code);
+    chat_ack_text(api, msg, n > 0 && (size_t)n < sizeof text ? text : NULL);
+}
+
+char *chat_arg_json(const sbr_api *api, sbr_message *msg, const char *field)
+{
+    int n = api->msg_arg_json(msg, 0, field, NULL, 0);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (text && api->msg_arg_json(msg, 0, field, text, (size_t)n + 1) != n) {
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+char *chat_arg_string(const sbr_api *api, sbr_message *msg, const char *field, size_t *len)
+{
+    int n = api->msg_arg_string(msg, 0, field, NULL, 0);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && (api->msg_arg_string(msg, 0, field, s, (size_t)n + 1) != n || strlen(s) != (size_t)n)) {
+        free(s);
+        s = NULL;
+    }
+    if (s && len)
+        *len = (size_t)n;
+    return s;
+}
+
+int chat_arg_id(const sbr_api *api, sbr_message *msg, const char *field, enum chat_id_kind kind, char *out)
+{
+    int n = api->msg_arg_string(msg, 0, field, out, CHAT_ID_MAX + 1);
+    if (n >= 0)
+        return n <= CHAT_ID_MAX && strlen(out) == (size_t)n && chat_id_valid(out, kind) ? 0 : -1;
+    /* Not a string: a non-negative integer, written as the client did
+     * (its JSON text is the decimal digits alone). */
+    char digits[32];
+    n = api->msg_arg_json(msg, 0, field, digits, sizeof digits);
+    if (n <= 0 || (size_t)n >= sizeof digits || strspn(digits, "0123456789") != (size_t)n)
+        return -1;
+    memcpy(out, digits, (size_t)n + 1);
+    return 0;
 }
 
 int chat_list_has(const char *const *list, size_t n, const char *id)
@@ -95,15 +141,62 @@ int chat_list_has(const char *const *list, size_t n, const char *id)
     return 0;
 }
 
+/* fmt with every "%s" replaced by the next string of ap, when "%s" is its
+ * only conversion (room and key names: "channel:%s"), without printf's
+ * machinery; NULL otherwise or out of memory (then *plain is 0 or 1). */
+static char *chat_concat(const char *fmt, va_list ap, int *plain)
+{
+    va_list count;
+    va_copy(count, ap);
+    size_t len = 0;
+    *plain = 1;
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            const char *arg = va_arg(count, const char *);
+            len += arg ? strlen(arg) : 6; /* "(null)", as glibc prints it */
+            f++;
+        } else if (*f == '%') {
+            *plain = 0;
+            break;
+        } else {
+            len++;
+        }
+    }
+    va_end(count);
+    char *s = *plain ? malloc(len + 1) : NULL;
+    if (!s)
+        return NULL;
+    char *o = s;
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            const char *arg = va_arg(ap, const char *);
+            size_t n = strlen(arg ? arg : "(null)");
+            memcpy(o, arg ? arg : "(null)", n);
+            o += n;
+            f++;
+        } else {
+            *o++ = *f;
+        }
+    }
+    *o = '\0';
+    return s;
+}
+
 char *chat_format(const char *fmt, ...)
 {
     va_list ap;
+    int plain;
+    va_start(ap, fmt);
+    char *s = chat_concat(fmt, ap, &plain);
+    va_end(ap);
+    if (plain)
+        return s;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
-    char *s = malloc((size_t)n + 1);
+    s = malloc((size_t)n + 1);
     if (!s)
         return NULL;
     va_start(ap, fmt);

@@ -41,8 +41,25 @@ int chat_id_read(json_t *object, const char *field, enum chat_id_kind kind, char
 /* 1 if `id` is a valid id string of that kind. */
 int chat_id_valid(const char *id, enum chat_id_kind kind);
 
-/* Answer the ack with {"ok": false, "error": code}. */
+/* The fields of a client event's first argument (an object), read from
+ * the host's copy of the arguments, parsed once per message
+ * (api->msg_arg_*): a plugin on the path of every message parses nothing.
+ * A first argument that is not an object has no fields. */
+
+/* An id field, as chat_id_read reads one: 0, or -1 if absent or invalid. */
+int chat_arg_id(const sbr_api *api, sbr_message *msg, const char *field, enum chat_id_kind kind, char *out);
+/* A string field (malloc'd, NUL-terminated, its byte length in *len), or
+ * NULL when absent, not a string, or holding a NUL. */
+char *chat_arg_string(const sbr_api *api, sbr_message *msg, const char *field, size_t *len);
+/* Any field as compact JSON text (malloc'd), or NULL when absent. */
+char *chat_arg_json(const sbr_api *api, sbr_message *msg, const char *field);
+
+/* Answer the ack with {"ok": false, "error": code}; code is one of the
+ * plugins' own error codes (plain ASCII). */
 void chat_ack_error(const sbr_api *api, sbr_message *msg, const char *code);
+/* Answer the ack with JSON text (the caller keeps it); NULL answers
+ * {"ok": false, "error": "internal"}. */
+void chat_ack_text(const sbr_api *api, sbr_message *msg, const char *text);
 /* Answer the ack with `reply` (reference stolen); an allocation failure
  * answers {"ok": false, "error": "internal"}. */
 void chat_ack(const sbr_api *api, sbr_message *msg, json_t *reply);

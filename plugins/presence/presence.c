@@ -56,7 +56,7 @@ static int presence_on_bus_state(enum sbr_event_id id, void *event, void *userda
 
 static void presence_refresh_tick(void *userdata)
 {
-    presence_refresh_all(userdata, 0);
+    presence_refresh_slice(userdata);
 }
 
 static void presence_beat_tick(void *userdata)
@@ -119,7 +119,8 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
         api->hook_register(self, SBR_EVENT_BUS_STATE, presence_on_bus_state, p) != SBR_OK ||
         api->bus_subscribe(self, PRESENCE_TOPIC, presence_on_status, p) != SBR_OK ||
         api->http_route(self, "GET", "/api/realtime/presence/{server_id}", presence_http_get, p) != SBR_OK ||
-        !api->timer_start(self, refresh_ms, 1, presence_refresh_tick, p) ||
+        !api->timer_start(self, refresh_ms / PRESENCE_REFRESH_SLICES ? refresh_ms / PRESENCE_REFRESH_SLICES : 1, 1,
+                          presence_refresh_tick, p) ||
         !api->timer_start(self, p->beat_ms, 1, presence_beat_tick, p)) {
         api->set_error(self, "cannot register the metrics, hooks, routes and timers of presence");
         return -1;

@@ -19,12 +19,16 @@
 #include "chat_event.h"
 
 #define PRESENCE_BUCKETS 4096
+/* The refresh goes round the users in this many steps per period, so that
+ * a worker's thousands of entries are not all written in one burst. */
+#define PRESENCE_REFRESH_SLICES 10
 #define PRESENCE_TOPIC "presence:status"
 #define PRESENCE_STATUS_MAX 16
 
 /* One local connection of an identified user. */
 struct presence_conn {
-    struct presence_conn *next; /* hash chain */
+    struct presence_conn *next; /* hash chain, by connection */
+    struct presence_conn *user_next; /* hash chain, by user */
     sbr_conn_id conn;
     char *user_id;
     char **servers;
@@ -43,6 +47,8 @@ struct presence {
     uint64_t connected_at; /* now_ms when the shared backend was last reached again */
     char worker[CHAT_WORKER_MAX]; /* api->worker_id() (presence_worker_init) */
     struct presence_conn *buckets[PRESENCE_BUCKETS];
+    struct presence_conn *users[PRESENCE_BUCKETS]; /* the same, by user: a status change is O(the user's connections) */
+    unsigned refresh_slice; /* the next step of the refresh round */
     size_t count; /* connections in the table */
     struct presence_gone *gone; /* closed connections whose removal is in flight */
     struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
@@ -71,6 +77,9 @@ void presence_table_unlink(struct presence *p, struct presence_conn *rec);
 void presence_conn_free(struct presence_conn *rec);
 void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
                             void *arg);
+/* The same over the connections of one user only. */
+void presence_table_foreach_user(struct presence *p, const char *user_id,
+                                 void (*fn)(struct presence *p, struct presence_conn *rec, void *arg), void *arg);
 void presence_table_clear(struct presence *p);
 /* Free the closed connections whose removal from the shared state never
  * answered (at unload: the bus drops what is in flight at shutdown). */
@@ -89,9 +98,13 @@ void presence_announce_one(struct presence *p, const char *server_id, const char
 void presence_publish_servers(struct presence *p, const struct presence_conn *rec);
 /* Refresh the conns-map entry of rec. */
 void presence_publish_conn(struct presence *p, const struct presence_conn *rec);
-/* Every entry this worker owns, again (refresh timer, backend back); with
- * announce, each visible user is announced online again too. */
+/* Every entry this worker owns, again (the backend back); with announce,
+ * each visible user is announced online again too. */
 void presence_refresh_all(struct presence *p, int announce);
+/* The next of PRESENCE_REFRESH_SLICES steps of the refresh (its timer):
+ * the entries of the users of a tenth of the user buckets, so that each
+ * is written again once per refresh period. */
+void presence_refresh_slice(struct presence *p);
 /* The backend is back: refresh, and if live workers took us for dead
  * meanwhile (and announced our users offline), announce them again. */
 void presence_recovered(struct presence *p);

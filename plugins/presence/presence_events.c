@@ -1,5 +1,6 @@
 /* presence_set and presence_snapshot. */
 #include "presence.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +25,24 @@ int presence_on_set(struct presence *p, const sbr_event_message *event)
         chat_ack_error(api, event->msg, "forbidden");
         return SBR_CONSUME;
     }
-    json_t *payload = chat_event_payload(event);
-    json_t *status_value = json_object_get(payload, "status");
-    const char *status = json_string_value(status_value);
-    if (!status) {
-        json_decref(payload);
+    char status[PRESENCE_STATUS_MAX];
+    int n = api->msg_arg_string(event->msg, 0, "status", status, sizeof status);
+    if (n == SBR_ERR_INVALID || n == SBR_ERR_GONE) {
         chat_ack_error(api, event->msg, "invalid_payload");
         return SBR_CONSUME;
     }
-    if (!presence_status_valid(status)) {
-        json_decref(payload);
+    if (n < 0 || (size_t)n >= sizeof status || strlen(status) != (size_t)n || !presence_status_valid(status)) {
         chat_ack_error(api, event->msg, "invalid_status");
         return SBR_CONSUME;
     }
     int shown_changed = strcmp(presence_status_shown(rec->status), presence_status_shown(status)) != 0;
     /* This worker at once, so the ack reflects it; every worker (this one
      * again, harmlessly) through the topic. */
-    char *change = chat_json_dump(json_pack("{s:s, s:s}", "user_id", rec->user_id, "status", status));
+    struct chat_json j;
+    chat_json_open(&j, api);
+    chat_json_string(&j, "user_id", rec->user_id);
+    chat_json_string(&j, "status", status);
+    char *change = chat_json_close(&j);
     if (change) {
         presence_on_status(PRESENCE_TOPIC, change, strlen(change), p);
         api->bus_publish(PRESENCE_TOPIC, change, strlen(change));
@@ -50,8 +52,12 @@ int presence_on_set(struct presence *p, const sbr_event_message *event)
     presence_publish_servers(p, rec);
     if (shown_changed)
         presence_announce(p, rec, presence_status_shown(status));
-    chat_ack(api, event->msg, json_pack("{s:b, s:s}", "ok", 1, "status", status));
-    json_decref(payload);
+    chat_json_open(&j, api);
+    chat_json_bool(&j, "ok", 1);
+    chat_json_string(&j, "status", status);
+    char *ack = chat_json_close(&j);
+    chat_ack_text(api, event->msg, ack);
+    free(ack);
     return SBR_CONSUME;
 }
 
@@ -78,10 +84,7 @@ int presence_on_snapshot(struct presence *p, const sbr_event_message *event)
 {
     const sbr_api *api = p->api;
     char server_id[CHAT_ID_MAX + 1];
-    json_t *payload = chat_event_payload(event);
-    int valid = payload && chat_id_read(payload, "server_id", CHAT_ID_SERVER_OR_USER, server_id) == 0;
-    json_decref(payload);
-    if (!valid) {
+    if (chat_arg_id(api, event->msg, "server_id", CHAT_ID_SERVER_OR_USER, server_id) != 0) {
         chat_ack_error(api, event->msg, "invalid_payload");
         return SBR_CONSUME;
     }

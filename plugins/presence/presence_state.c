@@ -1,5 +1,6 @@
 /* Presence in shared state: connect, disconnect, status changes, refresh. */
 #include "presence.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,12 @@ const char *presence_status_shown(const char *status)
 void presence_announce_one(struct presence *p, const char *server_id, const char *user_id, const char *shown)
 {
     char *room = chat_format("server:%s", server_id);
-    char *text =
-        chat_json_dump(json_pack("{s:s, s:s, s:s}", "server_id", server_id, "user_id", user_id, "status", shown));
+    struct chat_json update;
+    chat_json_open(&update, p->api);
+    chat_json_string(&update, "server_id", server_id);
+    chat_json_string(&update, "user_id", user_id);
+    chat_json_string(&update, "status", shown);
+    char *text = chat_json_close(&update);
     if (room && text && p->api->emit_room(room, "presence_update", text, 0, 0) == SBR_OK)
         p->api->metric_add(p->self, "superbot_presence_updates_total", NULL, 1);
     free(room);
@@ -112,6 +117,40 @@ void presence_refresh_all(struct presence *p, int announce)
         }
     }
     free(refresh.recs);
+}
+
+/* 1 if a connection before rec in its user chain is of the same user with
+ * the same memberships (its refresh covered rec's server maps already). */
+static int presence_refreshed_before(const struct presence_conn *chain, const struct presence_conn *rec, int *seen_user)
+{
+    *seen_user = 0;
+    for (const struct presence_conn *r = chain; r != rec; r = r->user_next) {
+        if (strcmp(r->user_id, rec->user_id) != 0)
+            continue;
+        *seen_user = 1;
+        if (presence_same_servers(r, rec))
+            return 1;
+    }
+    return 0;
+}
+
+void presence_refresh_slice(struct presence *p)
+{
+    size_t from = (size_t)p->refresh_slice * PRESENCE_BUCKETS / PRESENCE_REFRESH_SLICES;
+    size_t to = (size_t)(p->refresh_slice + 1) * PRESENCE_BUCKETS / PRESENCE_REFRESH_SLICES;
+    p->refresh_slice = (p->refresh_slice + 1) % PRESENCE_REFRESH_SLICES;
+    for (size_t b = from; b < to; b++) {
+        for (struct presence_conn *rec = p->users[b]; rec; rec = rec->user_next) {
+            presence_publish_conn(p, rec);
+            int seen_user;
+            if (presence_refreshed_before(p->users[b], rec, &seen_user))
+                continue;
+            if (!seen_user)
+                presence_user_listed(p, rec);
+            if (strcmp(rec->status, "invisible") != 0)
+                presence_publish_servers(p, rec);
+        }
+    }
 }
 
 static void presence_reaped_check(const sbr_state_reply *reply, void *userdata)
@@ -312,7 +351,7 @@ struct presence_status_change {
 static void presence_apply_status(struct presence *p, struct presence_conn *rec, void *arg)
 {
     const struct presence_status_change *change = arg;
-    if (strcmp(rec->user_id, change->user_id) != 0 || strcmp(rec->status, change->status) == 0)
+    if (strcmp(rec->status, change->status) == 0)
         return;
     strcpy(rec->status, change->status);
     presence_publish_conn(p, rec);
@@ -326,7 +365,7 @@ void presence_on_status(const char *topic, const char *data, size_t len, void *u
     const char *status = json_string_value(json_object_get(doc, "status"));
     if (user_id && status && presence_status_valid(status)) {
         struct presence_status_change change = {user_id, status};
-        presence_table_foreach(p, presence_apply_status, &change);
+        presence_table_foreach_user(p, user_id, presence_apply_status, &change);
     }
     json_decref(doc);
 }

@@ -1,4 +1,5 @@
-/* This worker's connections of identified users, by connection id. */
+/* This worker's connections of identified users, by connection id and by
+ * user. */
 #include "presence.h"
 
 #include <inttypes.h>
@@ -9,6 +10,15 @@
 static size_t presence_bucket(sbr_conn_id conn)
 {
     return (size_t)((conn * 11400714819323198485ull) >> 52) % PRESENCE_BUCKETS;
+}
+
+static size_t presence_user_bucket(const char *user_id)
+{
+    /* FNV-1a */
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *c = (const unsigned char *)user_id; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return (size_t)(h % PRESENCE_BUCKETS);
 }
 
 struct presence_conn *presence_table_find(struct presence *p, sbr_conn_id conn)
@@ -72,12 +82,22 @@ struct presence_conn *presence_table_add(struct presence *p, sbr_conn_id conn, c
     size_t b = presence_bucket(conn);
     rec->next = p->buckets[b];
     p->buckets[b] = rec;
+    size_t u = presence_user_bucket(rec->user_id);
+    rec->user_next = p->users[u];
+    p->users[u] = rec;
     p->count++;
     return rec;
 }
 
 void presence_table_unlink(struct presence *p, struct presence_conn *rec)
 {
+    for (struct presence_conn **r = &p->users[presence_user_bucket(rec->user_id)]; *r; r = &(*r)->user_next) {
+        if (*r == rec) {
+            *r = rec->user_next;
+            rec->user_next = NULL;
+            break;
+        }
+    }
     for (struct presence_conn **r = &p->buckets[presence_bucket(rec->conn)]; *r; r = &(*r)->next) {
         if (*r == rec) {
             *r = rec->next;
@@ -86,6 +106,14 @@ void presence_table_unlink(struct presence *p, struct presence_conn *rec)
             return;
         }
     }
+}
+
+void presence_table_foreach_user(struct presence *p, const char *user_id,
+                                 void (*fn)(struct presence *p, struct presence_conn *rec, void *arg), void *arg)
+{
+    for (struct presence_conn *r = p->users[presence_user_bucket(user_id)]; r; r = r->user_next)
+        if (strcmp(r->user_id, user_id) == 0)
+            fn(p, r, arg);
 }
 
 void presence_table_foreach(struct presence *p, void (*fn)(struct presence *p, struct presence_conn *rec, void *arg),
@@ -104,6 +132,7 @@ void presence_table_clear(struct presence *p)
             p->buckets[b] = r->next;
             presence_conn_free(r);
         }
+        p->users[b] = NULL;
     }
     p->count = 0;
 }

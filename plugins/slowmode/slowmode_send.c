@@ -1,6 +1,7 @@
 /* send_message: the sender's slot in the channel, before typing and
  * channels see the message. */
 #include "slowmode.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,15 @@ static void slowmode_send_admit(struct slowmode_call *call)
 static void slowmode_send_refuse(struct slowmode_call *call, int64_t remaining_ms)
 {
     call->sm->api->metric_add(call->sm->self, "superbot_slow_mode_refused_total", "via=\"socket\"", 1);
-    chat_ack(call->sm->api, call->msg,
-             json_pack("{s:b, s:s, s:i, s:f}", "ok", 0, "error", "slow_mode", "status", 429, "retry_after",
-                       (double)remaining_ms / 1000.0));
+    struct chat_json j;
+    chat_json_open(&j, call->sm->api);
+    chat_json_bool(&j, "ok", 0);
+    chat_json_string(&j, "error", "slow_mode");
+    chat_json_int(&j, "status", 429);
+    chat_json_real(&j, "retry_after", (double)remaining_ms / 1000.0);
+    char *text = chat_json_close(&j);
+    chat_ack_text(call->sm->api, call->msg, text);
+    free(text);
 }
 
 static void slowmode_send_looked_up(struct slowmode_call *call, int found)
@@ -45,13 +52,10 @@ int slowmode_on_send(struct slowmode *sm, sbr_event_message *event)
 {
     const sbr_api *api = sm->api;
     const sbr_identity *who = api->conn_identity(event->conn);
-    json_t *payload = chat_event_payload(event);
     struct slowmode_call *call = calloc(1, sizeof *call);
-    json_t *content = json_object_get(payload, "content");
     /* A payload channels would refuse must not use up a slot either. */
-    int valid = payload && call && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, call->channel_id) == 0 &&
-                json_is_string(content) && json_string_length(content) > 0;
-    json_decref(payload);
+    int valid = call && chat_arg_id(api, event->msg, "channel_id", CHAT_ID_CHANNEL, call->channel_id) == 0 &&
+                api->msg_arg_string(event->msg, 0, "content", NULL, 0) > 0;
     if (!valid || !who) {
         free(call);
         event->reason = !call ? "internal" : !who ? "forbidden" : "invalid_payload";

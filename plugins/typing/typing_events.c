@@ -1,6 +1,7 @@
 /* typing_start, typing_stop, and the ends of a typing: a sent message,
  * leaving the channel (or its server), a disconnect, the TTL. */
 #include "typing.h"
+#include "chat_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,13 @@
 static void typing_emit(struct typing *t, const char *channel_id, const char *user_id, const char *name,
                         sbr_conn_id except)
 {
-    json_t *data = json_pack("{s:s, s:s}", "channel_id", channel_id, "user_id", user_id);
-    if (data && strcmp(name, "typing_start") == 0)
-        json_object_set_new(data, "expires_in", json_integer((json_int_t)(t->ttl_ms / 1000)));
-    char *text = chat_json_dump(data);
+    struct chat_json data;
+    chat_json_open(&data, t->api);
+    chat_json_string(&data, "channel_id", channel_id);
+    chat_json_string(&data, "user_id", user_id);
+    if (strcmp(name, "typing_start") == 0)
+        chat_json_int(&data, "expires_in", (int64_t)(t->ttl_ms / 1000));
+    char *text = chat_json_close(&data);
     char *room = chat_format("channel:%s", channel_id);
     if (text && room)
         /* Volatile: a backed-up client can skip indicators, which expire anyway. */
@@ -106,20 +110,29 @@ static void typing_expired(void *userdata)
  * NULL when either is missing. */
 static const sbr_identity *typing_who(struct typing *t, const sbr_event_message *event, char *channel_id)
 {
-    json_t *payload = chat_event_payload(event);
-    int ok = payload && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) == 0;
-    json_decref(payload);
+    int ok = chat_arg_id(t->api, event->msg, "channel_id", CHAT_ID_CHANNEL, channel_id) == 0;
     return ok ? t->api->conn_identity(event->conn) : NULL;
+}
+
+/* {"ok":true,"channel_id"} and, for typing_start, "expires_in". */
+static void typing_ack(struct typing *t, sbr_message *msg, const char *channel_id, int start)
+{
+    struct chat_json ack;
+    chat_json_open(&ack, t->api);
+    chat_json_bool(&ack, "ok", 1);
+    chat_json_string(&ack, "channel_id", channel_id);
+    if (start)
+        chat_json_int(&ack, "expires_in", (int64_t)(t->ttl_ms / 1000));
+    char *text = chat_json_close(&ack);
+    chat_ack_text(t->api, msg, text);
+    free(text);
 }
 
 int typing_on_start(struct typing *t, const sbr_event_message *event)
 {
     const sbr_api *api = t->api;
     char channel_id[CHAT_ID_MAX + 1];
-    json_t *payload = chat_event_payload(event);
-    int valid = payload && chat_id_read(payload, "channel_id", CHAT_ID_CHANNEL, channel_id) == 0;
-    json_decref(payload);
-    if (!valid) {
+    if (chat_arg_id(api, event->msg, "channel_id", CHAT_ID_CHANNEL, channel_id) != 0) {
         chat_ack_error(api, event->msg, "invalid_payload");
         return SBR_CONSUME;
     }
@@ -156,9 +169,7 @@ int typing_on_start(struct typing *t, const sbr_event_message *event)
         entry->broadcast_ms = now;
         typing_emit(t, entry->channel_id, entry->user_id, "typing_start", event->conn);
     }
-    chat_ack(api, event->msg,
-             json_pack("{s:b, s:s, s:I}", "ok", 1, "channel_id", channel_id, "expires_in",
-                       (json_int_t)(t->ttl_ms / 1000)));
+    typing_ack(t, event->msg, channel_id, 1);
     return SBR_CONSUME;
 }
 
@@ -173,7 +184,7 @@ int typing_on_stop(struct typing *t, const sbr_event_message *event)
     struct typing_entry *entry = typing_table_find(t, who->user_id, channel_id);
     if (entry)
         typing_end(t, entry, event->conn);
-    chat_ack(t->api, event->msg, json_pack("{s:b, s:s}", "ok", 1, "channel_id", channel_id));
+    typing_ack(t, event->msg, channel_id, 0);
     return SBR_CONSUME;
 }
 

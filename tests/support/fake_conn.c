@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "fake_host_private.h"
 
+#include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +14,7 @@
 struct sbr_message {
     char *event;
     char *args;
+    json_t *args_value; /* parsed once, for api->msg_arg_* */
     sbr_event_message ev;
     size_t next; /* the next hook of the chain */
     int handler_done;
@@ -538,11 +541,103 @@ static int api_message_resume(sbr_message *msg, enum sbr_verdict verdict, const 
     return SBR_OK;
 }
 
+/* api->msg_arg_*, as the core reads them: a dotted path into the argument
+ * `index` of the arguments parsed once. */
+static json_t *message_arg(sbr_message *msg, unsigned index, const char *path, int *status)
+{
+    *status = msg->done ? SBR_ERR_GONE : SBR_ERR_INVALID;
+    json_t *v = msg->done ? NULL : json_array_get(msg->args_value, index);
+    while (v && path && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        char key[256];
+        if (n == 0 || n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if (json_is_object(v))
+            v = json_object_get(v, key);
+        else
+            v = json_is_array(v) && strspn(key, "0123456789") == n ? json_array_get(v, strtoul(key, NULL, 10)) : NULL;
+        path = dot ? dot + 1 : path + n;
+    }
+    return v;
+}
+
+static int message_copy_out(const char *text, size_t n, char *buf, size_t len)
+{
+    if (buf && len > n) {
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    } else if (buf && len > 0) {
+        buf[0] = '\0';
+    }
+    return n > INT_MAX ? SBR_ERR_LIMIT : (int)n;
+}
+
+static int api_msg_arg_string(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len)
+{
+    int status;
+    json_t *v = message_arg(msg, index, path, &status);
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!json_is_string(v))
+        return v ? SBR_ERR_INVALID : status;
+    return message_copy_out(json_string_value(v), json_string_length(v), buf, len);
+}
+
+static int api_msg_arg_number(sbr_message *msg, unsigned index, const char *path, double *out)
+{
+    int status;
+    json_t *v = message_arg(msg, index, path, &status);
+    if (!json_is_number(v) || !out)
+        return v ? SBR_ERR_INVALID : status;
+    *out = json_number_value(v);
+    return SBR_OK;
+}
+
+static int api_msg_arg_bool(sbr_message *msg, unsigned index, const char *path, int *out)
+{
+    int status;
+    json_t *v = message_arg(msg, index, path, &status);
+    if (!json_is_boolean(v) || !out)
+        return v ? SBR_ERR_INVALID : status;
+    *out = json_is_true(v);
+    return SBR_OK;
+}
+
+static int api_msg_arg_json(sbr_message *msg, unsigned index, const char *path, char *buf, size_t len)
+{
+    int status;
+    json_t *v = message_arg(msg, index, path, &status);
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!v)
+        return status;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    int n = text ? message_copy_out(text, strlen(text), buf, len) : SBR_ERR_NOMEM;
+    free(text);
+    return n;
+}
+
+static int api_json_quote(const char *text, char *buf, size_t len)
+{
+    if (buf && len > 0)
+        buf[0] = '\0';
+    json_t *s = text ? json_string(text) : NULL;
+    char *quoted = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(s);
+    int n = quoted ? message_copy_out(quoted, strlen(quoted), buf, len) : SBR_ERR_INVALID;
+    free(quoted);
+    return n;
+}
+
 const char *fake_send(sbr_conn_id conn, const char *event, const char *args_json)
 {
     struct sbr_message *m = calloc(1, sizeof *m);
     m->event = strdup(event);
     m->args = strdup(args_json);
+    m->args_value = json_loads(args_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     m->ev.struct_size = sizeof m->ev;
     m->ev.conn = conn;
     m->ev.msg = m;
@@ -570,6 +665,11 @@ void fake_conn_api(sbr_api *api)
     api->connect_resume = api_connect_resume;
     api->message_reply = api_message_reply;
     api->message_resume = api_message_resume;
+    api->msg_arg_string = api_msg_arg_string;
+    api->msg_arg_number = api_msg_arg_number;
+    api->msg_arg_bool = api_msg_arg_bool;
+    api->msg_arg_json = api_msg_arg_json;
+    api->json_quote = api_json_quote;
     api->namespace_add = api_namespace_add;
     api->conn_namespace = api_conn_namespace;
     api->room_join = api_room_join;
@@ -602,6 +702,7 @@ void fake_conn_reset(void)
     for (size_t i = 0; i < n_messages; i++) {
         free(messages[i]->event);
         free(messages[i]->args);
+        json_decref(messages[i]->args_value);
         free(messages[i]->ack);
         free(messages[i]);
     }

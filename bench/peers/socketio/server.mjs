@@ -1,6 +1,7 @@
 // The benchmark peer: the subset of SPEC.md the load tool drives, written the
 // way a Socket.IO user would write it (official server, Redis adapter for
-// several workers, jsonwebtoken).  Environment: REALTIME_LISTEN (host:port),
+// several workers, jsonwebtoken): channels, messages, typing and presence_set
+// (no presence at connect, no shared typing or presence state across workers).  Environment: REALTIME_LISTEN (host:port),
 // REALTIME_JWT_SECRET, REALTIME_API_KEY, REALTIME_REDIS_URL (optional: shared
 // channels and cross-worker broadcast), REALTIME_JWT_TTL_SECONDS.
 import http from 'node:http';
@@ -177,8 +178,56 @@ io.on('connection', (socket) => {
       id, channel_id: found.id, user_id: user.id, content: payload.content, nonce: payload.nonce ?? null, ts: Date.now(),
     });
     ack({ ok: true, id });
+    typingEnd(socket, found.id);
+  });
+
+  // Typing: others in the channel see it start, and stop on typing_stop, a
+  // message from the typist, or after the TTL without a refresh.
+  socket.on('typing_start', (payload, ack) => {
+    if (typeof ack !== 'function') return;
+    const id = payload?.channel_id;
+    if (typeof id !== 'string') return ack({ ok: false, error: 'invalid_payload' });
+    const room = `channel:${id}`;
+    if (!socket.rooms.has(room)) return ack({ ok: false, error: 'forbidden' });
+    const key = `${id}\n${user.id}`;
+    const old = typing.get(key);
+    if (old) clearTimeout(old);
+    else socket.to(room).emit('typing_start', { channel_id: id, user_id: user.id, expires_in: typingTtl });
+    typing.set(key, setTimeout(() => typingEnd(socket, id), typingTtl * 1000));
+    ack({ ok: true, channel_id: id, expires_in: typingTtl });
+  });
+
+  socket.on('typing_stop', (payload, ack) => {
+    if (typeof ack !== 'function') return;
+    const id = payload?.channel_id;
+    if (typeof id !== 'string') return ack({ ok: false, error: 'invalid_payload' });
+    typingEnd(socket, id);
+    ack({ ok: true, channel_id: id });
+  });
+
+  // Presence: the members of the user's servers see the new status.
+  socket.on('presence_set', (payload, ack) => {
+    if (typeof ack !== 'function') return;
+    const status = payload?.status;
+    if (!presenceStatuses.has(status)) return ack({ ok: false, error: 'invalid_status' });
+    const shown = status === 'invisible' ? 'offline' : status;
+    for (const s of user.servers) io.to(`server:${s}`).emit('presence_update', { server_id: s, user_id: user.id, status: shown });
+    ack({ ok: true, status });
   });
 });
+
+const typingTtl = Number(process.env.REALTIME_TYPING_TTL_SECONDS || 10);
+const typing = new Map();
+const presenceStatuses = new Set(['online', 'idle', 'dnd', 'invisible']);
+
+function typingEnd(socket, channelId) {
+  const key = `${channelId}\n${socket.data.user.id}`;
+  const timer = typing.get(key);
+  if (!timer) return;
+  clearTimeout(timer);
+  typing.delete(key);
+  socket.to(`channel:${channelId}`).emit('typing_stop', { channel_id: channelId, user_id: socket.data.user.id });
+}
 
 httpServer.listen(Number(port), host, () => console.error(`peer listening on ${host}:${port}`));
 process.on('SIGTERM', () => process.exit(0));

@@ -1,6 +1,8 @@
 /* core/plugin/api_json.c: the paths of api->msg_arg_* (keys, array
- * indexes, what names nothing) and api->json_quote (escaping, UTF-8, the
- * snprintf-like buffer rule that never leaves a truncated value). */
+ * indexes, what names nothing), the text of msg_arg_json (the bytes
+ * jansson's dump writes, whichever way it is made) and api->json_quote
+ * (escaping, UTF-8, the snprintf-like buffer rule that never leaves a
+ * truncated value). */
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -77,6 +79,28 @@ START_TEST(test_quote)
 }
 END_TEST
 
+START_TEST(test_value_text)
+{
+    static const char *const values[] = {
+        "\"hi\"", "\"a\\u0000b\"", "\"q\\\"s\\\\/\\n\\u001f\\u007f\u00e9\"", "0", "-12", "9223372036854775807",
+        "true", "false", "null", "1.5", "-2e-300", "{\"a\":[1,{\"b\":\"c\"}]}", "[]",
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        json_t *v = json_loads(values[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        ck_assert_msg(v != NULL, "%s", values[i]);
+        char *dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        char buf[128];
+        ck_assert_int_eq(api_json_text(v, buf, sizeof(buf)), (int)strlen(dumped));
+        ck_assert_str_eq(buf, dumped);
+        /* Too small: the length, and "" rather than a cut value. */
+        ck_assert_int_eq(api_json_text(v, buf, strlen(dumped)), (int)strlen(dumped));
+        ck_assert_str_eq(buf, "");
+        free(dumped);
+        json_decref(v);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugin_api_json");
@@ -85,6 +109,7 @@ int main(void)
     tcase_add_test(tc, test_paths);
     tcase_add_test(tc, test_paths_that_name_nothing);
     tcase_add_test(tc, test_quote);
+    tcase_add_test(tc, test_value_text);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,7 +1,9 @@
 /* core/ws/ws_conn.c: the write path of a taken-over WebSocket, against a
  * real loopback connection: frames by reference written at the end of the
- * turn, order kept when a turn queues several, a full socket keeping the
- * rest, and every reference released once whatever happens. */
+ * turn, everything a turn queued for the socket in one write, order kept
+ * when a turn queues several (by reference and copied, past what one
+ * writev() takes), a full socket keeping the rest, closing and a vanished
+ * peer, and every reference released once whatever happens. */
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +19,7 @@
 #include "ws/ws_conn.h"
 #include "ws/ws_handshake.h"
 #include "ws/ws_output.h"
+#include "metrics.h"
 
 static struct event_base *base;
 static struct evhttp *http;
@@ -186,6 +189,113 @@ START_TEST(frames_of_one_turn_keep_their_order)
 }
 END_TEST
 
+START_TEST(a_turn_goes_out_in_one_write)
+{
+    uint64_t writes = core_metrics.ws_writes;
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(ws_conn_send_ref(server_ws, i % 2 ? frame_c : frame_a, i % 2 ? sizeof(frame_c) : sizeof(frame_a),
+                                          release, &releases), 0);
+    ck_assert_uint_eq(ws_conn_pending(server_ws), 25 * (sizeof(frame_a) + sizeof(frame_c)));
+    uint8_t got[25 * (sizeof(frame_a) + sizeof(frame_c))];
+    client_read(got, sizeof(got));
+    for (int i = 0, at = 0; i < 50; i++) {
+        const uint8_t *want = i % 2 ? frame_c : frame_a;
+        size_t len = i % 2 ? sizeof(frame_c) : sizeof(frame_a);
+        ck_assert_mem_eq(got + at, want, len);
+        at += (int)len;
+    }
+    ck_assert_int_eq(releases, 50);
+    ck_assert_uint_eq(core_metrics.ws_writes - writes, 1);
+    ck_assert_uint_eq(ws_conn_pending(server_ws), 0);
+}
+END_TEST
+
+/* Three-byte text frames numbered by their payload. */
+static uint8_t numbered[3000][5];
+
+START_TEST(more_frames_than_one_writev_takes_keep_their_order)
+{
+    size_t n = sizeof(numbered) / sizeof(numbered[0]);
+    uint64_t writes = core_metrics.ws_writes;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t frame[5] = {0x82, 0x03, (uint8_t)(i >> 8), (uint8_t)i, 0x5a};
+        memcpy(numbered[i], frame, sizeof(frame));
+        ck_assert_int_eq(ws_conn_send_ref(server_ws, numbered[i], sizeof(numbered[i]), release, &releases), 0);
+    }
+    uint8_t *got = malloc(sizeof(numbered));
+    ck_assert_ptr_nonnull(got);
+    client_read(got, sizeof(numbered));
+    ck_assert_mem_eq(got, numbered, sizeof(numbered));
+    ck_assert_int_eq(releases, (int)n);
+    /* One writev() per 1024 frames (IOV_MAX). */
+    ck_assert_uint_eq(core_metrics.ws_writes - writes, (n + 1023) / 1024);
+    free(got);
+}
+END_TEST
+
+START_TEST(a_copied_frame_first_keeps_the_order)
+{
+    ck_assert_int_eq(ws_conn_send(server_ws, 0, "b", 1), 0);
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_a, sizeof(frame_a), release, &releases), 0);
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_c, sizeof(frame_c), release, &releases), 0);
+    uint8_t got[3 + sizeof(frame_a) + sizeof(frame_c)];
+    client_read(got, sizeof(got));
+    const uint8_t b[] = {0x81, 0x01, 'b'};
+    ck_assert_mem_eq(got, b, 3);
+    ck_assert_mem_eq(got + 3, frame_a, sizeof(frame_a));
+    ck_assert_mem_eq(got + 3 + sizeof(frame_a), frame_c, sizeof(frame_c));
+    ck_assert_int_eq(releases, 2);
+}
+END_TEST
+
+/* A binary frame of n bytes in all, its payload a pattern from seed. */
+static uint8_t *big_frame(size_t n, unsigned seed)
+{
+    uint8_t *f = malloc(n);
+    ck_assert_ptr_nonnull(f);
+    f[0] = 0x82;
+    f[1] = 127;
+    uint64_t len = n - 10;
+    for (int i = 0; i < 8; i++)
+        f[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+    for (size_t i = 10; i < n; i++)
+        f[i] = (uint8_t)(i * 7 + seed);
+    return f;
+}
+
+START_TEST(a_full_socket_mid_turn_keeps_the_rest_in_order)
+{
+    /* Together far more than loopback socket buffers take at once, so the
+     * socket fills in the middle of the turn's frames. */
+    enum { FRAMES = 8 };
+    size_t n = 3u << 20;
+    uint8_t *frames[FRAMES];
+    for (int i = 0; i < FRAMES; i++) {
+        frames[i] = big_frame(n, (unsigned)i);
+        ck_assert_int_eq(ws_conn_send_ref(server_ws, frames[i], n, release, &releases), 0);
+    }
+    pump();
+    ck_assert_int_lt(releases, FRAMES);
+    ck_assert_uint_gt(ws_conn_pending(server_ws), 0);
+    /* Queued behind the rest, not before it. */
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_c, sizeof(frame_c), release, &releases), 0);
+    uint8_t *got = malloc(n);
+    ck_assert_ptr_nonnull(got);
+    for (int i = 0; i < FRAMES; i++) {
+        client_read(got, n);
+        ck_assert_mem_eq(got, frames[i], n);
+    }
+    uint8_t tail[sizeof(frame_c)];
+    client_read(tail, sizeof(tail));
+    ck_assert_mem_eq(tail, frame_c, sizeof(frame_c));
+    ck_assert_int_eq(releases, FRAMES + 1);
+    ck_assert_uint_eq(ws_conn_pending(server_ws), 0);
+    for (int i = 0; i < FRAMES; i++)
+        free(frames[i]);
+    free(got);
+}
+END_TEST
+
 START_TEST(a_full_socket_keeps_the_rest_until_writable)
 {
     /* Larger than loopback socket buffers take at once. */
@@ -233,6 +343,43 @@ START_TEST(closing_sends_the_held_frame_first)
 }
 END_TEST
 
+START_TEST(closing_sends_every_held_frame_first)
+{
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_a, sizeof(frame_a), release, &releases), 0);
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_c, sizeof(frame_c), release, &releases), 0);
+    ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_a, sizeof(frame_a), release, &releases), 0);
+    ws_conn_close(server_ws, 1000, NULL);
+    server_ws = NULL;
+    uint8_t got[2 * sizeof(frame_a) + sizeof(frame_c) + 4];
+    client_read(got, sizeof(got));
+    ck_assert_mem_eq(got, frame_a, sizeof(frame_a));
+    ck_assert_mem_eq(got + sizeof(frame_a), frame_c, sizeof(frame_c));
+    ck_assert_mem_eq(got + sizeof(frame_a) + sizeof(frame_c), frame_a, sizeof(frame_a));
+    const uint8_t close_frame[] = {0x88, 0x02, 0x03, 0xE8};
+    ck_assert_mem_eq(got + 2 * sizeof(frame_a) + sizeof(frame_c), close_frame, 4);
+    ck_assert_int_eq(releases, 3);
+}
+END_TEST
+
+START_TEST(a_vanished_peer_releases_every_held_frame)
+{
+    struct linger hard = {1, 0};
+    ck_assert_int_eq(setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)), 0);
+    close(client); /* RST */
+    client = -1;
+    usleep(20000);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(ws_conn_send_ref(server_ws, frame_a, sizeof(frame_a), release, &releases), 0);
+    for (int i = 0; i < 100 && closes == 0; i++) {
+        pump();
+        usleep(1000);
+    }
+    ck_assert_int_eq(closes, 1);
+    ck_assert_int_eq(releases, 10);
+    ck_assert_uint_eq(ws_conn_count(), 0);
+}
+END_TEST
+
 START_TEST(a_vanished_peer_releases_the_held_frame)
 {
     struct linger hard = {1, 0};
@@ -269,9 +416,15 @@ static Suite *suite(void)
     tcase_add_test(t, one_frame_by_reference_at_end_of_turn);
     tcase_add_test(t, the_socket_taken_over_sends_without_delay);
     tcase_add_test(t, frames_of_one_turn_keep_their_order);
+    tcase_add_test(t, a_turn_goes_out_in_one_write);
+    tcase_add_test(t, more_frames_than_one_writev_takes_keep_their_order);
+    tcase_add_test(t, a_copied_frame_first_keeps_the_order);
+    tcase_add_test(t, a_full_socket_mid_turn_keeps_the_rest_in_order);
     tcase_add_test(t, a_full_socket_keeps_the_rest_until_writable);
     tcase_add_test(t, closing_sends_the_held_frame_first);
+    tcase_add_test(t, closing_sends_every_held_frame_first);
     tcase_add_test(t, a_vanished_peer_releases_the_held_frame);
+    tcase_add_test(t, a_vanished_peer_releases_every_held_frame);
     tcase_add_test(t, free_all_releases_a_held_frame);
     suite_add_tcase(s, t);
     return s;
