@@ -18,7 +18,8 @@
  * (redis_writeback.c), publishing through the outage buffer
  * (redis_publish.c, redis_outbox.c), receiving (redis_receive.c,
  * redis_dedup.c), what a failover may have lost sent again
- * (redis_replay.c), and what /healthz and /metrics say (redis_health.c).
+ * (redis_replay.c), the room log of connection state recovery
+ * (redis_rooms.c), and what /healthz and /metrics say (redis_health.c).
  * While Redis is not usable every state call is answered by the embedded
  * in-process store (local_bus), and every publish waits in the outage
  * buffer. */
@@ -487,7 +488,7 @@ void redis_rooms_subscribed(struct bus_redis *br);
  * link: 1 when it was one (delivered or dropped), 0 when it is not. */
 int redis_rooms_receive(struct bus_redis *br, const char *topic, uint32_t lane, const char *envelope, uint64_t seq,
                         const char *payload, size_t len);
-/* A message on this worker's own channel (the flush markers). */
+/* A message on this worker's flush channel (redis_rooms_anchor). */
 void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len);
 /* The channel of this worker's flush markers (malloc'd). */
 char *redis_rooms_anchor(const struct bus_redis *br, size_t *len);

@@ -83,7 +83,7 @@ static const char *const redis_rooms_scripts[] = {
         "end\n"
         "if complete == 0 then out = {} end\n"
         "return {complete, last, out}\n",
-    /* KEYS: counter.  ARGV: this worker's own channel, the marker.  The
+    /* KEYS: counter.  ARGV: this worker's flush channel, the marker.  The
      * marker comes back on the subscriber link after everything published
      * before, with the counter's value then. */
     [REDIS_SCRIPT_ROOM_FLUSH - REDIS_SCRIPT_ROOM_PUBLISH] =
