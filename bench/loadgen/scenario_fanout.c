@@ -177,18 +177,6 @@ static void on_delivery(const char *packet, size_t len)
 
 static void maybe_start(void);
 
-/* Whether an ack carries "ok": true (with or without blanks). */
-static int ack_ok(const char *packet, size_t len)
-{
-    const char *p = memmem(packet, len, "\"ok\":", 5);
-    if (!p)
-        return 0;
-    const char *end = packet + len;
-    for (p += 5; p < end && (*p == ' ' || *p == '\t'); p++)
-        ;
-    return end - p >= 4 && memcmp(p, "true", 4) == 0;
-}
-
 static void on_ready(struct sio_client *c)
 {
     unsigned index = (unsigned)(uintptr_t)sio_client_userdata(c);
@@ -214,7 +202,7 @@ static void on_packet(struct sio_client *c, const char *packet, size_t len)
     }
     if (packet[0] != '3')
         return;  /* ready, presence_update: not measured */
-    int ok = ack_ok(packet, len);
+    int ok = sio_ack_ok(packet, len);
     if (role_of(index) == ROLE_SUBSCRIBER) {
         if (ok) {
             run.joined++;

@@ -216,22 +216,10 @@ static void on_event(const char *packet, size_t len)
 
 static void maybe_start(void);
 
-/* Whether an ack carries "ok": true (with or without blanks). */
-static int ack_ok(const char *packet, size_t len)
-{
-    const char *p = memmem(packet, len, "\"ok\":", 5);
-    if (!p)
-        return 0;
-    const char *end = packet + len;
-    for (p += 5; p < end && (*p == ' ' || *p == '\t'); p++)
-        ;
-    return end - p >= 4 && memcmp(p, "true", 4) == 0;
-}
-
 static void on_ack(const char *packet, size_t len)
 {
     uint64_t id = strtoull(packet + 1, NULL, 10);
-    if (ack_ok(packet, len)) {
+    if (sio_ack_ok(packet, len)) {
         if (id % ACK_KINDS == ACK_JOIN && ++run.joined == run.n)
             maybe_start();
         return;

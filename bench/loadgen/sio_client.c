@@ -435,3 +435,15 @@ void sio_client_close(struct sio_client *c)
     if (!c->in_callback)
         client_free(c);
 }
+
+/* Whether an ack packet carries "ok": true (with or without blanks). */
+int sio_ack_ok(const char *packet, size_t len)
+{
+    const char *p = memmem(packet, len, "\"ok\":", 5);
+    if (!p)
+        return 0;
+    const char *end = packet + len;
+    for (p += 5; p < end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    return end - p >= 4 && memcmp(p, "true", 4) == 0;
+}

@@ -50,4 +50,7 @@ int sio_client_send(struct sio_client *c, const char *packet, size_t len);
 /* Close without a callback; safe from the client's own callbacks. */
 void sio_client_close(struct sio_client *c);
 
+/* Whether an ack packet carries "ok": true (with or without blanks). */
+int sio_ack_ok(const char *packet, size_t len);
+
 #endif

@@ -37,10 +37,7 @@
 
 static void redis_topic_free(void *p)
 {
-    struct redis_topic *t = p;
-    free(t->topic);
-    free(t->channel);
-    free(t);
+    free(p);
 }
 
 void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
@@ -53,18 +50,25 @@ void redis_topic_drop(struct bus_redis *br, struct redis_topic *t)
 
 static struct redis_topic *redis_topic_new(struct bus_redis *br, const char *topic)
 {
-    struct redis_topic *t = calloc(1, sizeof(*t));
+    size_t lp = strlen(br->prefix), ls = strlen(REDIS_CHANNEL_SPACE), lt = strlen(topic);
+    if (lp + ls + lt > UINT32_MAX)
+        return NULL;
+    struct redis_topic *t = malloc(sizeof(*t) + lp + ls + lt + 1);
     if (!t)
         return NULL;
+    memcpy(t->channel, br->prefix, lp);
+    memcpy(t->channel + lp, REDIS_CHANNEL_SPACE, ls);
+    memcpy(t->channel + lp + ls, topic, lt + 1);
+    t->topic = t->channel + lp + ls;
+    t->channel_len = (uint32_t)(lp + ls + lt);
+    t->wanted = t->unsubscribing = 0;
     t->node = t->old_node = REDIS_NO_NODE;
-    t->topic = strdup(topic);
-    t->channel = redis_name(br, REDIS_CHANNEL_SPACE, topic, &t->channel_len);
-    if (!t->topic || !t->channel || strtab_insert(br->topics, t->topic, t) != 0) {
+    if (strtab_insert(br->topics, t->topic, t) != 0) {
         redis_topic_free(t);
         return NULL;
     }
-    t->classic = redis_pubsub_classic(br, t->channel, t->channel_len);
-    t->slot = redis_pubsub_lane(br, t->channel, t->channel_len);
+    t->classic = (uint8_t)redis_pubsub_classic(br, t->channel, t->channel_len);
+    t->slot = (uint16_t)redis_pubsub_lane(br, t->channel, t->channel_len);
     return t;
 }
 
@@ -406,8 +410,8 @@ static void redis_pubsub_reclassify_one(void *value, void *userdata)
     struct bus_redis *br = userdata;
     if (t->node != REDIS_NO_NODE || t->unsubscribing)
         return; /* before the links open, none is */
-    t->classic = redis_pubsub_classic(br, t->channel, t->channel_len);
-    t->slot = redis_pubsub_lane(br, t->channel, t->channel_len);
+    t->classic = (uint8_t)redis_pubsub_classic(br, t->channel, t->channel_len);
+    t->slot = (uint16_t)redis_pubsub_lane(br, t->channel, t->channel_len);
 }
 
 void redis_pubsub_reclassify(struct bus_redis *br)

@@ -9,16 +9,17 @@
 #define REDIS_SLOT_MOVING 2
 
 struct redis_topic {
-    char *topic;         /* also the strtab key */
-    char *channel;       /* key_prefix + "bus:" + topic */
-    size_t channel_len;
-    uint32_t slot;       /* the channel's (0 but on a cluster; the room log's slot when classic) */
-    int classic;         /* SUBSCRIBE, not SSUBSCRIBE (all but on a cluster; there, room
-                          * topics and the flush markers while the room log is on) */
-    int wanted;          /* the core wants its messages */
-    int unsubscribing;   /* an UNSUBSCRIBE is unanswered on `node` */
-    int node;            /* subscribed (or being) on that node, or REDIS_NO_NODE */
-    int old_node;        /* its slot moved: still subscribed there until it says otherwise */
+    const char *topic;      /* inside channel; also the strtab key */
+    uint32_t channel_len;
+    uint16_t slot;          /* the channel's (0 but on a cluster; the room log's slot when classic) */
+    uint8_t classic;        /* SUBSCRIBE, not SSUBSCRIBE (all but on a cluster; there, room
+                             * topics and the flush markers while the room log is on) */
+    uint8_t wanted;         /* the core wants its messages */
+    uint8_t unsubscribing;  /* an UNSUBSCRIBE is unanswered on `node` */
+    int16_t node;           /* subscribed (or being) on that node, or REDIS_NO_NODE */
+    int16_t old_node;       /* its slot moved: still subscribed there until it says otherwise */
+    char channel[];         /* key_prefix + "bus:" + topic: one allocation per topic, as every
+                             * user's own room is a topic (bytes per idle connection) */
 };
 
 /* A pass over every topic (strtab_foreach), collecting what to drop after. */
