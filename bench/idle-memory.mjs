@@ -7,7 +7,8 @@
 // heap to the system; at most 2,000 connections there, 2 M updates, which one
 // Node client process takes a while to read).
 //
-//   node bench/idle-memory.mjs [--connections 4000] [--build build]
+//   node bench/idle-memory.mjs [--connections 4000] [--build build] [--recovery 120]
+// (--recovery: connection state recovery on, with that window in seconds)
 // (run from the repository root; needs the test dependencies installed in
 // tests/integration: npm ci there).  Prints one JSON line per case and a table.
 import fs from 'node:fs';
@@ -35,7 +36,9 @@ for (const name of fs.readdirSync(path.join(ROOT, 'conf.d'))) {
 }
 
 async function measure(n, transports, servers) {
-  const d = await startDaemon({ confDir, env: { REALTIME_LOG_LEVEL: 'warn' } });
+  const d = await startDaemon({
+    confDir, env: { REALTIME_LOG_LEVEL: 'warn', REALTIME_RECOVERY_WINDOW_SECONDS: args.recovery || 0 },
+  });
   const sockets = [];
   try {
     await delay(300);

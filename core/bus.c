@@ -153,6 +153,19 @@ static int bus_core_topic(const char *topic)
     return strncmp(topic, BUS_CORE_TOPIC_PREFIX, sizeof(BUS_CORE_TOPIC_PREFIX) - 1) == 0;
 }
 
+const sbr_bus_provider *bus_provider_current(void **ctx)
+{
+    if (ctx)
+        *ctx = bus_provider_ctx;
+    return bus_provider;
+}
+
+int bus_topic_subscribed(const char *topic)
+{
+    struct bus_topic *t = topic ? bus_topic_find(topic) : NULL;
+    return t && bus_topic_live(t);
+}
+
 int bus_publish_others(const char *topic, const char *data, size_t len)
 {
     if (!bus_provider || !bus_provider->publish)
@@ -274,6 +287,25 @@ void bus_unsubscribe(sbr_plugin *owner, const char *topic, sbr_bus_message_fn fn
     }
 }
 
+/* Connection state recovery is on: the provider hears it before any subscription. */
+static int bus_room_log_wanted;
+
+static void bus_room_log_tell(void)
+{
+    if (bus_room_log_wanted && bus_provider &&
+        bus_provider->struct_size >= offsetof(sbr_bus_provider, room_log_on) + sizeof(bus_provider->room_log_on) &&
+        bus_provider->room_log_on)
+        bus_provider->room_log_on(bus_provider_ctx);
+}
+
+void bus_room_log_want(int on)
+{
+    int was = bus_room_log_wanted;
+    bus_room_log_wanted = on;
+    if (on && !was)
+        bus_room_log_tell();
+}
+
 int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ctx)
 {
     if (!provider || provider->struct_size < offsetof(sbr_bus_provider, reserved))
@@ -283,6 +315,7 @@ int bus_api_provide(sbr_plugin *self, const sbr_bus_provider *provider, void *ct
     bus_provider = provider;
     bus_provider_ctx = ctx;
     bus_provider_owner = self;
+    bus_room_log_tell();
     /* Topics subscribed before the provider arrived. */
     for (struct bus_topic *t = bus_topics; t; t = t->next)
         if (provider->subscribe)

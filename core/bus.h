@@ -66,6 +66,14 @@ int bus_api_map_del(const char *key, const char *field, sbr_state_done_fn done, 
 int bus_api_map_get_all(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_map_count(const char *key, sbr_state_done_fn done, void *ud);
 
+/* The provider (NULL: none) and its ctx, for bus_rooms.c. */
+const sbr_bus_provider *bus_provider_current(void **ctx);
+/* Connection state recovery is on (1) or off: a provider with room_log_on
+ * hears it when it registers (or now, if it did already). */
+void bus_room_log_want(int on);
+/* 1 if this worker has a subscriber for topic. */
+int bus_topic_subscribed(const char *topic);
+
 /* Drop the subscriptions (and the provider) of a plugin being unloaded. */
 void bus_unregister_all(sbr_plugin *owner);
 /* Free queued messages and topics (at exit). */

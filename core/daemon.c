@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "bus_rooms.h"
 #include "conf/conf.h"
 #include "health.h"
 #include "log.h"
@@ -84,6 +85,20 @@ static int daemon_read_config(struct conf_set *set, struct conf_values *values, 
         return -1;
     }
     return 0;
+}
+
+/* Connection state recovery needs a bus provider with a room log. */
+static void daemon_recovery_report(void)
+{
+    const struct core_settings *st = settings_get();
+    if (!st->recovery_window_ms)
+        return;
+    if (bus_rooms_available())
+        log_info("core", "connection state recovery on: %llu s window, %llu events kept per room",
+                 (unsigned long long)(st->recovery_window_ms / 1000), (unsigned long long)st->recovery_max_events);
+    else
+        log_warn("core", "recovery_window_seconds is set but the bus provider has no room log (room_publish, "
+                 "room_replay, room_flush): connection state recovery is off");
 }
 
 static int daemon_reload(char *err, size_t errlen)
@@ -306,6 +321,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         daemon_cleanup();
         return 1;
     }
+    bus_room_log_want(settings_get()->recovery_window_ms > 0);
     int rc = registry_load(&set, settings_get()->plugin_dir, api_table(), err, sizeof(err));
     conf_set_clear(&set);
     if (rc < 0) {
@@ -317,6 +333,7 @@ int daemon_main(const char *conf_dir, int check_only, int verbose)
         daemon_cleanup();
         return 1;
     }
+    daemon_recovery_report();
     log_info("core", "superbot-realtime %s ready (%zu plugins, bus %s)", SBR_VERSION, registry_count(),
              bus_state_name());
     daemon_notify("READY=1");

@@ -73,6 +73,11 @@ static const struct metric_fixed {
     {"superbot_eio_forward_connections_total", NULL, "Connections opened to other workers for relayed polls (kept alive and reused)", F(eio_forward_connections)},
     {"superbot_memory_trims_total", NULL, "Times free heap memory was returned to the system after a burst", F(memory_trims)},
     {"superbot_accept_pauses_total", NULL, "Times accepting paused because the worker ran out of file descriptors", F(accept_pauses)},
+    {"superbot_recovery_sessions_saved_total", NULL, "Lost connections whose state was saved for connection state recovery", F(recovery_sessions_saved)},
+    {"superbot_recoveries_total", NULL, "Connections recovered (old socket id, rooms and missed events back)", F(recoveries)},
+    {"superbot_recovery_misses_total", NULL, "Recoveries asked for that gave a fresh connection (expired, taken, other user, incomplete log)", F(recovery_misses)},
+    {"superbot_recovery_replayed_events_total", NULL, "Missed room events sent to recovered connections", F(recovery_replayed)},
+    {"superbot_unsequenced_room_events_total", NULL, "Room events delivered without an offset because the sequencer was away", F(unsequenced_room_events)},
 #undef F
 };
 

@@ -31,6 +31,11 @@ struct core_metrics {
     uint64_t eio_forward_connections; /* connections opened to other workers for relayed polls */
     uint64_t memory_trims;            /* free heap memory returned after a burst */
     uint64_t accept_pauses;           /* accepting paused: out of file descriptors */
+    uint64_t recovery_sessions_saved; /* lost connections whose state was saved for recovery */
+    uint64_t recoveries;              /* connections recovered */
+    uint64_t recovery_misses;         /* recoveries asked that gave a fresh connection */
+    uint64_t recovery_replayed;       /* missed events sent to recovered connections */
+    uint64_t unsequenced_room_events; /* room events delivered without an offset (sequencer away) */
 };
 
 extern struct core_metrics core_metrics;

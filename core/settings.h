@@ -30,6 +30,8 @@ struct core_settings {
     uint64_t inbound_rate_window_ms;
     uint64_t shutdown_timeout_ms;      /* SIGTERM: hard exit after this */
     char *socketio_path;               /* `path`: where Engine.IO is served, "/socket.io/" */
+    uint64_t recovery_window_ms;       /* connection state recovery: 0 = off (needs a restart) */
+    uint64_t recovery_max_events;      /* events logged per room for recovery */
 };
 
 /* The settings in force; valid after start-up, replaced on reload. */

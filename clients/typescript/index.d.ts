@@ -26,6 +26,13 @@ export interface Ready {
    */
   servers: string[];
   session_id: string | null;
+  /**
+   * Only when the client asked for a recovery (connection state recovery,
+   * the gateway's `recovery_window_seconds`): `true` when it got its socket
+   * id, rooms and missed events back (`socket.recovered` too), `false` for a
+   * fresh connection (fetch what the app shows).
+   */
+  recovered?: boolean;
 }
 
 /**
@@ -37,6 +44,13 @@ export interface Ready {
 export interface ServerMembership {
   server_id: string;
 }
+
+/**
+ * The last argument of an event that reached the socket through a room,
+ * with connection state recovery on: a 16-digit offset, which the stock
+ * client keeps to ask for what it missed.  Absent with recovery off.
+ */
+export type Offset = string;
 
 /** `presence_update`, to the members of each server of the user. */
 export interface PresenceUpdate {
@@ -185,10 +199,10 @@ export type AckOk<Event extends keyof ClientToServerEvents> = Extract<
  */
 export type ServerToClientEvents<Published extends { [event: string]: (...args: any[]) => void } = {}> = {
   ready: (ready: Ready) => void;
-  presence_update: (update: PresenceUpdate) => void;
-  typing_start: (typing: TypingStart) => void;
-  typing_stop: (typing: TypingStop) => void;
-  message: (message: Message) => void;
+  presence_update: (update: PresenceUpdate, offset?: Offset) => void;
+  typing_start: (typing: TypingStart, offset?: Offset) => void;
+  typing_stop: (typing: TypingStop, offset?: Offset) => void;
+  message: (message: Message, offset?: Offset) => void;
   disconnect_reason: (why: DisconnectReason) => void;
   server_joined: (joined: ServerMembership) => void;
   server_left: (left: ServerMembership) => void;

@@ -34,6 +34,10 @@ static const sbr_config_key settings_table[] = {
     {"worker_listen", SBR_CONF_STRING, "127.0.0.1:0", 0, 0, 0, "ip:port where other workers reach this one's sessions"},
     {"worker_advertise", SBR_CONF_STRING, "", 0, 0, 0, "ip:port other workers use for worker_listen; empty: as bound"},
     {"path", SBR_CONF_STRING, "/socket.io/", 0, 0, 0, "where Engine.IO is served, as Socket.IO's `path` option"},
+    {"recovery_window_seconds", SBR_CONF_INT, "0", 0, 86400, 0,
+     "connection state recovery: how long a lost connection can be recovered, on any worker; 0: off"},
+    {"recovery_max_events", SBR_CONF_INT, "1000", 1, 1000000, 0,
+     "events kept per room for recovering connections"},
     SBR_CONF_END,
 };
 #undef R
@@ -214,6 +218,8 @@ int settings_build(const struct conf_values *v, const char *file, struct core_se
     out->inbound_rate = (uint64_t)conf_values_int(v, "inbound_rate");
     out->inbound_rate_window_ms = (uint64_t)conf_values_int(v, "inbound_rate_window_ms");
     out->shutdown_timeout_ms = (uint64_t)conf_values_int(v, "shutdown_timeout_ms");
+    out->recovery_window_ms = (uint64_t)conf_values_int(v, "recovery_window_seconds") * 1000u;
+    out->recovery_max_events = (uint64_t)conf_values_int(v, "recovery_max_events");
     return 0;
 fail:
     settings_clear(out);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bus.h"
+#include "bus_rooms.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -231,6 +232,7 @@ static const sbr_api api_services = {
     .message_handler = api_message_handler,
     .message_filter = api_message_filter,
     .worker_id = worker_id,
+    .bus_deliver_room = bus_api_deliver_room,
     .bus_set_health = api_bus_set_health,
 };
 

@@ -8,11 +8,13 @@
 #include "sio/sio_client.h"
 #include "sio/sio_conn.h"
 #include "sio/sio_reap.h"
+#include "sio/sio_room.h"
 
 int sio_server_init(struct event_base *base, const char *path)
 {
     if (sio_conn_table_init(base, sio_reap_run) != 0 || sio_namespaces_init() != 0)
         return -1;
+    sio_rooms_init();
     return eio_server_init(base, path, &sio_client_handler);
 }
 

@@ -37,12 +37,18 @@ struct sio_conn_room {
     size_t index;                 /* our slot in room->members */
 };
 
+struct sio_recover;
+
 struct sio_connect_state {
     struct hook_chain chain;
     sbr_event_connect event;
     char *auth_json;
     char *nsp_copy;
+    struct sio_recover *recover;  /* a recovery asked for (sio_recover.c), or NULL */
+    int recovery_asked;           /* the CONNECT carried a pid */
 };
+
+struct sio_stream;
 
 enum sio_conn_state { SIO_CONN_CONNECTING, SIO_CONN_CONNECTED, SIO_CONN_CLOSED };
 
@@ -64,6 +70,7 @@ struct sio_conn {
     char *disconnect_reason;
     struct sio_connect_state *connect; /* while the connect chain runs */
     sbr_identity *identity;
+    struct sio_stream *stream;    /* ids and offsets with recovery on (sio_stream.c), else NULL */
     struct sio_conn_room *rooms;
     size_t n_rooms, cap_rooms;
     struct sio_ack *acks;         /* acknowledgements the server asked for */

@@ -2,26 +2,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include "metrics.h"
-#include "util/base64.h"
 #include "sio/sio_connect.h"
 #include "sio/sio_emit.h"
 #include "sio/sio_log.h"
 #include "sio/sio_namespace.h"
 #include "sio/sio_reap.h"
+#include "sio/sio_recover.h"
+#include "sio/sio_stream.h"
 
-static void connect_accept(struct sio_conn *c)
+/* The CONNECT answer's payload: {"sid"}, or {"sid","pid"} with recovery on. */
+static int connect_payload(const struct sio_conn *c, char *out, size_t cap)
 {
-    uint8_t raw[16];
-    char sid[32];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+    if (c->stream)
+        return snprintf(out, cap, "{\"sid\":\"%s\",\"pid\":\"%s\"}", c->stream->sid, c->stream->pid);
+    char sid[SIO_ID_LEN + 1];
+    if (sio_id_random(sid) != 0)
+        return -1;
+    return snprintf(out, cap, "{\"sid\":\"%s\"}", sid);
+}
+
+static void connect_answer(struct sio_conn *c, int recovered)
+{
+    char payload[96];
+    int pl = connect_payload(c, payload, sizeof(payload));
+    if (pl < 0) {
         sio_conn_close(c, "server error");
         return;
     }
-    base64_encode(raw, sizeof(raw), sid, 1);
-    char payload[64];
-    int pl = snprintf(payload, sizeof(payload), "{\"sid\":\"%s\"}", sid);
     size_t len;
     char *pk = sio_packet_encode(SIO_CONNECT, 0, c->nsp, 0, 0, payload, (size_t)pl, &len);
     if (!pk) {
@@ -32,7 +40,9 @@ static void connect_accept(struct sio_conn *c)
     sio_log_connected(c);
     /* The answer is the first packet of the namespace, as the reference
      * server sends it: clients other than the JavaScript one drop events of
-     * a namespace they are not connected to yet.  It goes out in a write of
+     * a namespace they are not connected to yet (a recovered connection's
+     * missed events alone come before it, also as the reference server
+     * sends them, to a client that asked with its pid).  It goes out in a write of
      * its own (clients that read one message per read need it apart), then
      * what plugins emitted during the chain (the user's own presence, say),
      * then what the SBR_EVENT_CONNECTED hooks emit (`ready`). */
@@ -41,6 +51,7 @@ static void connect_accept(struct sio_conn *c)
     if (c->client->eio)
         eio_session_flush(c->client->eio);
     sio_conn_release_held(c);
+    int asked = c->connect && c->connect->recovery_asked;
     sio_connect_state_free(c);
     core_metrics.socketio_connects++;
     struct sio_client *cl = c->client;
@@ -53,7 +64,17 @@ static void connect_accept(struct sio_conn *c)
     memset(&ev, 0, sizeof(ev));
     ev.struct_size = sizeof(ev);
     ev.conn = c->id;
+    ev.recovered = recovered;
+    ev.recovery_asked = asked;
     hooks_notify(SBR_EVENT_CONNECTED, &ev);
+}
+
+static void connect_accept(struct sio_conn *c)
+{
+    if (c->stream)
+        sio_recover_accept(c, connect_answer);
+    else
+        connect_answer(c, 0);
 }
 
 static void connect_refuse(struct sio_conn *c, const char *reason)
@@ -105,7 +126,9 @@ void sio_connect_begin(struct sio_client *cl, struct sio_packet *pk)
     }
     struct sio_conn *c = calloc(1, sizeof(*c));
     struct sio_connect_state *cs = calloc(1, sizeof(*cs));
-    if (!c || !cs) {
+    if (!c || !cs || sio_stream_open(c) != 0) {
+        if (c)
+            sio_stream_free(c);
         free(c);
         free(cs);
         sio_send_connect_error(cl, pk->nsp, "server error");
@@ -114,6 +137,7 @@ void sio_connect_begin(struct sio_client *cl, struct sio_packet *pk)
     if (pk->data) {
         cs->auth_json = json_dumps(pk->data, JSON_COMPACT);
         if (!cs->auth_json) {
+            sio_stream_free(c);
             free(c);
             free(cs);
             sio_send_connect_error(cl, pk->nsp, "server error");
@@ -135,6 +159,9 @@ void sio_connect_begin(struct sio_client *cl, struct sio_packet *pk)
     cs->chain.id = SBR_EVENT_CONNECT;
     cs->chain.next = 0;
     cs->chain.event = &cs->event;
+    /* A recovery looks its session up first; the chain runs after. */
+    if (sio_recover_begin(c, pk->data, connect_run))
+        return;
     connect_run(c);
 }
 

@@ -5,12 +5,16 @@
 #include "sio/sio_emit.h"
 #include "sio/sio_log.h"
 #include "sio/sio_reap.h"
+#include "sio/sio_recover.h"
+#include "sio/sio_recover_record.h"
 #include "sio/sio_room.h"
+#include "sio/sio_stream.h"
 
 void sio_connect_state_free(struct sio_conn *c)
 {
     if (!c->connect)
         return;
+    sio_recover_free(c->connect->recover);
     free(c->connect->auth_json);
     free(c->connect);
     c->connect = NULL;
@@ -29,6 +33,7 @@ void sio_conn_free(struct sio_conn *c)
     sio_acks_discard(c);
     sio_conn_drop_held(c);
     sio_connect_state_free(c);
+    sio_stream_free(c);
     free(c->identity);
     free(c->rooms);
     free(c->resume_reason);
@@ -110,15 +115,33 @@ void sio_reap_run(evutil_socket_t fd, short what, void *arg)
     reap_frees();
 }
 
+/* Lost rather than ended: the client will be back (the reasons of the
+ * reference server's RECOVERABLE_DISCONNECT_REASONS, a slow consumer for
+ * its "forced close"). */
+static int reason_lost(const char *reason)
+{
+    static const char *const lost[] = {"transport close", "transport error", "ping timeout", "server shutting down",
+                                       "slow consumer"};
+    for (size_t i = 0; i < sizeof(lost) / sizeof(*lost); i++)
+        if (strcmp(reason, lost[i]) == 0)
+            return 1;
+    return 0;
+}
+
 void sio_conn_close(struct sio_conn *c, const char *reason)
 {
     if (c->state == SIO_CONN_CLOSED)
         return;
+    if (!reason)
+        reason = "transport close";
     int was_connected = c->state == SIO_CONN_CONNECTED;
+    int lost = reason_lost(reason);
     c->state = SIO_CONN_CLOSED;
     /* A refused CONNECT gets its CONNECT_ERROR only. */
     sio_conn_drop_held(c);
-    sio_log_closed(c, reason ? reason : "transport close");
+    sio_log_closed(c, reason);
+    if (was_connected && lost && c->stream)
+        sio_record_save(c);
     sio_rooms_leave_all(c);
     sio_conn_remove(c);
     sio_acks_cancel(c);
@@ -128,7 +151,8 @@ void sio_conn_close(struct sio_conn *c, const char *reason)
         ev.struct_size = sizeof(ev);
         ev.conn = c->id;
         ev.was_connected = was_connected;
-        ev.reason = reason ? reason : "transport close";
+        ev.reason = reason;
+        ev.lost = lost;
         hooks_notify(SBR_EVENT_DISCONNECT, &ev);
     }
     if (!c->client->closed) {

@@ -5,11 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus.h"
+#include "bus_rooms.h"
 #include "log.h"
 #include "metrics.h"
+#include "settings.h"
 #include "sio/sio_emit.h"
 #include "sio/sio_log.h"
 #include "sio/sio_room.h"
+#include "sio/sio_stream.h"
 
 #define ROOM_NAME_MAX 255
 
@@ -192,8 +195,7 @@ size_t sio_api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), v
     return n;
 }
 
-/* The same event for a namespace other than "/": "42[...]" -> "42/nsp,[...]". */
-static struct eio_buf *renamespace(const struct eio_buf *b, const char *nsp)
+struct eio_buf *sio_room_renamespace(const struct eio_buf *b, const char *nsp)
 {
     const char *text = eio_buf_data((struct eio_buf *)b);
     size_t nl = strlen(nsp);
@@ -210,47 +212,77 @@ static struct eio_buf *renamespace(const struct eio_buf *b, const char *nsp)
 
 #define NSP_VARIANTS 8
 
-/* Deliver a "42[...]" packet to the room's local members. */
-static size_t room_deliver_local(const char *room, struct eio_buf *b, sbr_conn_id except, unsigned flags)
+/* The packets of one delivery for namespaces other than "/", made once each. */
+struct room_variants {
+    struct {
+        const char *nsp;
+        struct eio_buf *buf;
+    } v[NSP_VARIANTS];
+    size_t n;
+};
+
+static struct eio_buf *room_variant(struct room_variants *vs, struct eio_buf *b, const char *nsp)
+{
+    if (nsp[0] == '/' && nsp[1] == '\0') /* the main namespace */
+        return b;
+    for (size_t k = 0; k < vs->n; k++)
+        if (vs->v[k].nsp == nsp)
+            return vs->v[k].buf;
+    struct eio_buf *use = vs->n < NSP_VARIANTS ? sio_room_renamespace(b, nsp) : NULL;
+    if (use) {
+        vs->v[vs->n].nsp = nsp;
+        vs->v[vs->n].buf = use;
+        vs->n++;
+    }
+    return use;
+}
+
+/* Who a delivery skips: a local connection, or a socket id (any worker). */
+struct room_except {
+    sbr_conn_id conn;
+    const char *sid; /* "" for none */
+};
+
+static int room_skips(const struct sio_conn *c, const struct room_except *except)
+{
+    if (c->id == except->conn || c->state == SIO_CONN_CLOSED)
+        return 1;
+    return except->sid[0] && c->stream && strcmp(c->stream->sid, except->sid) == 0;
+}
+
+/* Deliver a "42[...]" packet to the room's local members; offset 0: an
+ * event without one (recovery off, or the sequencer away). */
+static size_t room_deliver_local(const char *room, struct eio_buf *b, uint64_t offset,
+                                 const struct room_except *except, unsigned flags)
 {
     struct sio_room *r = room_find(room);
     if (!r)
         return 0;
-    struct {
-        const char *nsp;
-        struct eio_buf *buf;
-    } variants[NSP_VARIANTS];
-    size_t n_variants = 0, sent = 0;
+    struct room_variants vs = {.n = 0};
+    size_t sent = 0;
     /* Sending never changes membership here: closes are deferred. */
     for (size_t i = 0; i < r->n; i++) {
         struct sio_conn *c = r->members[i].conn;
         /* A member whose CONNECT is pending gets it too: it is held until
-         * the verdict (sio_conn_send). */
-        if (c->id == except || c->state == SIO_CONN_CLOSED)
+         * the verdict (sio_conn_send), or kept by its recovery. */
+        if (room_skips(c, except))
             continue;
-        struct eio_buf *use = b;
-        if (c->nsp[0] != '/' || c->nsp[1] != '\0') { /* not the main namespace */
-            use = NULL;
-            for (size_t k = 0; k < n_variants; k++)
-                if (variants[k].nsp == c->nsp)
-                    use = variants[k].buf;
-            if (!use && n_variants < NSP_VARIANTS) {
-                use = renamespace(b, c->nsp);
-                if (use) {
-                    variants[n_variants].nsp = c->nsp;
-                    variants[n_variants].buf = use;
-                    n_variants++;
-                }
-            }
-            if (!use)
-                continue;
-        }
-        if (sio_conn_send(c, use, flags) == SBR_OK)
+        struct eio_buf *use = room_variant(&vs, b, c->nsp);
+        if (!use)
+            continue;
+        int rc = offset ? sio_stream_deliver(c, use, offset, r, flags) : sio_conn_send(c, use, flags);
+        if (rc == SBR_OK)
             sent++;
     }
-    for (size_t k = 0; k < n_variants; k++)
-        eio_buf_unref(variants[k].buf);
+    for (size_t k = 0; k < vs.n; k++)
+        eio_buf_unref(vs.v[k].buf);
     return sent;
+}
+
+static int room_packet_valid(const char *room, const char *packet, size_t len)
+{
+    return room_name_valid(room) && packet && len >= 3 && packet[0] == '4' && packet[1] == '2' &&
+           packet[len - 1] == ']' && !memchr(packet, '\x1e', len);
 }
 
 /* A room packet from another worker: deliver it to the local members. */
@@ -258,14 +290,58 @@ static void room_on_bus(const char *topic, const char *packet, size_t len, void 
 {
     (void)userdata;
     const char *room = topic + ROOM_PREFIX_LEN;
-    if (!room_name_valid(room) || !packet || len < 3 || packet[0] != '4' || packet[1] != '2' ||
-        memchr(packet, '\x1e', len))
+    if (!room_packet_valid(room, packet, len))
         return;
     struct eio_buf *b = eio_buf_new(packet, len, 0);
     if (!b)
         return;
-    room_deliver_local(room, b, 0, 0);
+    const struct room_except none = {0, ""};
+    room_deliver_local(room, b, 0, &none, 0);
     eio_buf_unref(b);
+}
+
+/* A room event with its offset, from the room log (any worker's, this
+ * one's own included): the packet with the offset is made once. */
+static void room_on_sequenced(const char *topic, uint64_t offset, const char *except, unsigned flags,
+                              const char *packet, size_t len)
+{
+    if (strncmp(topic, BUS_CORE_TOPIC_PREFIX, ROOM_PREFIX_LEN) != 0)
+        return;
+    const char *room = topic + ROOM_PREFIX_LEN;
+    if (!room_packet_valid(room, packet, len))
+        return;
+    sio_stream_seen(offset);
+    struct eio_buf *b = sio_stream_packet(packet, len, offset);
+    if (!b)
+        return;
+    const struct room_except skip = {0, except};
+    room_deliver_local(room, b, offset, &skip, flags);
+    eio_buf_unref(b);
+}
+
+void sio_rooms_init(void)
+{
+    bus_rooms_set_handler(room_on_sequenced);
+}
+
+/* The socket id an emit excepts, for the room log ("" for none). */
+static const char *room_except_sid(sbr_conn_id except)
+{
+    struct sio_conn *c = except ? sio_conn_find(except) : NULL;
+    return c && c->stream ? c->stream->sid : "";
+}
+
+/* With recovery on: to the room log, which hands it back to every worker
+ * (this one too) with its offset.  SBR_OK once it is there. */
+static int room_emit_sequenced(const char *topic, struct eio_buf *b, sbr_conn_id except, unsigned flags)
+{
+    if (!sio_recovery_configured() || !bus_rooms_available())
+        return SBR_ERR_UNAVAILABLE;
+    int rc = bus_room_publish(topic, eio_buf_data(b), b->len, room_except_sid(except), flags,
+                              settings_get()->recovery_max_events, sio_recovery_keep_ms());
+    if (rc != SBR_OK)
+        core_metrics.unsequenced_room_events++;
+    return rc;
 }
 
 int sio_api_emit_room(const char *room, const char *event, const char *data_json, sbr_conn_id except, unsigned flags)
@@ -277,17 +353,21 @@ int sio_api_emit_room(const char *room, const char *event, const char *data_json
     if (!b)
         return SBR_ERR_INVALID;
     core_metrics.broadcasts++;
-    room_deliver_local(room, b, except, flags);
-    /* Other workers get the same Engine.IO packet text ("42[...]"). */
     char topic[ROOM_TOPIC_MAX];
     room_topic(topic, room, strlen(room));
-    bus_publish_others(topic, eio_buf_data(b), b->len);
+    if (room_emit_sequenced(topic, b, except, flags) != SBR_OK) {
+        const struct room_except skip = {except, ""};
+        room_deliver_local(room, b, 0, &skip, flags);
+        /* Other workers get the same Engine.IO packet text ("42[...]"). */
+        bus_publish_others(topic, eio_buf_data(b), b->len);
+    }
     eio_buf_unref(b);
     return SBR_OK;
 }
 
 void sio_rooms_free(void)
 {
+    bus_rooms_set_handler(NULL);
     struct hashtab_node *n, *next;
     for (n = hashtab_next(&rooms, NULL); n; n = next) {
         next = hashtab_next(&rooms, n);

@@ -1,11 +1,17 @@
 /* Rooms (private to core/sio): membership both ways, the encode-once
  * broadcast, and fan-out between workers as a subscriber of the bus's
- * "room:<name>" topics.  Calls sio_conn.c, sio_emit.c and the bus. */
+ * "room:<name>" topics; with recovery on, through the room log, which hands
+ * every worker each event with its offset (sio_stream.c delivers it).
+ * Calls sio_conn.c, sio_emit.c, sio_stream.c and the bus. */
 #ifndef SBR_SIO_ROOM_H
 #define SBR_SIO_ROOM_H
 
 #include "sio/sio_conn.h"
 
+/* Receive the room log's events (connection state recovery). */
+void sio_rooms_init(void);
+/* The same event for a namespace other than "/": "42[...]" -> "42/nsp,[...]". */
+struct eio_buf *sio_room_renamespace(const struct eio_buf *b, const char *nsp);
 /* The connection leaves every room (it is closing). */
 void sio_rooms_leave_all(struct sio_conn *c);
 void sio_rooms_free(void);

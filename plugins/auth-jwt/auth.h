@@ -83,6 +83,7 @@ struct token_check {
     int revoked;                /* the session is on the denylist */
     void (*done)(struct token_check *check); /* once, then it frees the check */
     sbr_message *msg;           /* refresh_token: the message to answer */
+    const sbr_recovery *recovery; /* connect: what a recovering connection had, or NULL */
 };
 /* A check of conn for claims (taken: the caller's copy is emptied). */
 struct token_check *check_new(struct auth *auth, sbr_conn_id conn, struct token_claims *claims);

@@ -103,6 +103,23 @@ static int connect_admit(struct auth *auth, sbr_conn_id conn, const struct token
     return rc;
 }
 
+/* A recovering connection: its old `server:` rooms its checked token no
+ * longer lists (a server left, a membership removed meanwhile) are not
+ * restored; the admission joined the token's own. */
+static void connect_restore_filter(const sbr_recovery *rec, const struct token_claims *claims)
+{
+    for (size_t i = 0; rec && rec->keep && i < rec->n_rooms; i++) {
+        const char *room = rec->rooms[i];
+        if (strncmp(room, "server:", 7) != 0)
+            continue;
+        int listed = 0;
+        for (size_t k = 0; k < claims->n_servers && !listed; k++)
+            listed = strcmp(room + 7, claims->servers[k]) == 0;
+        if (!listed)
+            rec->keep[i] = 0;
+    }
+}
+
 /* The verdict on a checked token: admitted, or refused with *reason. */
 static int connect_verdict(struct auth *auth, sbr_conn_id conn, const struct token_check *check,
                            const char **reason)
@@ -120,6 +137,7 @@ static int connect_verdict(struct auth *auth, sbr_conn_id conn, const struct tok
         *reason = "invalid_token";
         return SBR_REFUSE;
     }
+    connect_restore_filter(check->recovery, &check->claims);
     return SBR_PASS;
 }
 
@@ -166,6 +184,8 @@ int connect_hook(enum sbr_event_id id, void *event, void *userdata)
         return connect_refuse(auth, ev, "invalid_token", "no_memory");
     }
     check->done = connect_checked;
+    /* Lives as long as the connect chain, which waits for the check. */
+    check->recovery = SBR_EVENT_HAS(ev, sbr_event_connect, recovery) ? ev->recovery : NULL;
     if (check_start(check))
         return SBR_PENDING;
     int verdict = connect_verdict(auth, ev->conn, check, &ev->reason);
@@ -185,6 +205,9 @@ int connected_hook(enum sbr_event_id id, void *event, void *userdata)
         json_array_append_new(servers, json_string(who->servers[i]));
     json_t *ready = json_pack("{s:s, s:o, s:o}", "user_id", who->user_id, "servers", servers ? servers : json_array(),
                               "session_id", who->session_id ? json_string(who->session_id) : json_null());
+    /* The answer to a client that asked for a recovery (sent its pid). */
+    if (ready && SBR_EVENT_HAS(ev, sbr_event_connected, recovery_asked) && ev->recovery_asked)
+        json_object_set_new(ready, "recovered", json_boolean(ev->recovered));
     char *text = ready ? json_dumps(ready, JSON_COMPACT) : NULL;
     if (text)
         auth->api->emit(ev->conn, "ready", text, 0);

@@ -32,6 +32,9 @@ static const sbr_bus_provider bus_local_provider = {
     .publish = bus_local_publish,
     .subscribe = bus_local_topic_noop,
     .unsubscribe = bus_local_topic_noop,
+    .room_publish = local_bus_room_publish,
+    .room_replay = local_bus_room_replay,
+    .room_flush = local_bus_room_flush,
 };
 
 static int bus_local_load(sbr_plugin *self, const sbr_api *api)

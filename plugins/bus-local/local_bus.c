@@ -1,5 +1,6 @@
 #include "local_bus.h"
 
+#include "local_roomlog.h"
 #include "local_store.h"
 #include "reply_queue.h"
 
@@ -15,6 +16,7 @@ struct local_bus {
     const sbr_api *api;
     local_store *store;
     reply_queue *replies;
+    local_roomlog *rooms;
     sbr_timer_id expiry_timer;
     uint64_t expiry_armed_at; /* the deadline the timer is set for */
     size_t reported_size;
@@ -67,7 +69,8 @@ local_bus *local_bus_new(sbr_plugin *self, const sbr_api *api)
     lb->api = api;
     lb->store = local_store_new();
     lb->replies = reply_queue_new(self, api);
-    if (!lb->store || !lb->replies) {
+    lb->rooms = local_roomlog_new(self, api);
+    if (!lb->store || !lb->replies || !lb->rooms) {
         local_bus_free(lb);
         return NULL;
     }
@@ -81,6 +84,7 @@ void local_bus_free(local_bus *lb)
     if (lb->expiry_timer)
         lb->api->timer_stop(lb->self, lb->expiry_timer);
     reply_queue_free(lb->replies);
+    local_roomlog_free(lb->rooms);
     local_store_free(lb->store);
     free(lb);
 }
@@ -233,4 +237,24 @@ int local_bus_map_count(void *ctx, const char *key, sbr_state_done_fn done, void
     sbr_state_reply reply = {.status = SBR_OK};
     reply.count = (int64_t)local_store_map_count(lb->store, key, lb->api->now_ms());
     return local_bus_answer(lb, done, userdata, &reply);
+}
+
+int local_bus_room_publish(void *ctx, const char *topic, const char *data, size_t len, const char *except,
+                           unsigned flags, uint64_t max_events, uint64_t keep_ms)
+{
+    local_bus *lb = ctx;
+    return lb ? local_roomlog_publish(lb->rooms, topic, data, len, except, flags, max_events, keep_ms)
+              : SBR_ERR_INVALID;
+}
+
+int local_bus_room_replay(void *ctx, const sbr_room_replay *request, sbr_room_replay_fn done, void *userdata)
+{
+    local_bus *lb = ctx;
+    return lb ? local_roomlog_replay(lb->rooms, request, done, userdata) : SBR_ERR_INVALID;
+}
+
+int local_bus_room_flush(void *ctx, sbr_state_done_fn done, void *userdata)
+{
+    local_bus *lb = ctx;
+    return lb ? local_roomlog_flush(lb->rooms, done, userdata) : SBR_ERR_INVALID;
 }

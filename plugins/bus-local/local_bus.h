@@ -26,5 +26,10 @@ int local_bus_map_set(void *ctx, const char *key, const char *field, const char 
 int local_bus_map_del(void *ctx, const char *key, const char *field, sbr_state_done_fn done, void *userdata);
 int local_bus_map_get_all(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
 int local_bus_map_count(void *ctx, const char *key, sbr_state_done_fn done, void *userdata);
+/* The room log (local_roomlog.h), for connection state recovery. */
+int local_bus_room_publish(void *ctx, const char *topic, const char *data, size_t len, const char *except,
+                           unsigned flags, uint64_t max_events, uint64_t keep_ms);
+int local_bus_room_replay(void *ctx, const sbr_room_replay *request, sbr_room_replay_fn done, void *userdata);
+int local_bus_room_flush(void *ctx, sbr_state_done_fn done, void *userdata);
 
 #endif

@@ -18,7 +18,8 @@
  * (redis_writeback.c), publishing through the outage buffer
  * (redis_publish.c, redis_outbox.c), receiving (redis_receive.c,
  * redis_dedup.c), what a failover may have lost sent again
- * (redis_replay.c), and what /healthz and /metrics say (redis_health.c).
+ * (redis_replay.c), the room log of connection state recovery
+ * (redis_rooms.c), and what /healthz and /metrics say (redis_health.c).
  * While Redis is not usable every state call is answered by the embedded
  * in-process store (local_bus), and every publish waits in the outage
  * buffer. */
@@ -55,6 +56,10 @@ enum redis_script {
     REDIS_SCRIPT_INCR,
     REDIS_SCRIPT_RESERVE_EXTEND,
     REDIS_SCRIPT_PUBLISH_RECENT,
+    REDIS_SCRIPT_ROOM_PUBLISH, /* the room log's (redis_rooms_scripts.c) */
+    REDIS_SCRIPT_ROOM_REPLAY,
+    REDIS_SCRIPT_ROOM_FLOOR,
+    REDIS_SCRIPT_ROOM_FLUSH,
     REDIS_SCRIPT_COUNT_
 };
 
@@ -102,6 +107,7 @@ struct redis_node {
     uint64_t last_progress_ms;    /* monotonic: last answer, or first send */
     uint32_t rehome_pings;        /* PINGs sent after moved subscriptions, on this link */
     uint32_t rehome_answered;     /* and answered */
+    uint64_t sub_unanswered;      /* channels SUBSCRIBEd on its subscriber link, not yet answered */
 };
 
 /* A one-shot question to a server that is no node: a sentinel (which
@@ -161,6 +167,10 @@ struct bus_redis {
     uint64_t error_logged_ms;
 
     strtab *topics;               /* topic -> struct redis_topic (redis_pubsub.c) */
+    uint64_t sub_sent;            /* channels SUBSCRIBEd (classic) since the links opened */
+    uint64_t sub_acked;           /* and answered (or their link lost): all sent before are in force */
+    int rooms_classic;            /* cluster with the room log on: room topics on classic SUBSCRIBE */
+    struct redis_rooms *rooms;    /* the room log (redis_rooms.c) */
     char script_sha[REDIS_SCRIPT_COUNT_][41];
 
     /* Sentinel (redis_sentinel.c). */
@@ -366,8 +376,18 @@ int redis_pubsub_open(struct redis_node *node);
 void redis_pubsub_reply(struct redis_sublink *link, redisReply *reply, void *arg);
 int redis_pubsub_subscribe(void *ctx, const char *topic);
 int redis_pubsub_unsubscribe(void *ctx, const char *topic);
+/* 1 if a channel of ours is subscribed with classic SUBSCRIBE (every
+ * channel but on a cluster; there, room topics and the flush markers while
+ * the room log is on), 0 if with SSUBSCRIBE. */
+int redis_pubsub_classic(const struct bus_redis *br, const char *channel, size_t len);
+/* The lane of a channel: its slot, or the room log's for a classic channel
+ * on a cluster (0 on one server). */
+uint32_t redis_pubsub_lane(const struct bus_redis *br, const char *channel, size_t len);
 /* The topic of a Redis channel of ours (NUL-terminated in it), or NULL. */
 const char *redis_pubsub_topic(const struct bus_redis *br, const char *channel, size_t len);
+/* The room log was turned on: topics not subscribed yet take their
+ * classic or sharded form again. */
+void redis_pubsub_reclassify(struct bus_redis *br);
 /* 1 if the core wants the topic's messages. */
 int redis_pubsub_wanted(const struct bus_redis *br, const char *topic);
 /* The map changed: subscribe on their new master the wanted topics of the
@@ -431,5 +451,47 @@ int redis_health_init(struct bus_redis *br);
 /* A node's links came up or went down, or the topology changed. */
 void redis_health_update(struct bus_redis *br);
 void redis_health_count(struct bus_redis *br, const char *metric, const char *labels);
+
+/* redis_rooms.c: the room log for connection state recovery (the
+ * provider's room_publish, room_replay and room_flush).  Without a URL it
+ * is the embedded in-process one.  With Redis, one script sequences, logs
+ * and publishes each room event; every worker, this one included, gets it
+ * back on its subscriber link and hands it to the core in offset order.
+ * Commands wait until the subscriptions asked before them are in force, so
+ * this worker never publishes to a room before hearing it.  While Redis is
+ * away room_publish refuses (the core delivers without offsets), and the
+ * floor is raised once what was published meanwhile went out. */
+int redis_rooms_init(struct bus_redis *br);
+void redis_rooms_clear(struct bus_redis *br);
+/* The provider's room_log_on: on a cluster, room topics go to classic
+ * SUBSCRIBE from now on (redis_pubsub.c). */
+void redis_rooms_log_on(void *ctx);
+/* The slot of the room log's keys (0 but on a cluster). */
+uint32_t redis_rooms_slot(const struct bus_redis *br);
+/* 1 if topic is this worker's flush markers' (redis_pubsub.c hands their
+ * messages to redis_rooms_marker). */
+int redis_rooms_is_anchor(const struct bus_redis *br, const char *topic);
+int redis_rooms_publish(void *ctx, const char *topic, const char *data, size_t len, const char *except,
+                        unsigned flags, uint64_t max_events, uint64_t keep_ms);
+int redis_rooms_replay(void *ctx, const sbr_room_replay *request, sbr_room_replay_fn done, void *userdata);
+int redis_rooms_flush(void *ctx, sbr_state_done_fn done, void *userdata);
+/* The links are up: after a change of master (a failover), raise the floor
+ * before anything else; then send what was in flight when they were lost. */
+void redis_rooms_resend(struct bus_redis *br);
+/* The links are up and the outage buffer sent: raise the floor if needed. */
+void redis_rooms_connected(struct bus_redis *br);
+/* The links are gone. */
+void redis_rooms_lost(struct bus_redis *br);
+/* A SUBSCRIBE was answered: what waited for it may go. */
+void redis_rooms_subscribed(struct bus_redis *br);
+/* A sequenced message ('#' after the envelope head) from the subscriber
+ * link: 1 when it was one (delivered or dropped), 0 when it is not. */
+int redis_rooms_receive(struct bus_redis *br, const char *topic, uint32_t lane, const char *envelope, uint64_t seq,
+                        const char *payload, size_t len);
+/* A message on this worker's flush channel (redis_rooms_anchor). */
+void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len);
+/* The channel of this worker's flush markers (malloc'd). */
+char *redis_rooms_anchor(const struct bus_redis *br, size_t *len);
+const char *redis_rooms_script_source(enum redis_script script);
 
 #endif

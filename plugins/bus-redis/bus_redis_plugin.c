@@ -51,6 +51,10 @@ static const sbr_bus_provider bus_redis_provider = {
     .publish = redis_publish,
     .subscribe = redis_pubsub_subscribe,
     .unsubscribe = redis_pubsub_unsubscribe,
+    .room_publish = redis_rooms_publish,
+    .room_replay = redis_rooms_replay,
+    .room_flush = redis_rooms_flush,
+    .room_log_on = redis_rooms_log_on,
 };
 
 /* The core's identity of this worker, padded to the envelope's width: two
@@ -76,6 +80,7 @@ static void bus_redis_free(struct bus_redis *br)
     redis_publish_clear(br);
     redis_receive_clear(br);
     redis_writeback_clear(br);
+    redis_rooms_clear(br);
     if (br->topics)
         redis_pubsub_clear(br);
     redis_replay_clear(br);
@@ -149,6 +154,8 @@ static int bus_redis_setup(struct bus_redis *br)
     if (redis_publish_init(br, br->outbox_max_events, br->outbox_max_bytes, br->outbox_max_age_ms) != 0)
         return -1;
     redis_replay_init(br, (uint64_t)br->api->config_int(br->self, "failover_replay_ms"));
+    if (redis_rooms_init(br) != 0)
+        return -1;
     return redis_health_init(br);
 }
 

@@ -60,6 +60,7 @@ static void redis_link_close(struct bus_redis *br)
     br->refresh_again = 0;
     redis_route_clear(br);
     redis_pubsub_lost(br);
+    redis_rooms_lost(br);
     redis_publish_lost(br);
     redis_receive_hold(br, 0);
     redis_health_update(br);
@@ -144,11 +145,15 @@ static void redis_link_connected(struct bus_redis *br)
      * plugins do on hearing that Redis is back, and new traffic. */
     redis_receive_catch_up(br);
     redis_writeback_flush(br);
+    /* Room events in flight when Redis went away were published before
+     * what waited in the outage buffer; the floor goes after it. */
+    redis_rooms_resend(br);
     redis_publish_flush(br);
     if (br->refresh_again) { /* a slot moved while connecting */
         br->refresh_again = 0;
         redis_cluster_refresh(br);
     }
+    redis_rooms_connected(br);
     br->down_since_ms = 0;
     redis_health_update(br);
     redis_link_report(br, SBR_BUS_CONNECTED, detail);

@@ -118,7 +118,7 @@ static void redis_publish_answered(redisAsyncContext *ac, void *r, void *privdat
 static int redis_publish_send_one(struct bus_redis *br, struct redis_node *node, const struct redis_outbox_entry *e,
                                   int recent)
 {
-    const char *verb = br->mode == REDIS_MODE_CLUSTER ? "SPUBLISH" : "PUBLISH";
+    const char *verb = redis_pubsub_classic(br, e->channel, e->channel_len) ? "PUBLISH" : "SPUBLISH";
     void *lane = (void *)(uintptr_t)e->lane;
     if (!recent) {
         const char *argv[3] = {verb, e->channel, e->envelope};
@@ -173,7 +173,7 @@ int redis_publish(void *ctx, const char *topic, const char *data, size_t len)
     size_t channel_len;
     char *channel = redis_name(br, REDIS_CHANNEL_SPACE, topic, &channel_len);
     uint64_t dropped = br->outbox.dropped;
-    uint32_t lane = channel ? redis_route_slot(br, channel, channel_len) : 0;
+    uint32_t lane = channel ? redis_pubsub_lane(br, channel, channel_len) : 0;
     int rc = channel ? redis_outbox_push(&br->outbox, lane, br->worker_id, channel, data ? data : "", len,
                                          br->api->now_ms())
                      : -1;

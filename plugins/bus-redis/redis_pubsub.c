@@ -15,7 +15,16 @@
  * from the slot's channels by itself (an unasked "sunsubscribe"), and
  * answers a subscription for it with MOVED: either way the slot is marked
  * moved and the map asked for again (redis_cluster.c), then its wanted
- * topics move to the new master (redis_rehome.c). */
+ * topics move to the new master (redis_rehome.c).
+ *
+ * With the room log on (connection state recovery), a cluster's room topics
+ * and this worker's flush markers are classic channels instead: the
+ * sequencer script PUBLISHes from the room log's slot, which reaches every
+ * master's classic subscribers and no sharded one.  They are subscribed,
+ * all together, on the master of the room log's slot (any master would
+ * do; that one spares a hop), and stay where they are when slots move.
+ * Commands of the room log wait until every SUBSCRIBE sent before them is
+ * answered (br->sub_sent, br->sub_acked): a worker hears its own events. */
 #include "redis_pubsub.h"
 
 #include <stdio.h>
@@ -58,15 +67,33 @@ static struct redis_topic *redis_topic_new(struct bus_redis *br, const char *top
         redis_topic_free(t);
         return NULL;
     }
-    t->slot = (uint16_t)redis_route_slot(br, t->channel, t->channel_len);
+    t->classic = (uint8_t)redis_pubsub_classic(br, t->channel, t->channel_len);
+    t->slot = (uint16_t)redis_pubsub_lane(br, t->channel, t->channel_len);
     return t;
 }
 
-const char *redis_pubsub_verb(const struct bus_redis *br, int on)
+const char *redis_pubsub_verb(const struct redis_topic *t, int on)
 {
-    if (br->mode == REDIS_MODE_CLUSTER)
+    if (!t->classic)
         return on ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
     return on ? "SUBSCRIBE" : "UNSUBSCRIBE";
+}
+
+int redis_pubsub_classic(const struct bus_redis *br, const char *channel, size_t len)
+{
+    if (br->mode != REDIS_MODE_CLUSTER)
+        return 1;
+    if (!br->rooms_classic)
+        return 0;
+    const char *topic = redis_pubsub_topic(br, channel, len);
+    return topic && (strncmp(topic, "room:", 5) == 0 || redis_rooms_is_anchor(br, topic));
+}
+
+uint32_t redis_pubsub_lane(const struct bus_redis *br, const char *channel, size_t len)
+{
+    if (br->mode == REDIS_MODE_CLUSTER && redis_pubsub_classic(br, channel, len))
+        return redis_rooms_slot(br);
+    return redis_route_slot(br, channel, len);
 }
 
 /* The node whose subscriber link serves a slot now, or NULL. */
@@ -99,6 +126,10 @@ static void redis_pubsub_command(struct redis_node *node, const char *verb, stru
         }
         rc = redis_sublink_send(node->sub, (int)n + 1, argv, lens);
     }
+    if (rc == 0 && strcmp(verb, "SUBSCRIBE") == 0) {
+        node->sub_unanswered += n;
+        node->br->sub_sent += n;
+    }
     free(argv);
     free(lens);
     if (rc != 0)
@@ -113,7 +144,7 @@ void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t)
     if (!node)
         return;
     t->node = node->index;
-    redis_pubsub_command(node, redis_pubsub_verb(br, 1), &t, 1);
+    redis_pubsub_command(node, redis_pubsub_verb(t, 1), &t, 1);
 }
 
 const char *redis_pubsub_topic(const struct bus_redis *br, const char *channel, size_t len)
@@ -163,7 +194,7 @@ int redis_pubsub_unsubscribe(void *ctx, const char *topic)
         return SBR_OK;
     }
     t->unsubscribing = 1;
-    redis_pubsub_command(node, redis_pubsub_verb(br, 0), &t, 1);
+    redis_pubsub_command(node, redis_pubsub_verb(t, 0), &t, 1);
     return SBR_OK;
 }
 
@@ -193,6 +224,14 @@ static void redis_pubsub_dropped(struct redis_node *node, const char *topic)
         br->slot_moved[t->slot] = 1;
         redis_cluster_refresh(br);
     }
+}
+
+/* n SUBSCRIBEd channels of node answered (or lost with its link). */
+static void redis_pubsub_answered(struct redis_node *node, uint64_t n)
+{
+    node->sub_unanswered -= n;
+    node->br->sub_acked += n;
+    redis_rooms_subscribed(node->br);
 }
 
 /* An error on a subscriber link: a slot that moved, or the end. */
@@ -235,16 +274,20 @@ void redis_pubsub_reply(struct redis_sublink *link, redisReply *reply, void *arg
         return;
     struct bus_redis *br = node->br;
     const char *kind = reply->element[0]->str;
-    int sharded = br->mode == REDIS_MODE_CLUSTER;
     const redisReply *channel = reply->element[1];
     const char *topic = redis_pubsub_topic(br, channel->str, channel->len);
     if (!topic)
         return;
     const redisReply *env = reply->element[2];
-    if (strcmp(kind, sharded ? "smessage" : "message") == 0 && env->type == REDIS_REPLY_STRING)
-        redis_receive_message(br, topic, redis_route_slot(br, channel->str, channel->len), env->str, env->len);
-    else if (strcmp(kind, sharded ? "sunsubscribe" : "unsubscribe") == 0)
+    int message = strcmp(kind, "message") == 0 || strcmp(kind, "smessage") == 0;
+    if (message && env->type == REDIS_REPLY_STRING && redis_rooms_is_anchor(br, topic))
+        redis_rooms_marker(br, env->str, env->len);
+    else if (message && env->type == REDIS_REPLY_STRING)
+        redis_receive_message(br, topic, redis_pubsub_lane(br, channel->str, channel->len), env->str, env->len);
+    else if (strcmp(kind, "unsubscribe") == 0 || strcmp(kind, "sunsubscribe") == 0)
         redis_pubsub_dropped(node, topic);
+    else if (strcmp(kind, "subscribe") == 0 && node->sub_unanswered)
+        redis_pubsub_answered(node, 1);
 }
 
 static void redis_pubsub_handshake_done(struct redis_sublink *link, void *arg)
@@ -270,7 +313,7 @@ static void redis_pubsub_batch_add(void *value, void *userdata)
     if (br->mode == REDIS_MODE_CLUSTER && br->slot_moved[t->slot])
         return; /* coming from another master: redis_pubsub_rehome moves it */
     t->node = b->node->index;
-    if (br->mode == REDIS_MODE_CLUSTER) { /* one slot per SSUBSCRIBE */
+    if (!t->classic) { /* one slot per SSUBSCRIBE */
         redis_pubsub_command(b->node, "SSUBSCRIBE", &t, 1);
         return;
     }
@@ -307,8 +350,17 @@ void redis_pubsub_sweep_end(struct redis_pubsub_sweep *s)
     free(s->drop);
 }
 
+void redis_pubsub_node_unanswered(struct redis_node *node)
+{
+    if (node->sub_unanswered)
+        redis_pubsub_answered(node, node->sub_unanswered);
+}
+
 void redis_pubsub_lost(struct bus_redis *br)
 {
+    for (int i = 0; i < br->n_nodes; i++)
+        br->nodes[i]->sub_unanswered = 0;
+    br->sub_sent = br->sub_acked = 0;
     if (!br->topics)
         return;
     struct redis_pubsub_sweep s = {.br = br};
@@ -350,6 +402,21 @@ void redis_pubsub_foreach_slot(struct bus_redis *br, void (*fn)(struct bus_redis
     if (s.seen)
         strtab_foreach(br->topics, redis_pubsub_slot_of, &s);
     free(s.seen);
+}
+
+static void redis_pubsub_reclassify_one(void *value, void *userdata)
+{
+    struct redis_topic *t = value;
+    struct bus_redis *br = userdata;
+    if (t->node != REDIS_NO_NODE || t->unsubscribing)
+        return; /* before the links open, none is */
+    t->classic = (uint8_t)redis_pubsub_classic(br, t->channel, t->channel_len);
+    t->slot = (uint16_t)redis_pubsub_lane(br, t->channel, t->channel_len);
+}
+
+void redis_pubsub_reclassify(struct bus_redis *br)
+{
+    strtab_foreach(br->topics, redis_pubsub_reclassify_one, br);
 }
 
 int redis_pubsub_init(struct bus_redis *br)

@@ -11,7 +11,9 @@
 struct redis_topic {
     const char *topic;      /* inside channel; also the strtab key */
     uint32_t channel_len;
-    uint16_t slot;          /* the channel's (0 but on a cluster) */
+    uint16_t slot;          /* the channel's (0 but on a cluster; the room log's slot when classic) */
+    uint8_t classic;        /* SUBSCRIBE, not SSUBSCRIBE (all but on a cluster; there, room
+                             * topics and the flush markers while the room log is on) */
     uint8_t wanted;         /* the core wants its messages */
     uint8_t unsubscribing;  /* an UNSUBSCRIBE is unanswered on `node` */
     int16_t node;           /* subscribed (or being) on that node, or REDIS_NO_NODE */
@@ -33,10 +35,12 @@ struct redis_pubsub_sweep {
 
 /* Forget t, which nobody wants (its subscription is gone). */
 void redis_topic_drop(struct bus_redis *br, struct redis_topic *t);
-/* SUBSCRIBE or SSUBSCRIBE (on 1), UNSUBSCRIBE or SUNSUBSCRIBE. */
-const char *redis_pubsub_verb(const struct bus_redis *br, int on);
+/* SUBSCRIBE or SSUBSCRIBE (on 1), UNSUBSCRIBE or SUNSUBSCRIBE, for t. */
+const char *redis_pubsub_verb(const struct redis_topic *t, int on);
 /* The node whose subscriber link serves a slot now, or NULL. */
 struct redis_node *redis_pubsub_owner(const struct bus_redis *br, uint32_t slot);
+/* node's subscriber link is gone: its SUBSCRIBEs will not be answered. */
+void redis_pubsub_node_unanswered(struct redis_node *node);
 /* Subscribe t where its slot lives, if that link is open. */
 void redis_pubsub_subscribe_topic(struct bus_redis *br, struct redis_topic *t);
 /* Drop the topics a sweep collected, and free its list. */

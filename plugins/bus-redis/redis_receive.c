@@ -44,6 +44,9 @@ static void redis_receive_deliver(struct bus_redis *br, const char *topic, uint3
     size_t payload_len;
     if (redis_envelope_parse(envelope, len, &seq, &payload, &payload_len) != 0)
         return;
+    /* A room event with its offset: every worker's, this one's included. */
+    if (redis_rooms_receive(br, topic, lane, envelope, seq, payload, payload_len))
+        return;
     if (memcmp(envelope, br->worker_id, BUS_REDIS_WORKER_ID_LEN) == 0)
         return; /* our own echo: the core delivered it here already */
     if (!redis_dedup_accept(br->dedup, envelope, lane, seq, br->api->now_ms())) {
@@ -149,7 +152,7 @@ static void redis_receive_entry(struct bus_redis *br, const redisReply *entry)
     }
     const char *topic = channel ? redis_pubsub_topic(br, channel->str, channel->len) : NULL;
     if (topic && envelope && redis_pubsub_wanted(br, topic))
-        redis_receive_deliver(br, topic, redis_route_slot(br, channel->str, channel->len), envelope->str,
+        redis_receive_deliver(br, topic, redis_pubsub_lane(br, channel->str, channel->len), envelope->str,
                               envelope->len);
 }
 

@@ -36,6 +36,7 @@ static void redis_pubsub_orphan(void *value, void *userdata)
 
 void redis_pubsub_node_lost(struct bus_redis *br, struct redis_node *node)
 {
+    redis_pubsub_node_unanswered(node);
     if (br->mode != REDIS_MODE_CLUSTER)
         return;
     struct redis_pubsub_sweep s = {.br = br, .node = node->index};
@@ -89,6 +90,9 @@ static void redis_pubsub_move(void *value, void *userdata)
             s->drop[s->n_drop++] = t;
         return;
     }
+    /* A classic channel is served by any master: it stays where it is. */
+    if (t->classic && t->node != REDIS_NO_NODE && br->nodes[t->node]->in_use && br->nodes[t->node]->sub)
+        return;
     struct redis_node *owner = redis_pubsub_owner(br, t->slot);
     if (!owner || t->node == owner->index)
         return;

@@ -96,5 +96,5 @@ static const char *const redis_scripts[REDIS_SCRIPT_COUNT_] = {
 
 const char *redis_script_source(enum redis_script script)
 {
-    return redis_scripts[script];
+    return script >= REDIS_SCRIPT_ROOM_PUBLISH ? redis_rooms_script_source(script) : redis_scripts[script];
 }

@@ -28,6 +28,17 @@ static int channels_on_send(enum sbr_event_id id, void *event, void *userdata)
     return channels_send(userdata, event);
 }
 
+static int channels_on_connect(enum sbr_event_id id, void *event, void *userdata)
+{
+    return channels_restore(userdata, event);
+}
+
+static int channels_on_connected(enum sbr_event_id id, void *event, void *userdata)
+{
+    channels_restored(userdata, event);
+    return 0;
+}
+
 static int channels_on_identity(enum sbr_event_id id, void *event, void *userdata)
 {
     channels_identity_changed(userdata, event);
@@ -80,6 +91,8 @@ static int channels_load(sbr_plugin *self, const sbr_api *api)
         api->message_handler(self, "join_channel", channels_on_join, ch) != SBR_OK ||
         api->message_handler(self, "leave_channel", channels_on_leave, ch) != SBR_OK ||
         api->message_handler(self, "send_message", channels_on_send, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECT, channels_on_connect, ch) != SBR_OK ||
+        api->hook_register(self, SBR_EVENT_CONNECTED, channels_on_connected, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_IDENTITY, channels_on_identity, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_DISCONNECT, channels_on_disconnect, ch) != SBR_OK ||
         api->hook_register(self, SBR_EVENT_RELOAD, channels_on_reload, ch) != SBR_OK ||

@@ -27,6 +27,13 @@ int channels_join(struct channels *ch, const sbr_event_message *event);
 int channels_leave(struct channels *ch, const sbr_event_message *event);
 int channels_send(struct channels *ch, const sbr_event_message *event);
 
+/* SBR_EVENT_CONNECT: a recovering connection's channel rooms are checked
+ * against its identity's servers (channel_restore.c). */
+int channels_restore(struct channels *ch, const sbr_event_connect *event);
+/* SBR_EVENT_CONNECTED: a connection that asked for a recovery and did not
+ * get it forgets the channels its offer had. */
+void channels_restored(struct channels *ch, const sbr_event_connected *event);
+
 /* SBR_EVENT_IDENTITY: a connection that left a server leaves its channels. */
 void channels_identity_changed(struct channels *ch, const sbr_event_identity *event);
 

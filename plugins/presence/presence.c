@@ -12,6 +12,8 @@ static const sbr_config_key presence_keys[] = {
      "how long a presence entry lives without a refresh by its worker"},
     {"refresh_seconds", SBR_CONF_INT, "0", 0, 86400, 0,
      "how often this worker refreshes its entries; 0: a third of ttl_seconds"},
+    {"presence_grace_seconds", SBR_CONF_INT, "5", 0, 3600, 0,
+     "a user whose last connection is lost (not closed) goes offline only if none is back within this"},
     SBR_CONF_END,
 };
 
@@ -23,7 +25,7 @@ static int presence_on_connect_hook(enum sbr_event_id id, void *event, void *use
 static int presence_on_disconnect_hook(enum sbr_event_id id, void *event, void *userdata)
 {
     const sbr_event_disconnect *gone = event;
-    presence_on_disconnect(userdata, gone->conn);
+    presence_on_disconnect(userdata, gone->conn, SBR_EVENT_HAS(gone, sbr_event_disconnect, lost) && gone->lost);
     return 0;
 }
 
@@ -104,6 +106,8 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
      * silence + one beat after its last heartbeat. */
     p->beat_ms = p->ttl_ms / 6 ? p->ttl_ms / 6 : 1;
     p->silence_ms = p->ttl_ms / 2;
+    p->grace_ms = (uint64_t)api->config_int(self, "presence_grace_seconds") * 1000u;
+    p->graces_tail = &p->graces;
     if (!chat_services_present(self, api) || presence_worker_init(p) != 0)
         return -1;
     if (sbr_metrics_declare(api, self, presence_metrics) != SBR_OK ||
@@ -126,6 +130,8 @@ static int presence_load(sbr_plugin *self, const sbr_api *api)
 
 static void presence_unload(sbr_plugin *self)
 {
+    presence_grace_clear(&presence_state);
+    presence_reap_clear(&presence_state);
     presence_table_clear(&presence_state);
     presence_gone_clear(&presence_state);
     presence_doubt_clear(&presence_state);

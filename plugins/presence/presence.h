@@ -53,7 +53,16 @@ struct presence {
     struct presence_gone *gone; /* closed connections whose removal is in flight */
     struct presence_conn *doubts; /* said offline while the backend was away (presence_outage.c) */
     size_t n_doubts;
+    uint64_t grace_ms;     /* a lost connection's field outlives it this long (presence_grace.c) */
+    struct presence_grace *graces, **graces_tail; /* oldest first */
+    size_t n_graces;
+    sbr_timer_id grace_timer;
+    struct presence_reaping *reapings; /* dead workers whose users wait out the grace */
 };
+
+struct presence_reaping;
+
+struct presence_grace;
 
 struct presence_gone;
 
@@ -99,9 +108,12 @@ void presence_refresh_slice(struct presence *p);
 /* The backend is back: refresh, and if live workers took us for dead
  * meanwhile (and announced our users offline), announce them again. */
 void presence_recovered(struct presence *p);
-/* SBR_EVENT_CONNECT / SBR_EVENT_DISCONNECT. */
+/* SBR_EVENT_CONNECT / SBR_EVENT_DISCONNECT (lost: see sbr_event_disconnect.lost). */
 int presence_on_connect(struct presence *p, const sbr_event_connect *event);
-void presence_on_disconnect(struct presence *p, sbr_conn_id conn);
+void presence_on_disconnect(struct presence *p, sbr_conn_id conn, int lost);
+/* Take rec's field out of the shared state (rec unlinked from the table,
+ * taken): `offline` if it was the user's last connection anywhere. */
+void presence_conn_remove(struct presence *p, struct presence_conn *rec);
 /* A status change from any worker (topic PRESENCE_TOPIC). */
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata);
 
@@ -119,6 +131,15 @@ void presence_user_unlisted(struct presence *p, const char *user_id);
 void presence_heartbeat(struct presence *p);
 /* Heartbeat, and reap the workers that stopped beating (every beat_ms). */
 void presence_reap_tick(struct presence *p);
+/* Drop the reapings waiting for their grace (unload). */
+void presence_reap_clear(struct presence *p);
+
+/* --- lost connections in their grace (presence_grace.c) --- */
+/* Keep a lost connection's field for grace_ms (taking rec, 0), then
+ * remove it; -1 when it cannot (rec is still the caller's). */
+int presence_grace_start(struct presence *p, struct presence_conn *rec);
+/* Drop the graces (unload): their fields expire by themselves. */
+void presence_grace_clear(struct presence *p);
 
 /* --- offline said while the backend was away (presence_outage.c) --- */
 /* Remember rec (taking it, 1) if it was announced offline while the

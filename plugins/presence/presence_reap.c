@@ -14,9 +14,10 @@
  *     would only expire with the TTL); a user left with none anywhere
  *     leaves their server maps and is announced `offline`.
  * So `offline` goes out at most silence + one beat after the last
- * heartbeat (20 s with a 30 s TTL).  A user who reconnected on a live
- * worker in the meantime has a live connection again and is not
- * announced.  Nobody is reaped while the backend is away, nor within one
+ * heartbeat (20 s with a 30 s TTL), and never before the presence grace
+ * since it (its connections were lost then: a drained worker's clients
+ * come back elsewhere).  A user who reconnected on a live worker in the
+ * meantime has a live connection again and is not announced.  Nobody is reaped while the backend is away, nor within one
  * TTL after it came back (the other workers reconnect on their own
  * backoff, then beat); a worker that was only cut off and is reaped all
  * the same announces its users online again when it gets back
@@ -127,6 +128,9 @@ static void presence_orphan_conns(const sbr_state_reply *reply, void *userdata)
 struct presence_reaping {
     struct presence *p;
     char worker[sizeof(((struct presence *)0)->worker)];
+    uint64_t beat;                       /* its last heartbeat, wall-clock ms */
+    sbr_timer_id timer;                  /* waiting for the grace of its connections */
+    struct presence_reaping *prev, *next; /* in p->reapings while waiting */
 };
 
 static void presence_dead_users(const sbr_state_reply *reply, void *userdata)
@@ -152,19 +156,65 @@ static void presence_dead_users(const sbr_state_reply *reply, void *userdata)
     free(r);
 }
 
+/* Read the dead worker's users, and check each. */
+static void presence_reap_users(struct presence_reaping *r)
+{
+    struct presence *p = r->p;
+    char *key = chat_format("presence:users:%s", r->worker);
+    int rc = key ? p->api->map_get_all(key, presence_dead_users, r) : SBR_ERR_NOMEM;
+    free(key);
+    if (rc != SBR_OK)
+        free(r);
+}
+
+static void presence_reaping_unlink(struct presence_reaping *r)
+{
+    struct presence *p = r->p;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        p->reapings = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+}
+
+static void presence_reap_graced(void *userdata)
+{
+    struct presence_reaping *r = userdata;
+    presence_reaping_unlink(r);
+    presence_reap_users(r);
+}
+
+/* Its connections were lost when it stopped (a drain, a crash): their
+ * users get the grace, from its last heartbeat, to come back elsewhere. */
 static void presence_reap_reserved(const sbr_state_reply *reply, void *userdata)
 {
     struct presence_reaping *r = userdata;
     struct presence *p = r->p;
-    if (reply->status == SBR_OK && reply->acquired) {
-        p->api->map_del(PRESENCE_WORKERS_KEY, r->worker, chat_state_ignore, NULL);
-        char *key = chat_format("presence:users:%s", r->worker);
-        int rc = key ? p->api->map_get_all(key, presence_dead_users, r) : SBR_ERR_NOMEM;
-        free(key);
-        if (rc == SBR_OK)
-            return;
+    if (reply->status != SBR_OK || !reply->acquired) {
+        free(r);
+        return;
     }
-    free(r);
+    p->api->map_del(PRESENCE_WORKERS_KEY, r->worker, chat_state_ignore, NULL);
+    uint64_t now = p->api->now_ms(), until = r->beat + p->grace_ms;
+    if (until > now && (r->timer = p->api->timer_start(p->self, until - now, 0, presence_reap_graced, r))) {
+        r->next = p->reapings;
+        if (p->reapings)
+            p->reapings->prev = r;
+        p->reapings = r;
+        return;
+    }
+    presence_reap_users(r);
+}
+
+void presence_reap_clear(struct presence *p)
+{
+    while (p->reapings) {
+        struct presence_reaping *r = p->reapings;
+        p->api->timer_stop(p->self, r->timer);
+        presence_reaping_unlink(r);
+        free(r);
+    }
 }
 
 static void presence_heartbeats(const sbr_state_reply *reply, void *userdata)
@@ -182,6 +232,7 @@ static void presence_heartbeats(const sbr_state_reply *reply, void *userdata)
         char *key = chat_format("presence:reap:%s", worker);
         if (r && key) {
             r->p = p;
+            r->beat = beat;
             strcpy(r->worker, worker);
             /* One live worker reaps it; the key outlives the heartbeat field. */
             if (p->api->reserve(key, 10 * p->ttl_ms, presence_reap_reserved, r) == SBR_OK)

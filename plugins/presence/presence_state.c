@@ -307,12 +307,20 @@ static void presence_disconnected(const sbr_state_reply *reply, void *userdata)
     free(gone);
 }
 
-void presence_on_disconnect(struct presence *p, sbr_conn_id conn)
+void presence_on_disconnect(struct presence *p, sbr_conn_id conn, int lost)
 {
     struct presence_conn *rec = presence_table_find(p, conn);
     if (!rec)
         return;
     presence_table_unlink(p, rec);
+    /* A lost connection's client is usually back within seconds. */
+    if (lost && p->grace_ms && presence_grace_start(p, rec) == 0)
+        return;
+    presence_conn_remove(p, rec);
+}
+
+void presence_conn_remove(struct presence *p, struct presence_conn *rec)
+{
     struct presence_gone *gone = malloc(sizeof *gone);
     char *key = chat_format("presence:conns:%s", rec->user_id);
     int rc = SBR_ERR_NOMEM;

@@ -1,7 +1,9 @@
 // The demo page in a real browser: Debian's Chromium, driven by
 // playwright-core, against the real daemon with the demo plugin enabled.
 // Two users (alice, bob) sign in on two pages and each checks presence,
-// typing, messages and the slow-mode refusal with its countdown.
+// typing, messages, a dropped connection recovered with what was sent
+// meanwhile (connection state recovery on, as the demo is run), and the
+// slow-mode refusal with its countdown.
 // Screenshots go to $SBR_SCREENSHOT_DIR (default <build>/browser-screenshots).
 //
 //   node tests/browser/demo.browser.mjs      (after `npm ci` in tests/browser)
@@ -81,7 +83,7 @@ async function openAs(user) {
 const messages = (page) => page.$$eval('#messages li .text', (els) => els.map((e) => e.textContent));
 
 async function main() {
-  daemon = await startDaemon({ files: { '80-demo.conf': conf } });
+  daemon = await startDaemon({ files: { '80-demo.conf': conf }, env: { REALTIME_RECOVERY_WINDOW_SECONDS: 120 } });
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -114,6 +116,19 @@ async function main() {
   assert.equal(await alice.inputValue('#content'), '');
   ok('messages: both see alice\'s message, and her typing indicator ends');
   await shot(bob, '03-bob-sees-the-message');
+
+  // Alice's connection drops; bob writes meanwhile; she is back with it.
+  await alice.evaluate(() => state.socket.io.engine.transport.ws.close());
+  await alice.waitForSelector('#status[data-state="disconnected"]');
+  await bob.fill('#content', 'while you were away');
+  await bob.click('#send');
+  await bob.waitForSelector('#messages .text:text-is("while you were away")');
+  await alice.waitForSelector('#status:has-text("reconnected, nothing missed")');
+  await alice.waitForSelector('#messages .text:text-is("while you were away")');
+  assert.deepEqual(await messages(alice), ['hello bob', 'while you were away']);
+  assert.ok(await bob.isVisible('#online li[data-user="alice"][data-status="online"]'), 'no offline for a blip');
+  ok('recovery: alice\'s dropped connection comes back with bob\'s message, "reconnected, nothing missed"');
+  await shot(alice, '03b-alice-reconnected-nothing-missed');
 
   // Slow mode: in #slow a second message within the cooldown is refused.
   for (const page of [alice, bob]) {

@@ -42,6 +42,7 @@ struct fake_conn {
     const char *resumed_reason;
     char *disconnected; /* the reason of conn_disconnect */
     int notifying;      /* its SBR_EVENT_IDENTITY hooks run now */
+    int recovered;      /* what SBR_EVENT_CONNECTED says of a recovery asked (fake_open_recovering) */
 };
 
 static FAKE_ARRAY(struct fake_conn *, conns);
@@ -185,7 +186,8 @@ static void connect_continue(struct fake_conn *c)
     }
     c->connect_done = 1;
     c->connected = 1;
-    sbr_event_connected ev = {.struct_size = sizeof ev, .conn = c->id};
+    sbr_event_connected ev = {.struct_size = sizeof ev, .conn = c->id, .recovered = c->recovered,
+                              .recovery_asked = c->connect_ev.recovery != NULL};
     fake_notify(SBR_EVENT_CONNECTED, &ev);
 }
 
@@ -279,6 +281,26 @@ sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, con
     *reason = c->connect_ev.reason;
     return c->id;
 }
+
+sbr_conn_id fake_open_recovering(const char *query_token, const char *user_id, const char *const *servers,
+                                 const sbr_recovery *offer, int recovered, int *verdict, const char **reason)
+{
+    struct fake_conn *c = conn_new();
+    c->query_token = fake_strdup(query_token);
+    if (user_id) {
+        sbr_identity who = {.struct_size = sizeof who, .user_id = user_id, .servers = servers,
+                            .n_servers = list_len(servers)};
+        api_conn_set_identity(c->id, &who);
+    }
+    c->connect_ev.recovery = offer;
+    c->recovered = recovered;
+    connect_continue(c);
+    *verdict = c->connected ? SBR_PASS : c->connect_done ? SBR_REFUSE : SBR_PENDING;
+    *reason = c->connect_ev.reason;
+    return c->id;
+}
+
+int fake_room_join(sbr_conn_id conn, const char *room) { return api_room_join(conn, room); }
 
 int fake_resumed(sbr_conn_id conn, const char **reason)
 {
@@ -433,8 +455,14 @@ void fake_conn_close(sbr_conn_id conn, const char *reason)
         api_room_leave(conn, c->rooms[0]);
     c->alive = 0;
     sbr_event_disconnect ev = {.struct_size = sizeof ev, .conn = conn, .was_connected = c->connected,
-                               .reason = reason};
+                               .reason = reason, .lost = strcmp(reason, "transport close") == 0};
     fake_notify(SBR_EVENT_DISCONNECT, &ev);
+}
+
+void fake_lose(sbr_conn_id conn)
+{
+    fake_conn_close(conn, "transport close");
+    fake_run();
 }
 
 void fake_disconnect(sbr_conn_id conn)

@@ -76,10 +76,21 @@ sbr_conn_id fake_open(const char *query_token, const char *authorization, const 
  * chain runs, as a connection state recovery would. */
 sbr_conn_id fake_open_restored(const char *query_token, const char *user_id, const char *const *servers, int *verdict,
                                const char **reason);
+/* A CONNECT with the query's token that asks for a recovery: the chain
+ * sees `offer` (sbr_event_connect.recovery; hooks may clear its keep flags)
+ * and SBR_EVENT_CONNECTED says recovered as given, with recovery_asked.
+ * With user_id, the identity is set first (servers NULL-terminated), as an
+ * authenticating plugin ahead in the chain would. */
+sbr_conn_id fake_open_recovering(const char *query_token, const char *user_id, const char *const *servers,
+                                 const sbr_recovery *offer, int recovered, int *verdict, const char **reason);
+/* Put the connection in a room as the core does (api->room_join). */
+int fake_room_join(sbr_conn_id conn, const char *room);
 /* The verdict a plugin gave with connect_resume (-1 before), and its reason. */
 int fake_resumed(sbr_conn_id conn, const char **reason);
 /* Who the connection is (api->conn_identity). */
 const sbr_identity *fake_identity(sbr_conn_id conn);
+/* The connection is lost (its transport closed: sbr_event_disconnect.lost), then fake_run. */
+void fake_lose(sbr_conn_id conn);
 /* Replace the connection's servers and moderates (NULL-terminated lists,
  * NULL: none) as an authenticating plugin would, raising
  * SBR_EVENT_IDENTITY, then run the queue; the status of conn_set_identity. */
@@ -150,6 +161,10 @@ void *fake_provider_ctx(void);
 size_t fake_delivered(void);
 const char *fake_delivered_topic(size_t i);
 const char *fake_delivered_data(size_t i, size_t *len);
+/* Room events the plugin handed to bus_deliver_room: how many, and the
+ * i-th's packet (NULL past the end) with its offset, except, flags, topic. */
+size_t fake_room_delivered(void);
+const char *fake_room_delivery(size_t i, uint64_t *offset, const char **except, unsigned *flags, const char **topic);
 
 /* --- JSON -------------------------------------------------------------------- */
 

@@ -10,11 +10,12 @@
 /* A key (field NULL) or a field of the map `key`. */
 struct fake_entry { char *key; char *field; char *value; uint64_t expires; uint64_t ttl; };
 struct fake_sub { char *topic; sbr_bus_message_fn fn; void *ud; };
-struct fake_delivery { char *topic; char *data; size_t len; };
+struct fake_delivery { char *topic; char *data; size_t len; uint64_t offset; char *except; unsigned flags; };
 
 static FAKE_ARRAY(struct fake_entry, entries);
 static FAKE_ARRAY(struct fake_sub, subs);
 static FAKE_ARRAY(struct fake_delivery, deliveries);
+static FAKE_ARRAY(struct fake_delivery, room_deliveries);
 static int failing;
 static int bus_state = -1; /* -1: nothing reported yet */
 static int bus_reports;
@@ -244,11 +245,34 @@ static int api_bus_provide(sbr_plugin *self, const sbr_bus_provider *p, void *ct
 /* A message from another worker: recorded, and handed to this worker's subscribers. */
 static void api_bus_deliver(const char *topic, const char *data, size_t len)
 {
-    struct fake_delivery d = {strdup(topic), malloc(len + 1), len};
+    struct fake_delivery d = {strdup(topic), malloc(len + 1), len, 0, NULL, 0};
     memcpy(d.data, data, len);
     d.data[len] = '\0';
     FAKE_PUSH(deliveries, d);
     fake_state_deliver(topic, data, len);
+}
+
+/* A room event with its offset (the room log): recorded. */
+static void api_bus_deliver_room(const char *topic, uint64_t offset, const char *except, unsigned flags,
+                                 const char *data, size_t len)
+{
+    struct fake_delivery d = {strdup(topic), malloc(len + 1), len, offset, strdup(except ? except : ""), flags};
+    memcpy(d.data, data, len);
+    d.data[len] = '\0';
+    FAKE_PUSH(room_deliveries, d);
+}
+
+size_t fake_room_delivered(void) { return n_room_deliveries; }
+
+const char *fake_room_delivery(size_t i, uint64_t *offset, const char **except, unsigned *flags, const char **topic)
+{
+    if (i >= n_room_deliveries)
+        return NULL;
+    *offset = room_deliveries[i].offset;
+    *except = room_deliveries[i].except;
+    *flags = room_deliveries[i].flags;
+    *topic = room_deliveries[i].topic;
+    return room_deliveries[i].data;
 }
 
 static void api_bus_set_state(enum sbr_bus_state state, const char *detail)
@@ -352,6 +376,7 @@ void fake_state_api(sbr_api *api)
     api->bus_provide = api_bus_provide;
     api->bus_deliver = api_bus_deliver;
     api->bus_set_state = api_bus_set_state;
+    api->bus_deliver_room = api_bus_deliver_room;
     api->bus_set_health = api_bus_set_health;
 }
 
@@ -367,6 +392,12 @@ void fake_state_reset(void)
         free(deliveries[i].data);
     }
     n_deliveries = 0;
+    for (size_t i = 0; i < n_room_deliveries; i++) {
+        free(room_deliveries[i].topic);
+        free(room_deliveries[i].data);
+        free(room_deliveries[i].except);
+    }
+    n_room_deliveries = 0;
     failing = 0;
     bus_state = -1;
     bus_reports = 0;

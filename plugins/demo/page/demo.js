@@ -177,9 +177,18 @@ function connect() {
 }
 
 // The gateway accepted us: catch up on presence and (re)join our channel.
+// With connection state recovery on (the gateway's recovery_window_seconds),
+// a reconnection that got everything back says so in `ready`: the channel
+// is joined already and the messages sent meanwhile have arrived, in order.
 /** @param {Ready} ready */
 async function onReady(ready) {
-  setStatus('connected', `signed in as ${ready.user_id}`);
+  if (ready.recovered === true) {
+    setStatus('connected', `signed in as ${ready.user_id}: reconnected, nothing missed`);
+  } else if (ready.recovered === false) {
+    setStatus('connected', `signed in as ${ready.user_id}: reconnected as a new connection (what was sent meanwhile is not shown)`);
+  } else {
+    setStatus('connected', `signed in as ${ready.user_id}`);
+  }
   if (state.myStatus !== 'online') state.socket.emit('presence_set', { status: state.myStatus }, warnIfRefused('presence_set'));
   try {
     const snap = await state.socket.timeout(5000).emitWithAck('presence_snapshot', { server_id: state.serverId });
@@ -190,7 +199,7 @@ async function onReady(ready) {
   } catch (err) {
     console.warn('presence_snapshot', err);
   }
-  await joinChannel(state.channel);
+  if (!ready.recovered) await joinChannel(state.channel);
 }
 
 // --- presence -----------------------------------------------------------------

@@ -154,6 +154,13 @@ enum sbr_event_id {
 };
 
 /**
+ * True if an event struct handed to a hook has `member` (appended in a
+ * later minor version): SBR_EVENT_HAS(ev, sbr_event_connected, recovered).
+ */
+#define SBR_EVENT_HAS(ev, type, member) \
+    ((ev)->struct_size >= offsetof(type, member) + sizeof(((const type *)0)->member))
+
+/**
  * One callback signature for every event.  `event` points to the event's
  * struct (check event->struct_size before reading members added later).
  * Refusable events return an enum sbr_verdict; the others return 0.
@@ -178,13 +185,53 @@ typedef struct sbr_event_connect {
     const char *auth_json; /* the CONNECT auth payload as JSON text, or NULL */
     const char *reason;    /* out, with SBR_REFUSE: a string that lives at least until the hook returns */
     void *reserved[8];
+    /* Appended (check with SBR_EVENT_HAS): */
+    /**
+     * Not NULL when the client asks to recover a connection it lost within
+     * the core's recovery_window_seconds (connection state recovery): what
+     * that connection had.  Decide as for any connect (verify the token,
+     * set the identity, refuse a revoked session); the core restores the
+     * connection only if the identity the chain set names the same user,
+     * and the same session when the old one had one, and otherwise goes on
+     * with a fresh connection.  A hook may leave rooms out of the restore
+     * through `keep`.  Owned by the core, valid during the connect chain.
+     */
+    const struct sbr_recovery *recovery;
 } sbr_event_connect;
+
+/**
+ * A lost connection's state offered back (sbr_event_connect.recovery).
+ * `rooms` are the rooms it was in; `keep` has one flag per room, 1 on
+ * entry: a connect hook sets keep[i] = 0 for a room the connection may no
+ * longer be in (a server the user left), which is then neither joined nor
+ * replayed.  Rooms the hooks join themselves are joined as usual.
+ */
+typedef struct sbr_recovery {
+    size_t struct_size;
+    const char *sid;          /* the Socket.IO id it had, and gets back */
+    const char *user_id;      /* whose connection it was */
+    const char *session_id;   /* its session id, or NULL */
+    const char *const *rooms;
+    size_t n_rooms;
+    unsigned char *keep;      /* in/out, n_rooms flags */
+    void *reserved[4];
+} sbr_recovery;
 
 /** The connection is accepted and the client has its CONNECT answer. */
 typedef struct sbr_event_connected {
     size_t struct_size;
     sbr_conn_id conn;
     void *reserved[8];
+    /* Appended (check with SBR_EVENT_HAS): */
+    /**
+     * 1 when this is a recovered connection: the client got its old socket
+     * id and rooms back and, before its CONNECT answer, every room event it
+     * missed.  auth-jwt says so in `ready`.  Plugins should not announce it
+     * as a new arrival nor redo what its rooms restore.
+     */
+    int recovered;
+    /** 1 when the client asked for a recovery (its CONNECT carried a pid), whether or not it got one. */
+    int recovery_asked;
 } sbr_event_connected;
 
 /**
@@ -199,6 +246,16 @@ typedef struct sbr_event_disconnect {
     int was_connected;
     const char *reason; /* "client namespace disconnect", "transport close", "ping timeout", "server shutting down", ... */
     void *reserved[8];
+    /* Appended (check with SBR_EVENT_HAS): */
+    /**
+     * 1 when the connection was lost rather than ended: its transport
+     * closed or failed, a ping timed out, the worker drained, or its output
+     * backed up past the cap.  Its client reconnects by itself, usually
+     * within seconds (presence waits its grace before saying offline).  0
+     * for a client's DISCONNECT and for every ending the server chose
+     * (conn_disconnect, conn_end, a refused CONNECT).
+     */
+    int lost;
 } sbr_event_disconnect;
 
 /**
@@ -337,6 +394,49 @@ typedef void (*sbr_state_done_fn)(const sbr_state_reply *reply, void *userdata);
 typedef void (*sbr_bus_message_fn)(const char *topic, const char *data, size_t len, void *userdata);
 
 /**
+ * A replay asked of the room log (sbr_bus_provider.room_replay): the events
+ * of `topics` ("room:<name>" each) with an offset above `after`.  The
+ * request and what it points to live only during the call: a provider that
+ * answers later copies what it needs.
+ */
+typedef struct sbr_room_replay {
+    size_t struct_size;
+    const char *const *topics;
+    size_t n_topics;
+    uint64_t after;      /* only events with a larger offset */
+    uint64_t max_events; /* each log's cap, as given to room_publish */
+    uint64_t max_total;  /* more events than this in all: answer complete = 0 */
+    void *reserved[4];
+} sbr_room_replay;
+
+/**
+ * The answer of a replay.  Everything it points to is owned by the bus
+ * and valid only during the callback.  The events are those logged with
+ * an offset in (after, last], by increasing offset; every event of the
+ * topics with an offset above `last` reaches this worker through
+ * api->bus_deliver_room after the answer (provided the topics stay
+ * subscribed).  `complete` is 0 when the logs cannot prove they hold every
+ * such event (a log trimmed past `after`, more than max_total events, a
+ * stretch when the backend could not sequence): the caller must not treat
+ * the answer as the whole of what was missed.
+ */
+typedef struct sbr_room_replay_reply {
+    size_t struct_size;
+    int status;                 /* SBR_OK, or SBR_ERR_UNAVAILABLE when the backend failed */
+    int complete;
+    uint64_t last;
+    size_t n;
+    const uint64_t *offsets;    /* increasing */
+    const size_t *topics;       /* the index of each event's topic in the request */
+    const char *const *excepts; /* the socket id each event skips, or "" */
+    const char *const *packets; /* each event's packet as given to room_publish */
+    const size_t *lens;
+    void *reserved[4];
+} sbr_room_replay_reply;
+
+typedef void (*sbr_room_replay_fn)(const sbr_room_replay_reply *reply, void *userdata);
+
+/**
  * What a bus plugin implements (api->bus_provide).  The core routes the
  * state services of struct sbr_api here and keeps topic subscriptions
  * itself: `subscribe` is called when this worker gains its first interest in
@@ -371,7 +471,52 @@ typedef struct sbr_bus_provider {
      * of a reserved slot: a provider built before it has NULL there.)
      */
     int (*incr)(void *ctx, const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done_fn done, void *userdata);
-    void *reserved[7];
+    /*
+     * The room log, for connection state recovery (the core's
+     * recovery_window_seconds; added in ABI 1 in place of reserved slots: a
+     * provider built before them has NULL there, and the core then runs
+     * without recovery).  Offsets come from one sequence for every worker
+     * sharing the bus: strictly increasing, and never below one this worker
+     * was handed before, even when the backend lost the sequence.
+     */
+    /**
+     * Give the packet `data` (a Socket.IO event packet "42[...]") the next
+     * offset, append it with `except` (a socket id, "" for none) to the log
+     * of `topic` (a "room:" topic; at most max_events entries, each kept
+     * keep_ms after the log's last append), and hand it with `except` and
+     * `flags` (SBR_EMIT_*) through api->bus_deliver_room to every worker
+     * subscribed to the topic, this one included, each worker receiving
+     * every topic's events in offset order.  May deliver to this worker
+     * before returning.
+     * SBR_ERR_UNAVAILABLE when it cannot sequence now (the backend is
+     * away): the core then delivers without an offset, and the provider
+     * must answer later replays reaching back before that moment with
+     * complete = 0.
+     */
+    int (*room_publish)(void *ctx, const char *topic, const char *data, size_t len, const char *except,
+                        unsigned flags, uint64_t max_events, uint64_t keep_ms);
+    /** Answer a replay (see sbr_room_replay_reply); `done` exactly once, later. */
+    int (*room_replay)(void *ctx, const sbr_room_replay *request, sbr_room_replay_fn done, void *userdata);
+    /**
+     * Call `done` (status SBR_OK, or SBR_ERR_UNAVAILABLE) once every room
+     * event this worker published before the call has been handed to
+     * api->bus_deliver_room here (for the topics it is subscribed to), with
+     * `count` the sequence's value at that point (0: unknown): no event of
+     * a subscribed topic at or below it will be handed over afterwards.
+     * Exactly once, later.
+     */
+    int (*room_flush)(void *ctx, sbr_state_done_fn done, void *userdata);
+    /**
+     * Optional (NULL: nothing to prepare).  Called by the core when
+     * connection state recovery is on, once, when the provider registers
+     * (bus_provide), before the core subscribes it to anything: from then
+     * on every room event room_publish sequences must reach every worker
+     * subscribed to its topic.  (bus-redis on a Redis Cluster then
+     * subscribes room topics with classic SUBSCRIBE, since its sequencer
+     * publishes from one slot.)  From the event loop.
+     */
+    void (*room_log_on)(void *ctx);
+    void *reserved[3];
 } sbr_bus_provider;
 
 /** Types of metric_declare. */
@@ -735,6 +880,17 @@ typedef struct sbr_api {
      * was set goes when the provider unloads.
      */
     int (*bus_set_health)(sbr_plugin *self, const char *json_object);
+    /**
+     * For bus plugins that implement room_publish: hand the core a room
+     * event with its offset (from any worker, this one's own included), in
+     * offset order.  `except` is the socket id the event skips, or "" (NULL
+     * is taken as ""), `flags` those given to room_publish.  `data` is the
+     * packet given to room_publish, without its offset; it is copied.  Ignored for a topic nobody subscribed to
+     * here.  From the event loop; room_publish may call it for this
+     * worker's own event before it returns.
+     */
+    void (*bus_deliver_room)(const char *topic, uint64_t offset, const char *except, unsigned flags, const char *data,
+                             size_t len);
 } sbr_api;
 
 /** True if the core's services table has the member `field` (appended in a later minor version). */

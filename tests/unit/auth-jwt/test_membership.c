@@ -222,6 +222,39 @@ START_TEST(test_a_removal_holds_against_a_restored_connection)
 }
 END_TEST
 
+START_TEST(test_a_removal_holds_against_a_recovery_offer)
+{
+    /* As the core offers a recovery: the old rooms with keep flags, joined
+     * after the chain.  The checked token (the removal of s7 applied) keeps
+     * only the server rooms it still has; other rooms are not its to judge. */
+    char *old = realtime_token("u1", NULL, "[\"s7\",\"home\"]", FAKE_NOW_S - 10, 300);
+    ck_assert_int_eq(call("DELETE", MEMBER_ROUTE("u1", "s7"), NULL, NULL), 200);
+    const char *rooms[] = {"user:u1", "server:s7", "server:home", "server:gone", "channel:9"};
+    unsigned char keep[5] = {1, 1, 1, 1, 1};
+    sbr_recovery offer = {.struct_size = sizeof(offer), .sid = "AAAAAAAAAAAAAAAAAAAAAA", .user_id = "u1",
+                          .rooms = rooms, .n_rooms = 5, .keep = keep};
+    int verdict;
+    const char *reason;
+    sbr_conn_id conn = fake_open_recovering(old, NULL, NULL, &offer, 1, &verdict, &reason);
+    fake_run();
+    ck_assert_int_eq(fake_resumed(conn, &reason), SBR_PASS);
+    ck_assert_mem_eq(keep, ((unsigned char[]){1, 0, 1, 0, 1}), 5);
+    ck_assert(!fake_in_room(conn, "server:s7"));
+    ck_assert_str_eq(fake_last(conn, "ready"),
+                     "{\"user_id\":\"u1\",\"servers\":[\"home\"],\"session_id\":null,\"recovered\":true}");
+    /* Asked and not recovered: ready says so; never asked: nothing said. */
+    unsigned char keep2[5] = {1, 1, 1, 1, 1};
+    offer.keep = keep2;
+    sbr_conn_id fresh = fake_open_recovering(old, NULL, NULL, &offer, 0, &verdict, &reason);
+    fake_run();
+    ck_assert_str_eq(fake_get(fake_last(fresh, "ready"), "recovered"), "false");
+    sbr_conn_id plain = fake_open(old, NULL, NULL, &verdict, &reason);
+    fake_run();
+    ck_assert_ptr_null(strstr(fake_last(plain, "ready"), "recovered"));
+    free(old);
+}
+END_TEST
+
 START_TEST(test_end_when_no_servers)
 {
     char *one = realtime_token("u1", NULL, "[\"s1\"]", FAKE_NOW_S, 300);
@@ -282,6 +315,7 @@ int main(void)
     tcase_add_test(tc, test_a_removal_holds_against_older_tokens);
     tcase_add_test(tc, test_a_removal_during_the_connect_check);
     tcase_add_test(tc, test_a_removal_holds_against_a_restored_connection);
+    tcase_add_test(tc, test_a_removal_holds_against_a_recovery_offer);
     tcase_add_test(tc, test_end_when_no_servers);
     tcase_add_test(tc, test_shared_state_failing);
     suite_add_tcase(s, tc);

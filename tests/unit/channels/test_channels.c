@@ -318,6 +318,42 @@ START_TEST(leaving_a_server_leaves_its_channels)
 }
 END_TEST
 
+START_TEST(a_recovery_keeps_the_channels_the_identity_allows)
+{
+    put_channel("42", "{\"server_id\":\"7\"}");
+    put_channel("80", "{\"server_id\":\"8\"}");
+    const char *rooms[] = {"user:u1", "channel:42", "channel:80", "channel:nope", "channel:bad id"};
+    unsigned char keep[5] = {1, 1, 1, 1, 1};
+    sbr_recovery offer = {.struct_size = sizeof(offer), .sid = "AAAAAAAAAAAAAAAAAAAAAA", .user_id = "u1",
+                          .rooms = rooms, .n_rooms = 5, .keep = keep};
+    int verdict;
+    const char *reason;
+    /* The identity an authenticating plugin set: server 7 only. */
+    sbr_conn_id c = fake_open_recovering(NULL, "u1", S7, &offer, 1, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PENDING);
+    fake_run();
+    ck_assert_int_eq(fake_resumed(c, &reason), SBR_PASS);
+    ck_assert_mem_eq(keep, ((unsigned char[]){1, 1, 0, 0, 0}), 5);
+    /* The core joins what was kept; the channel is in the plugin's table,
+     * so leaving server 7 later leaves it. */
+    ck_assert_int_eq(fake_room_join(c, "channel:42"), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(c, NULL, NULL), SBR_OK);
+    ck_assert(!fake_in_room(c, "channel:42"));
+    /* Asked but not recovered: what the offer put in the table goes. */
+    unsigned char keep2[5] = {1, 1, 1, 1, 1};
+    offer.keep = keep2;
+    sbr_conn_id fresh = fake_open_recovering(NULL, "u1", S7, &offer, 0, &verdict, &reason);
+    fake_run();
+    ck_assert_int_eq(fake_room_join(fresh, "channel:42"), SBR_OK); /* as if joined by hand later */
+    ck_assert_int_eq(fake_change_identity(fresh, NULL, NULL), SBR_OK);
+    ck_assert(fake_in_room(fresh, "channel:42")); /* not in the table: not left */
+    /* No offer: no opinion, at once. */
+    sbr_conn_id plain = fake_open_recovering(NULL, "u1", S7, NULL, 0, &verdict, &reason);
+    ck_assert_int_eq(verdict, SBR_PASS);
+    ck_assert(fake_in_room(plain, "user:u1") == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channels");
@@ -333,6 +369,7 @@ int main(void)
     tcase_add_test(tc, publish_reaches_exactly_the_room);
     tcase_add_test(tc, registry_survives_a_backend_outage);
     tcase_add_test(tc, leaving_a_server_leaves_its_channels);
+    tcase_add_test(tc, a_recovery_keeps_the_channels_the_identity_allows);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -64,6 +64,11 @@ static int fake_reserve(void *ctx, const char *key, uint64_t ttl_ms, sbr_state_d
     return SBR_OK;
 }
 
+static void fake_room_log_on(void *ctx)
+{
+    record("room_log_on", "");
+}
+
 static const sbr_bus_provider provider = {
     .struct_size = sizeof(sbr_bus_provider),
     .name = "fake",
@@ -72,6 +77,8 @@ static const sbr_bus_provider provider = {
     .subscribe = fake_subscribe,
     .unsubscribe = fake_unsubscribe,
 };
+
+static sbr_bus_provider provider_with_log;
 
 static sbr_plugin *const owner = (sbr_plugin *)0x10;
 static sbr_plugin *const bus_owner = (sbr_plugin *)0x20;
@@ -230,6 +237,30 @@ START_TEST(test_provider_health)
 }
 END_TEST
 
+START_TEST(test_room_log_on_before_subscriptions)
+{
+    /* Recovery on: the provider hears it before the topics waiting for it. */
+    provider_with_log = provider;
+    provider_with_log.room_log_on = fake_room_log_on;
+    ck_assert_int_eq(bus_subscribe(owner, "room:a", on_message, NULL), SBR_OK);
+    bus_room_log_want(1);
+    ck_assert_int_eq(bus_api_provide(bus_owner, &provider_with_log, NULL), SBR_OK);
+    ck_assert_str_eq(calls, "room_log_on;sub:room:a;");
+    bus_unregister_all(bus_owner);
+    /* Off: never called; a provider without the op is fine either way. */
+    calls[0] = '\0';
+    bus_room_log_want(0);
+    ck_assert_int_eq(bus_api_provide(bus_owner, &provider_with_log, NULL), SBR_OK);
+    ck_assert_str_eq(calls, "sub:room:a;");
+    bus_unregister_all(bus_owner);
+    calls[0] = '\0';
+    bus_room_log_want(1);
+    ck_assert_int_eq(bus_api_provide(bus_owner, &provider, NULL), SBR_OK);
+    ck_assert_str_eq(calls, "sub:room:a;");
+    bus_room_log_want(0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_bus");
@@ -240,6 +271,7 @@ int main(void)
     tcase_add_test(tc, test_provider_routing_and_interest);
     tcase_add_test(tc, test_state_changes);
     tcase_add_test(tc, test_provider_health);
+    tcase_add_test(tc, test_room_log_on_before_subscriptions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -290,6 +290,97 @@ START_TEST(offline_said_while_away_is_taken_back_for_users_still_elsewhere)
 }
 END_TEST
 
+START_TEST(a_lost_connection_waits_out_the_grace)
+{
+    sbr_conn_id tab = fake_connect("u1", S7, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_lose(tab);
+    /* Still online for everyone while its client may come back. */
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 1);
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"},"
+                                             "{\"user_id\":\"u1\",\"status\":\"online\"}]");
+    fake_advance(4999);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 1);
+    fake_advance(1);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "offline");
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 0);
+    fake_advance(10000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+}
+END_TEST
+
+START_TEST(back_within_the_grace_no_flap)
+{
+    sbr_conn_id tab = fake_connect("u1", S7, NULL);
+    ck_assert_str_eq(fake_get(fake_send(tab, "presence_set", "[{\"status\":\"dnd\"}]"), "ok"), "true");
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2); /* online, dnd */
+    fake_lose(tab);
+    fake_advance(3000);
+    fake_run();
+    /* Back (on this worker or another): no online, and its status kept. */
+    sbr_conn_id back = fake_connect("u1", S7, NULL);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    fake_advance(3000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 2);
+    ck_assert_uint_eq(fake_map_count("presence:conns:u1"), 1);
+    ck_assert_str_eq(snapshot(watcher, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"},"
+                                             "{\"user_id\":\"u1\",\"status\":\"dnd\"}]");
+    /* A clean disconnect then: offline at once. */
+    fake_disconnect(back);
+    ck_assert_uint_eq(fake_received(watcher, "presence_update"), 3);
+    ck_assert_str_eq(fake_get(fake_last(watcher, "presence_update"), "status"), "offline");
+}
+END_TEST
+
+START_TEST(no_grace_when_zero)
+{
+    fake_reset();
+    ck_assert_int_eq(fake_load("presence", (const char *const[]){"presence_grace_seconds", "0", NULL}), 0);
+    sbr_conn_id w = fake_connect("w", S7, NULL);
+    sbr_conn_id tab = fake_connect("u1", S7, NULL);
+    fake_clear_received();
+    fake_lose(tab);
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 1);
+    ck_assert_str_eq(fake_get(fake_last(w, "presence_update"), "status"), "offline");
+}
+END_TEST
+
+START_TEST(a_dead_workers_users_get_the_grace_from_its_last_beat)
+{
+    fake_reset();
+    ck_assert_int_eq(fake_load("presence", (const char *const[]){"ttl_seconds", "30", "presence_grace_seconds",
+                                                                  "25", NULL}), 0);
+    sbr_conn_id w = fake_connect("w", S7, NULL);
+    fake_bus_change(SBR_BUS_CONNECTED, 0);
+    fake_advance(31000);
+    fake_run();
+    fake_clear_received();
+    char beat[32];
+    snprintf(beat, sizeof beat, "%llu", (unsigned long long)fake_now());
+    fake_map_put("presence:workers", DEAD, beat, 300000);
+    fake_map_put("presence:users:" DEAD, "zed", "[\"7\"]", 90000);
+    fake_map_put("presence:server:7", "zed", "online", 60000);
+    fake_map_put("presence:conns:zed", DEAD ":1", "online", 60000);
+    /* Found dead at the beat after half the TTL (20 s), checked at 25 s. */
+    fake_advance(20000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 0);
+    fake_advance(4999);
+    fake_run();
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 0);
+    fake_advance(1);
+    fake_run();
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 1);
+    ck_assert_str_eq(fake_get(fake_last(w, "presence_update"), "status"), "offline");
+}
+END_TEST
+
 START_TEST(memberships_that_change_while_connected)
 {
     static const char *const S8[] = {"8", NULL};
@@ -355,6 +446,10 @@ int main(void)
     tcase_add_test(tc, offline_said_while_away_is_taken_back_for_users_still_elsewhere);
     tcase_add_test(tc, a_worker_taken_for_dead_announces_its_users_again);
     tcase_add_test(tc, a_connection_closed_as_the_worker_stops);
+    tcase_add_test(tc, a_lost_connection_waits_out_the_grace);
+    tcase_add_test(tc, back_within_the_grace_no_flap);
+    tcase_add_test(tc, no_grace_when_zero);
+    tcase_add_test(tc, a_dead_workers_users_get_the_grace_from_its_last_beat);
     tcase_add_test(tc, memberships_that_change_while_connected);
     suite_add_tcase(s, tc);
     SRunner *runner = srunner_create(s);
