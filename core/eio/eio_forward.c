@@ -51,14 +51,15 @@ static void forward_free(struct eio_forward *f)
         f->next->prev = f->prev;
     if (f->req)
         evhttp_connection_set_closecb(f->client, NULL, NULL);
-    /* The connection frees a request still queued on it; an answered one
-     * left the queue and is ours. */
+    /* The request is ours (evhttp_request_own): a connection freed with it
+     * still queued (a worker stopping while a poll is relayed) only takes
+     * it off its queue, so it is freed here, answered or not. */
     struct eio_peer *p = f->out && f->out_reusable ? eio_peers_find(f->owner) : NULL;
     if (p)
         eio_pool_put(&p->pool, f->out);
     else if (f->out)
         evhttp_connection_free(f->out);
-    if (f->out_req && f->out_answered)
+    if (f->out_req)
         evhttp_request_free(f->out_req);
     free(f);
 }

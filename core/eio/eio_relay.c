@@ -27,7 +27,6 @@ static void relay_answer(struct evhttp_request *req, struct evhttp_request *out_
 static void relay_done(struct evhttp_request *out_req, void *arg)
 {
     struct eio_forward *f = arg;
-    f->out_answered = 1;
     if (f->state != FORWARD_SENT)
         return;
     int status = out_req ? evhttp_request_get_response_code(out_req) : 0;
@@ -94,8 +93,7 @@ void eio_relay_poll(struct eio_forward *f, struct eio_peer *p, struct event_base
      * only freed from its wake event, later. */
     if (evhttp_make_request(f->out, out_req, evhttp_request_get_command(f->req), evhttp_request_get_uri(f->req)) !=
         0) {
-        /* Not queued (or already failed through relay_done): free it with f. */
-        f->out_answered = 1;
+        /* Not queued (or already failed through relay_done): freed with f. */
         if (f->state == FORWARD_SENT)
             f->state = FORWARD_UNKNOWN;
         event_active(f->wake, EV_TIMEOUT, 1);

@@ -107,8 +107,7 @@ struct eio_forward {
     int lookups;                      /* lookups made that found no address */
     int websocket;
     struct evhttp_connection *out;    /* polling: our connection to the owner */
-    struct evhttp_request *out_req;   /* ours (evhttp_request_own) once answered */
-    int out_answered;
+    struct evhttp_request *out_req;   /* ours (evhttp_request_own): freed with the forward */
     int out_reusable;                 /* answered by the owner: back to the pool */
     struct event *wake;               /* eio_forward.c's: acts on state changes */
     struct eio_forward *prev, *next;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, http, apiKeyHeader, until, waitRedisConnected, BINARY, SOURCE_DIR, TEST_ENV } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, until, waitRedisConnected, BINARY, SOURCE_DIR, TEST_ENV, stopAll } from './lib/daemon.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
 import { client, connected, once, request } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
@@ -113,7 +113,7 @@ test('two workers relay at the custom path', { skip: skipRedis, timeout: 40000 }
   } finally {
     for (const s of sockets) s.close();
     await balancer.close();
-    for (const w of workers) assert.equal((await w.stop()).code, 0, w.log);
+    for (const [w, res] of await stopAll(workers)) assert.equal(res.code, 0, w.log);
   }
 });
 

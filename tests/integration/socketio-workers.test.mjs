@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { io } from 'socket.io-client';
-import { startDaemon, BUILD_DIR, SOURCE_DIR, until, waitRedisConnected } from './lib/daemon.mjs';
+import { startDaemon, BUILD_DIR, SOURCE_DIR, until, waitRedisConnected, stopAll } from './lib/daemon.mjs';
 import { connected, once } from './lib/client.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 
@@ -37,8 +37,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const w of workers) if (!w.exited) assert.equal((await w.stop()).code, 0, w.log);
-  if (redis) await redis.cleanup();
+  try {
+    for (const [w, res] of await stopAll(workers)) assert.equal(res.code, 0, w.log);
+  } finally {
+    if (redis) await redis.cleanup();
+  }
 });
 
 const poll = (w, sid) => fetch(`${w.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`);

@@ -121,6 +121,25 @@ export async function startDaemon(opts = {}) {
   return d;
 }
 
+// Stop every daemon given (null and exited ones skipped), all of them even
+// when one of them fails to stop, so that an assertion on one exit never
+// leaves another running (and the test hanging); then throws the first
+// failure. Returns [daemon, { code, signal }] pairs for the caller to check.
+export async function stopAll(daemons) {
+  const results = [];
+  let failure = null;
+  for (const d of daemons) {
+    if (!d || d.exited) continue;
+    try {
+      results.push([d, await d.stop()]);
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  if (failure) throw failure;
+  return results;
+}
+
 // Call an HTTP endpoint; returns { status, headers, body (parsed JSON or text) }.
 export async function http(d, method, pathName, { body, headers = {}, raw } = {}) {
   const init = { method, headers: { ...headers } };
