@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, waitRedisConnected } from './lib/daemon.mjs';
+import { startDaemon, waitRedisConnected, stopAll } from './lib/daemon.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 import { switchable } from './lib/balancer.mjs';
 import { user, readyAt, dropTransport, until } from './lib/recovery.mjs';
@@ -132,7 +132,10 @@ test('two workers: a rolling restart of one gives its users\' friends no offline
   } finally {
     for (const s of local) s.close();
     await relay.close();
-    for (const w of [A, B]) if (!w.exited) assert.deepEqual(await w.stop(), { code: 0, signal: null });
-    await redis.cleanup();
+    try {
+      for (const [w, res] of await stopAll([A, B])) assert.deepEqual(res, { code: 0, signal: null }, w.log);
+    } finally {
+      await redis.cleanup();
+    }
   }
 });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
 import { redisMissing } from './lib/redis.mjs';
 import { startSentinelSet, topologyMissing } from './lib/redis-topologies.mjs';
-import { user, readyAt, dropTransport, assertIncreasing, contents, until } from './lib/recovery.mjs';
+import { user, readyAt, dropTransport, assertIncreasing, contents, until, joined } from './lib/recovery.mjs';
 
 const skip = redisMissing() || topologyMissing('sentinel');
 let set;
@@ -33,11 +33,6 @@ after(async () => {
   if (d && !d.exited) assert.deepEqual(await d.stop(), { code: 0, signal: null });
   await set?.cleanup();
 });
-
-async function joined(s, channel) {
-  const ack = await s.timeout(5000).emitWithAck('join_channel', { channel_id: channel });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-}
 
 const send = (s, content) => s.timeout(10000).emitWithAck('send_message', { channel_id: 'f1', content, nonce: content });
 

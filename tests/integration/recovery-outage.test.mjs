@@ -6,9 +6,9 @@
 // connection.  Recovery works again for what is lost afterwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, http, apiKeyHeader, waitRedisConnected, until } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected, until, stopAll } from './lib/daemon.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
-import { user, readyAt, dropTransport, contents } from './lib/recovery.mjs';
+import { user, readyAt, dropTransport, contents, joined } from './lib/recovery.mjs';
 
 const skip = redisMissing();
 let redis;
@@ -30,17 +30,15 @@ before(async () => {
 
 after(async () => {
   for (const s of sockets) s.close();
-  for (const w of [A, B]) if (w && !w.exited) assert.deepEqual(await w.stop(), { code: 0, signal: null });
-  await redis?.cleanup();
+  try {
+    for (const [w, res] of await stopAll([A, B])) assert.deepEqual(res, { code: 0, signal: null }, w.log);
+  } finally {
+    await redis?.cleanup();
+  }
 });
 
 const bus = async (w) => (await http(w, 'GET', '/healthz')).body.bus;
 const metric = async (w, name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec((await http(w, 'GET', '/metrics')).body)[1]);
-
-async function joined(s, channel) {
-  const ack = await s.timeout(5000).emitWithAck('join_channel', { channel_id: channel });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-}
 
 test('a session that spans an outage is not recovered without what it missed; later ones are', { skip }, async () => {
   const x = track(user(B.url, { sub: 'ox', servers: ['os'] }, { reconnection: false }));

@@ -10,10 +10,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected, stopAll } from './lib/daemon.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 import { switchable } from './lib/balancer.mjs';
-import { user, readyAt, dropTransport, assertIncreasing, contents, until } from './lib/recovery.mjs';
+import { user, readyAt, dropTransport, assertIncreasing, contents, until, joined, publish } from './lib/recovery.mjs';
 
 const skip = redisMissing();
 let redis;
@@ -43,17 +43,12 @@ after(async () => {
   for (const s of sockets) s.close();
   await relay?.close();
   // A worker that crashed or leaked (under ASan) does not exit 0.
-  for (const w of [A, B]) if (w && !w.exited) assert.deepEqual(await w.stop(), { code: 0, signal: null });
-  await redis?.cleanup();
+  try {
+    for (const [w, res] of await stopAll([A, B])) assert.deepEqual(res, { code: 0, signal: null }, w.log);
+  } finally {
+    await redis?.cleanup();
+  }
 });
-
-const publish = (w, room, data) =>
-  http(w, 'POST', '/api/realtime/publish', { body: { room, event: 'pub', data }, headers: apiKeyHeader() });
-
-async function joined(s, channel) {
-  const ack = await s.timeout(5000).emitWithAck('join_channel', { channel_id: channel });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-}
 
 test('lost on worker A, recovered on worker B with everything both workers sent meanwhile', { skip }, async () => {
   relay.target(A.port);

@@ -16,7 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
 import { realtimeToken } from './lib/jwt.mjs';
-import { user, readyAt, errorAt, dropTransport, assertIncreasing, contents, offsetOf, until } from './lib/recovery.mjs';
+import { user, readyAt, errorAt, dropTransport, assertIncreasing, contents, offsetOf, until, joined, publish } from './lib/recovery.mjs';
 
 const TOPOLOGY = process.env.SBR_TEST_REDIS;
 const skip = TOPOLOGY ? redisMissing() : false;
@@ -44,14 +44,6 @@ after(async () => {
   if (short) assert.deepEqual(await short.stop(), { code: 0, signal: null });
   await redis?.cleanup();
 });
-
-const publish = (w, room, data) =>
-  http(w, 'POST', '/api/realtime/publish', { body: { room, event: 'pub', data }, headers: apiKeyHeader() });
-
-async function joined(s, channel) {
-  const ack = await s.timeout(5000).emitWithAck('join_channel', { channel_id: channel });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-}
 
 test('the CONNECT answer carries a pid and room events an offset; ready says nothing of recovery on a first connect', { skip }, async () => {
   const a = track(user(d.url, { sub: 'r0', servers: ['s1'] }));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
 import { realtimeToken } from './jwt.mjs';
-import { until } from './daemon.mjs';
+import { until, http, apiKeyHeader } from './daemon.mjs';
 
 // A stock client (default options unless given) for a user; s.events holds
 // [event, ...args] of everything it got, s.connects each connect's
@@ -67,3 +67,13 @@ export async function sendMany(s, channel, prefix, n, pauseMs = 0) {
 }
 
 export { until };
+
+// Join a channel through the channels plugin; its ack must be ok.
+export async function joined(s, channel) {
+  const ack = await s.timeout(5000).emitWithAck('join_channel', { channel_id: channel });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+}
+
+// Publish event `pub` to a room through a worker's server API.
+export const publish = (w, room, data) =>
+  http(w, 'POST', '/api/realtime/publish', { body: { room, event: 'pub', data }, headers: apiKeyHeader() });
