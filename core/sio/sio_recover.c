@@ -26,8 +26,6 @@ struct sio_recover {
     unsigned char *keep;
     char **added;          /* rooms the restore joined (left again if it fails) */
     size_t n_added;
-    char **topics;         /* "room:<name>" of the rooms replayed */
-    size_t n_topics;
     sio_recover_chain_fn chain;
     sio_recover_answer_fn answer;
 };
@@ -46,7 +44,6 @@ void sio_recover_free(struct sio_recover *r)
     sio_record_clear(&r->rec);
     free(r->keep);
     recover_strings_free(r->added, r->n_added);
-    recover_strings_free(r->topics, r->n_topics);
     free(r);
 }
 
@@ -220,17 +217,6 @@ static int recover_owner(const struct sio_conn *c, const struct sio_recover *r)
     return !r->rec.session_id || recover_same(r->rec.session_id, who ? who->session_id : NULL);
 }
 
-static char *recover_topic(const char *room)
-{
-    size_t n = strlen(room);
-    char *t = malloc(sizeof(BUS_CORE_TOPIC_PREFIX) + n);
-    if (t) {
-        memcpy(t, BUS_CORE_TOPIC_PREFIX, sizeof(BUS_CORE_TOPIC_PREFIX) - 1);
-        memcpy(t + sizeof(BUS_CORE_TOPIC_PREFIX) - 1, room, n + 1);
-    }
-    return t;
-}
-
 /* The old ids, and the kept rooms (joining those the chain did not). */
 static int recover_restore(struct sio_conn *c, struct sio_recover *r)
 {
@@ -239,16 +225,12 @@ static int recover_restore(struct sio_conn *c, struct sio_recover *r)
     c->stream->start = r->rec.start;
     size_t n = r->rec.n_rooms;
     r->added = n ? calloc(n, sizeof(*r->added)) : NULL;
-    r->topics = n ? calloc(n, sizeof(*r->topics)) : NULL;
-    if (n && (!r->added || !r->topics))
+    if (n && !r->added)
         return -1;
     for (size_t i = 0; i < n; i++) {
         const char *room = r->rec.rooms[i];
         if (!r->keep[i])
             continue;
-        if (!(r->topics[r->n_topics] = recover_topic(room)))
-            return -1;
-        r->n_topics++;
         if (sio_api_room_contains(c->id, room))
             continue;
         if (!(r->added[r->n_added] = strdup(room)))
@@ -345,19 +327,28 @@ static void recover_replayed(const sbr_room_replay_reply *reply, void *userdata)
     r->answer(c, 1);
 }
 
+/* Ask the room log for what the kept rooms (all joined now) had after
+ * the client's offset; the request lives during the call. */
 static void recover_replay(struct sio_conn *c, struct sio_recover *r)
 {
+    size_t n = 0;
+    const char **topics = r->rec.n_rooms ? malloc(r->rec.n_rooms * sizeof(*topics)) : NULL;
+    for (size_t i = 0; topics && i < r->rec.n_rooms; i++)
+        if (r->keep[i] && (topics[n] = sio_room_topic(r->rec.rooms[i])) != NULL)
+            n++;
     uint64_t max_events = settings_get()->recovery_max_events;
     sbr_room_replay req = {
         .struct_size = sizeof(req),
-        .topics = (const char *const *)r->topics,
-        .n_topics = r->n_topics,
+        .topics = topics,
+        .n_topics = n,
         .after = recover_after(r),
         .max_events = max_events,
         .max_total = max_events * SIO_RECOVER_MAX_TOTAL_FACTOR,
     };
     sbr_conn_id *ticket = recover_ticket(c);
-    if (ticket && bus_room_replay(&req, recover_replayed, ticket) == SBR_OK)
+    int rc = (topics || !r->rec.n_rooms) && ticket ? bus_room_replay(&req, recover_replayed, ticket) : SBR_ERR_NOMEM;
+    free(topics);
+    if (rc == SBR_OK)
         return;
     free(ticket);
     recover_fresh(c, r);

@@ -195,6 +195,12 @@ size_t sio_api_room_foreach(const char *room, void (*fn)(sbr_conn_id, void *), v
     return n;
 }
 
+const char *sio_room_topic(const char *name)
+{
+    struct sio_room *r = name ? room_find(name) : NULL;
+    return r ? r->topic : NULL;
+}
+
 struct eio_buf *sio_room_renamespace(const struct eio_buf *b, const char *nsp)
 {
     const char *text = eio_buf_data((struct eio_buf *)b);

@@ -10,6 +10,9 @@
 
 /* Receive the room log's events (connection state recovery). */
 void sio_rooms_init(void);
+/* The bus topic "room:<name>" of a room with members here, or NULL; it
+ * lives as long as the room. */
+const char *sio_room_topic(const char *name);
 /* The same event for a namespace other than "/": "42[...]" -> "42/nsp,[...]". */
 struct eio_buf *sio_room_renamespace(const struct eio_buf *b, const char *nsp);
 /* The connection leaves every room (it is closing). */
