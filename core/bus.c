@@ -292,9 +292,7 @@ static int bus_room_log_wanted;
 
 static void bus_room_log_tell(void)
 {
-    if (bus_room_log_wanted && bus_provider &&
-        bus_provider->struct_size >= offsetof(sbr_bus_provider, room_log_on) + sizeof(bus_provider->room_log_on) &&
-        bus_provider->room_log_on)
+    if (bus_room_log_wanted && bus_provider && BUS_PROVIDER_HAS(bus_provider, room_log_on))
         bus_provider->room_log_on(bus_provider_ctx);
 }
 
@@ -386,7 +384,7 @@ int bus_api_incr(const char *key, int64_t delta, uint64_t ttl_ms, sbr_state_done
     if (!key)
         return SBR_ERR_INVALID;
     /* A provider built before incr had its slot reserved (NULL). */
-    if (bus_provider && bus_provider->struct_size < offsetof(sbr_bus_provider, incr) + sizeof(bus_provider->incr))
+    if (bus_provider && !SBR_EVENT_HAS(bus_provider, sbr_bus_provider, incr))
         return SBR_ERR_UNAVAILABLE;
     BUS_ROUTE(incr, key, delta, ttl_ms, done, ud);
 }

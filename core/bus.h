@@ -66,6 +66,10 @@ int bus_api_map_del(const char *key, const char *field, sbr_state_done_fn done, 
 int bus_api_map_get_all(const char *key, sbr_state_done_fn done, void *ud);
 int bus_api_map_count(const char *key, sbr_state_done_fn done, void *ud);
 
+/* Provider p has op: a provider built before op has a smaller struct, or
+ * NULL in op's slot. */
+#define BUS_PROVIDER_HAS(p, op) (SBR_EVENT_HAS(p, sbr_bus_provider, op) && (p)->op != NULL)
+
 /* The provider (NULL: none) and its ctx, for bus_rooms.c. */
 const sbr_bus_provider *bus_provider_current(void **ctx);
 /* Connection state recovery is on (1) or off: a provider with room_log_on

@@ -15,9 +15,10 @@ void bus_rooms_set_handler(bus_room_handler fn)
 static const sbr_bus_provider *bus_rooms_provider(void **ctx)
 {
     const sbr_bus_provider *p = bus_provider_current(ctx);
-    if (!p || p->struct_size < offsetof(sbr_bus_provider, room_flush) + sizeof(p->room_flush))
+    if (!p || !BUS_PROVIDER_HAS(p, room_publish) || !BUS_PROVIDER_HAS(p, room_replay) ||
+        !BUS_PROVIDER_HAS(p, room_flush))
         return NULL;
-    return p->room_publish && p->room_replay && p->room_flush ? p : NULL;
+    return p;
 }
 
 int bus_rooms_available(void)
