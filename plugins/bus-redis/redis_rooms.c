@@ -202,14 +202,20 @@ static int redis_rooms_send_floor(struct bus_redis *br, struct redis_rooms_cmd *
     return rc;
 }
 
-/* The PUBLISH of a flush's marker was answered: nothing to do (the
- * marker may even have come back first; the flush is the markers' list's,
- * never touched here). */
+/* The script that publishes a flush's marker was answered.  Done, it is
+ * nothing to do here (the marker may even have come back first; the flush
+ * is the markers' list's).  Refused, its marker never comes: failing the
+ * links answers every flush waiting (redis_rooms_lost) and starts again,
+ * rather than leave a connection waiting for its CONNECT answer. */
 static void redis_rooms_flush_answered(struct redis_node *node, redisReply *reply, void *privdata)
 {
+    struct bus_redis *br = privdata;
     (void)node;
-    (void)reply;
-    (void)privdata;
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
+        return;
+    char reason[300];
+    snprintf(reason, sizeof(reason), "the room log's flush was refused: %s", reply->str);
+    redis_link_fail(br, reason);
 }
 
 /* A flush is a marker published on this worker's own channel after what
@@ -226,7 +232,7 @@ static int redis_rooms_send_flush(struct bus_redis *br, struct redis_rooms_cmd *
     if (anchor && counter && sha[0]) {
         const char *argv[] = {"EVALSHA", sha, "1", counter, anchor, marker};
         size_t lens[] = {7, strlen(sha), 1, lk, la, (size_t)lm};
-        rc = redis_rooms_route(br, 6, argv, lens, redis_rooms_flush_answered, NULL);
+        rc = redis_rooms_route(br, 6, argv, lens, redis_rooms_flush_answered, br);
     }
     free(anchor);
     free(counter);
@@ -368,11 +374,16 @@ static void redis_rooms_answered(struct redis_node *node, redisReply *reply, voi
         br->api->log(br->self, SBR_LOG_WARN, "the room log refused a command: %s", reply->str);
     if (cmd->kind == REDIS_ROOMS_REPLAY)
         redis_rooms_replay_answer(cmd, reply);
-    if (cmd->kind == REDIS_ROOMS_FLOOR && reply->type != REDIS_REPLY_ERROR) {
+    int floor_refused = cmd->kind == REDIS_ROOMS_FLOOR && reply->type == REDIS_REPLY_ERROR;
+    if (cmd->kind == REDIS_ROOMS_FLOOR) {
         rr->floor_pending = 0;
-        rr->gap = 0;
+        rr->gap = floor_refused;
     }
     redis_rooms_cmd_free(cmd);
+    /* Without its floor, a recovery could reach across the gap: the next
+     * links raise it before anything else. */
+    if (floor_refused)
+        redis_link_fail(br, "the room log's floor was refused");
 }
 
 /* "flush:<token>:<counter>" */

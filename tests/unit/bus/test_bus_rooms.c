@@ -247,6 +247,22 @@ START_TEST(redis_away_refuses)
 }
 END_TEST
 
+/* bus-redis: a flush whose script Redis refuses (its scripts forgotten)
+ * is still answered: its marker would never come, and the connection
+ * waiting on it would never get its CONNECT answer. */
+START_TEST(redis_flush_refused_still_answers)
+{
+    ck_assert_int_eq(P()->subscribe(CTX(), "room:f"), SBR_OK);
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d SCRIPT FLUSH >/dev/null", server.port);
+    ck_assert_int_eq(system(cmd), 0);
+    struct bus_result r = {0};
+    ck_assert_int_eq(P()->room_flush(CTX(), bus_test_record, &r), SBR_OK);
+    BUS_WAIT(&r);
+    ck_assert_int_eq(r.done, 1);
+}
+END_TEST
+
 /* --- the in-process log alone ------------------------------------------------ */
 
 START_TEST(local_trim_is_exact)
@@ -329,6 +345,7 @@ int main(void)
         tcase_set_timeout(redis, 20);
         add_shared_cases(redis);
         tcase_add_test(redis, redis_away_refuses);
+        tcase_add_test(redis, redis_flush_refused_still_answers);
         suite_add_tcase(s, redis);
     } else {
         fprintf(stderr, "SKIP bus-redis cases: redis-server is not installed or bus-redis.so is not built\n");
