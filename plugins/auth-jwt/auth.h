@@ -114,6 +114,8 @@ void removal_drop(struct token_claims *claims, const char *server_id);
 
 /* --- live memberships (membership.c, membership_route.c) --- */
 #define MEMBERSHIP_TOPIC "auth.membership"
+/* 1 if id is one of list[0..n). */
+int auth_list_has(const char *const *list, size_t n, const char *id);
 /* PUT and DELETE /api/realtime/users/{user_id}/servers/{server_id} */
 void membership_route_handle(sbr_http_request *req, void *userdata);
 /* A change from any worker: applied to this worker's sockets of the user. */

@@ -110,12 +110,8 @@ static void connect_restore_filter(const sbr_recovery *rec, const struct token_c
 {
     for (size_t i = 0; rec && rec->keep && i < rec->n_rooms; i++) {
         const char *room = rec->rooms[i];
-        if (strncmp(room, "server:", 7) != 0)
-            continue;
-        int listed = 0;
-        for (size_t k = 0; k < claims->n_servers && !listed; k++)
-            listed = strcmp(room + 7, claims->servers[k]) == 0;
-        if (!listed)
+        if (strncmp(room, "server:", 7) == 0 &&
+            !auth_list_has((const char *const *)claims->servers, claims->n_servers, room + 7))
             rec->keep[i] = 0;
     }
 }

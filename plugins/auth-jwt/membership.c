@@ -37,7 +37,7 @@ struct membership_change {
     int moderator;
 };
 
-static int list_has(const char *const *list, size_t n, const char *id)
+int auth_list_has(const char *const *list, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i], id) == 0)
@@ -53,7 +53,7 @@ static size_t list_with(const char *const *list, size_t n, const char *id, int i
     for (size_t i = 0; i < n; i++)
         if (in || strcmp(list[i], id) != 0)
             out[count++] = list[i];
-    if (in && !list_has(list, n, id))
+    if (in && !auth_list_has(list, n, id))
         out[count++] = id;
     return count;
 }
@@ -65,8 +65,8 @@ static void membership_apply(struct auth *auth, sbr_conn_id conn, const struct m
     if (!who || strcmp(who->user_id, change->user_id) != 0)
         return;
     int moderates = change->member && change->moderator;
-    if (list_has(who->servers, who->n_servers, change->server_id) == change->member &&
-        list_has(who->moderates, who->n_moderates, change->server_id) == moderates)
+    if (auth_list_has(who->servers, who->n_servers, change->server_id) == change->member &&
+        auth_list_has(who->moderates, who->n_moderates, change->server_id) == moderates)
         return; /* a repeated call: nothing to tell anyone */
     const char **servers = malloc((who->n_servers + 1) * sizeof(*servers));
     const char **mods = malloc((who->n_moderates + 1) * sizeof(*mods));

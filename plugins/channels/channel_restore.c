@@ -43,10 +43,11 @@ static void restore_looked_up(int found, const struct channel_record *record, vo
     /* The keep flags live as long as the connect chain, which waits for us
      * unless the connection went away. */
     const sbr_identity *who = api->conn_alive(check->conn) ? api->conn_identity(check->conn) : NULL;
-    if (who && (found == 0 || (found > 0 && !chat_list_has(who->servers, who->n_servers, record->server_id))))
+    /* Kept only when tracked, as join_channel would: an untracked channel
+     * would stay joined after its server is left. */
+    if (who && (found <= 0 || !chat_list_has(who->servers, who->n_servers, record->server_id) ||
+                channel_joins_add(&check->ch->joins, check->conn, lookup->channel_id, record->server_id) != 0))
         check->keep[lookup->index] = 0;
-    else if (who && found > 0)
-        channel_joins_add(&check->ch->joins, check->conn, lookup->channel_id, record->server_id);
     free(lookup);
     restore_done(check);
 }
