@@ -8,10 +8,9 @@
 
 struct room_event {
     uint64_t offset;
-    uint64_t at_ms;
     size_t len;
-    const char *except; /* in text */
-    char text[];        /* except, NUL, the packet, NUL */
+    const char *packet; /* in text, after the except */
+    char text[];        /* the except, NUL, the packet, NUL */
 };
 
 struct room_log {
@@ -26,6 +25,8 @@ struct local_rooms {
     strtab *logs;
     struct deadline_heap expiries;
     uint64_t seq;
+    uint64_t floor; /* an event delivered unlogged (out of memory) took this
+                     * offset: no replay from below it is complete */
     size_t events;
 };
 
@@ -123,17 +124,20 @@ uint64_t local_rooms_append(local_rooms *lr, const char *topic, const char *data
         free(ev);
         if (log && !log->count)
             room_log_drop(lr, log);
+        if (!lr->seq)
+            lr->seq = now_ms * 1000u;
+        lr->floor = ++lr->seq;
         return 0;
     }
     if (!lr->seq)
         lr->seq = now_ms * 1000u;
     ev->offset = ++lr->seq;
-    ev->at_ms = now_ms;
     ev->len = len;
     memcpy(ev->text, except, elen + 1);
-    memcpy(ev->text + elen + 1, data, len);
-    ev->text[elen + 1 + len] = '\0';
-    ev->except = ev->text;
+    char *packet = ev->text + elen + 1;
+    memcpy(packet, data, len);
+    packet[len] = '\0';
+    ev->packet = packet;
     log->ring[(log->head + log->count) % log->cap] = ev;
     log->count++;
     lr->events++;
@@ -176,12 +180,13 @@ static int replay_by_offset(const void *a, const void *b)
 }
 
 /* Gather the events above `after` of every topic; complete unless a log
- * was trimmed past it or there are more than max_total.  -1 without memory. */
+ * was trimmed past it, an event went unlogged after it, or there are more
+ * than max_total.  -1 without memory. */
 static int replay_gather(local_rooms *lr, const sbr_room_replay *req, struct replay_item **items, size_t *n,
                          int *complete)
 {
     size_t total = 0;
-    *complete = 1;
+    *complete = req->after >= lr->floor;
     for (size_t t = 0; t < req->n_topics; t++) {
         const struct room_log *log = strtab_get(lr->logs, req->topics[t]);
         if (log && log->trimmed > req->after)
@@ -234,8 +239,8 @@ int local_rooms_replay(local_rooms *lr, const sbr_room_replay *request, uint64_t
     for (size_t i = 0; i < n; i++) {
         out->offsets[i] = items[i].ev->offset;
         out->topics[i] = items[i].topic;
-        out->excepts[i] = items[i].ev->except;
-        out->packets[i] = items[i].ev->text + strlen(items[i].ev->except) + 1;
+        out->excepts[i] = items[i].ev->text;
+        out->packets[i] = items[i].ev->packet;
         out->lens[i] = items[i].ev->len;
     }
     free(items);
@@ -244,7 +249,7 @@ int local_rooms_replay(local_rooms *lr, const sbr_room_replay *request, uint64_t
         .status = SBR_OK,
         .complete = complete,
         .last = lr->seq,
-        .n = complete ? n : 0,
+        .n = n,
         .offsets = out->offsets,
         .topics = out->topics,
         .excepts = (const char *const *)out->excepts,

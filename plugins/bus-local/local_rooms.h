@@ -3,7 +3,7 @@
  * each skips and their packets.  A room keeps at most max_events events
  * (the oldest dropped past it, remembered as the log's `trimmed` mark) and
  * lives keep_ms after its last event.  Pure bookkeeping: no I/O, no clock
- * (callers pass now), no callbacks; local_bus.c drives it. */
+ * (callers pass now), no callbacks; local_roomlog.c drives it. */
 #ifndef SBR_BUS_LOCAL_ROOMS_H
 #define SBR_BUS_LOCAL_ROOMS_H
 
@@ -17,8 +17,10 @@ local_rooms *local_rooms_new(void);
 void local_rooms_free(local_rooms *lr);
 
 /* Append an event to topic's log with the next offset, which it returns
- * (0: out of memory, nothing appended).  The first offset is now_ms in
- * microseconds, so a restarted process does not go back. */
+ * (0: out of memory, nothing appended; the offset it would have had is
+ * then a floor: a replay from below it answers incomplete).  The first
+ * offset is now_ms in microseconds, so a restarted process does not go
+ * back. */
 uint64_t local_rooms_append(local_rooms *lr, const char *topic, const char *data, size_t len, const char *except,
                             uint64_t max_events, uint64_t keep_ms, uint64_t now_ms);
 
