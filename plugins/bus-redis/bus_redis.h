@@ -468,8 +468,8 @@ void redis_rooms_clear(struct bus_redis *br);
 void redis_rooms_log_on(void *ctx);
 /* The slot of the room log's keys (0 but on a cluster). */
 uint32_t redis_rooms_slot(const struct bus_redis *br);
-/* 1 if topic is this worker's flush markers' (redis_pubsub.c hands their
- * messages to redis_rooms_marker). */
+/* 1 if topic is this worker's flush markers' (redis_receive.c hands their
+ * messages to redis_rooms_marker, in order with the others, held or not). */
 int redis_rooms_is_anchor(const struct bus_redis *br, const char *topic);
 int redis_rooms_publish(void *ctx, const char *topic, const char *data, size_t len, const char *except,
                         unsigned flags, uint64_t max_events, uint64_t keep_ms);

@@ -280,9 +280,7 @@ void redis_pubsub_reply(struct redis_sublink *link, redisReply *reply, void *arg
         return;
     const redisReply *env = reply->element[2];
     int message = strcmp(kind, "message") == 0 || strcmp(kind, "smessage") == 0;
-    if (message && env->type == REDIS_REPLY_STRING && redis_rooms_is_anchor(br, topic))
-        redis_rooms_marker(br, env->str, env->len);
-    else if (message && env->type == REDIS_REPLY_STRING)
+    if (message && env->type == REDIS_REPLY_STRING)
         redis_receive_message(br, topic, redis_pubsub_lane(br, channel->str, channel->len), env->str, env->len);
     else if (strcmp(kind, "unsubscribe") == 0 || strcmp(kind, "sunsubscribe") == 0)
         redis_pubsub_dropped(node, topic);

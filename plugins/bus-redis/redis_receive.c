@@ -42,6 +42,11 @@ static void redis_receive_deliver(struct bus_redis *br, const char *topic, uint3
     uint64_t seq;
     const char *payload;
     size_t payload_len;
+    /* A flush's marker, after what came before it (held or not). */
+    if (redis_rooms_is_anchor(br, topic)) {
+        redis_rooms_marker(br, envelope, len);
+        return;
+    }
     if (redis_envelope_parse(envelope, len, &seq, &payload, &payload_len) != 0)
         return;
     /* A room event with its offset: every worker's, this one's included. */

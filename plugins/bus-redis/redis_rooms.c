@@ -399,8 +399,9 @@ void redis_rooms_marker(struct bus_redis *br, const char *data, size_t len)
     char *end;
     uint64_t token = strtoull(digits, &end, 10);
     uint64_t seq = *end == ':' ? strtoull(end + 1, NULL, 10) : 0;
-    /* Messages held while catching up (redis_receive.c) have not been
-     * handed over yet: the counter says nothing then. */
+    /* A marker comes after every message before it, held ones included
+     * (redis_receive.c); but past the hold's bound, catching up still goes
+     * on: the counter says nothing then. */
     if (br->holds || br->held_head)
         seq = 0;
     /* Everything up to seq of the subscribed topics has come in order. */
