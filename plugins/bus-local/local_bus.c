@@ -1,5 +1,6 @@
 #include "local_bus.h"
 
+#include "deadline_timer.h"
 #include "local_roomlog.h"
 #include "local_store.h"
 #include "reply_queue.h"
@@ -17,8 +18,7 @@ struct local_bus {
     local_store *store;
     reply_queue *replies;
     local_roomlog *rooms;
-    sbr_timer_id expiry_timer;
-    uint64_t expiry_armed_at; /* the deadline the timer is set for */
+    struct deadline_timer expiry;
     size_t reported_size;
 };
 
@@ -34,20 +34,14 @@ static void local_bus_after_change(local_bus *lb)
         if (lb->api->metric_set)
             lb->api->metric_set(lb->self, LOCAL_BUS_METRIC, NULL, (double)size);
     }
-    uint64_t next = local_store_next_deadline(lb->store);
-    if (next == 0 || (lb->expiry_timer && lb->expiry_armed_at <= next))
-        return;
-    if (lb->expiry_timer)
-        lb->api->timer_stop(lb->self, lb->expiry_timer);
-    uint64_t now = lb->api->now_ms();
-    lb->expiry_timer = lb->api->timer_start(lb->self, next > now ? next - now : 0, 0, local_bus_expiry_fire, lb);
-    lb->expiry_armed_at = next;
+    deadline_timer_arm(&lb->expiry, lb->self, lb->api, local_store_next_deadline(lb->store), local_bus_expiry_fire,
+                       lb);
 }
 
 static void local_bus_expiry_fire(void *userdata)
 {
     local_bus *lb = userdata;
-    lb->expiry_timer = 0;
+    lb->expiry.id = 0;
     local_store_purge(lb->store, lb->api->now_ms());
     local_bus_after_change(lb);
 }
@@ -81,8 +75,7 @@ void local_bus_free(local_bus *lb)
 {
     if (!lb)
         return;
-    if (lb->expiry_timer)
-        lb->api->timer_stop(lb->self, lb->expiry_timer);
+    deadline_timer_stop(&lb->expiry, lb->self, lb->api);
     reply_queue_free(lb->replies);
     local_roomlog_free(lb->rooms);
     local_store_free(lb->store);

@@ -1,5 +1,6 @@
 #include "local_roomlog.h"
 
+#include "deadline_timer.h"
 #include "local_rooms.h"
 
 #include <stdlib.h>
@@ -23,8 +24,7 @@ struct local_roomlog {
     sbr_plugin *self;
     const sbr_api *api;
     local_rooms *rooms;
-    sbr_timer_id expiry_timer;
-    uint64_t expiry_armed_at;
+    struct deadline_timer expiry;
     struct roomlog_call *calls;
 };
 
@@ -64,8 +64,7 @@ void local_roomlog_free(local_roomlog *rl)
             rl->api->timer_stop(rl->self, rl->calls->timer);
         roomlog_call_free(rl->calls);
     }
-    if (rl->expiry_timer)
-        rl->api->timer_stop(rl->self, rl->expiry_timer);
+    deadline_timer_stop(&rl->expiry, rl->self, rl->api);
     local_rooms_free(rl->rooms);
     free(rl);
 }
@@ -75,20 +74,13 @@ static void roomlog_expiry_fire(void *userdata);
 /* One timer on the earliest log deadline: idle logs go without a read. */
 static void roomlog_arm(local_roomlog *rl)
 {
-    uint64_t next = local_rooms_next_deadline(rl->rooms);
-    if (next == 0 || (rl->expiry_timer && rl->expiry_armed_at <= next))
-        return;
-    if (rl->expiry_timer)
-        rl->api->timer_stop(rl->self, rl->expiry_timer);
-    uint64_t now = rl->api->now_ms();
-    rl->expiry_timer = rl->api->timer_start(rl->self, next > now ? next - now : 0, 0, roomlog_expiry_fire, rl);
-    rl->expiry_armed_at = next;
+    deadline_timer_arm(&rl->expiry, rl->self, rl->api, local_rooms_next_deadline(rl->rooms), roomlog_expiry_fire, rl);
 }
 
 static void roomlog_expiry_fire(void *userdata)
 {
     local_roomlog *rl = userdata;
-    rl->expiry_timer = 0;
+    rl->expiry.id = 0;
     local_rooms_purge(rl->rooms, rl->api->now_ms());
     roomlog_arm(rl);
 }
