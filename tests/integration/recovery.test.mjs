@@ -13,9 +13,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startDaemon, http, apiKeyHeader, waitRedisConnected } from './lib/daemon.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, http, apiKeyHeader, waitRedisConnected, stopAll, SOURCE_DIR } from './lib/daemon.mjs';
 import { startRedis, redisMissing } from './lib/redis.mjs';
-import { realtimeToken } from './lib/jwt.mjs';
 import { user, readyAt, errorAt, dropTransport, assertIncreasing, contents, offsetOf, until, joined, publish } from './lib/recovery.mjs';
 
 const TOPOLOGY = process.env.SBR_TEST_REDIS;
@@ -23,6 +24,8 @@ const skip = TOPOLOGY ? redisMissing() : false;
 let redis;
 let d;
 let short;
+let capped;
+let off;
 const sockets = [];
 const track = (s) => { sockets.push(s); return s; };
 
@@ -31,18 +34,28 @@ before(async () => {
   if (TOPOLOGY) redis = await startRedis();
   d = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 30, ...(redis ? { REALTIME_REDIS_URL: redis.url } : {}) } });
   if (redis) await waitRedisConnected(d);
-  short = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 1 } });
-  for (const w of [d, short])
+  const withRedis = redis ? { REALTIME_REDIS_URL: redis.url } : {};
+  short = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 1, ...withRedis } });
+  // Rooms keep 5 events: a client that missed more cannot be recovered.
+  const core = fs.readFileSync(path.join(SOURCE_DIR, 'conf.d', '10-core.conf'), 'utf8')
+    .replace(/^recovery_max_events = .*$/m, 'recovery_max_events = 5');
+  capped = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: 30, ...withRedis }, files: { '10-core.conf': core } });
+  // The default: recovery off.
+  off = await startDaemon({ env: { REALTIME_RECOVERY_WINDOW_SECONDS: null } });
+  for (const w of [short, capped]) if (redis) await waitRedisConnected(w);
+  for (const w of [d, short, capped, off])
     for (const c of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])
       assert.equal((await http(w, 'PUT', `/api/realtime/channels/${c}`, { body: { server_id: 's1' }, headers: apiKeyHeader() })).status, 200);
 });
 
 after(async () => {
   for (const s of sockets) s.close();
-  // A worker that crashed or leaked (under ASan) does not exit 0.
-  if (d) assert.deepEqual(await d.stop(), { code: 0, signal: null });
-  if (short) assert.deepEqual(await short.stop(), { code: 0, signal: null });
-  await redis?.cleanup();
+  try {
+    // A worker that crashed or leaked (under ASan) does not exit 0.
+    for (const [w, res] of await stopAll([d, short, capped, off])) assert.deepEqual(res, { code: 0, signal: null }, w.log);
+  } finally {
+    await redis?.cleanup();
+  }
 });
 
 test('the CONNECT answer carries a pid and room events an offset; ready says nothing of recovery on a first connect', { skip }, async () => {
@@ -68,6 +81,9 @@ test('a lost transport: back with its id, its channel and every missed event, in
   await b.emitWithAck('send_message', { channel_id: 'c1', content: 'before', nonce: 'n0' });
   await until('the first message', () => contents(a).length === 1);
   const id = a.id;
+  const raPresence = () => b.events.filter((e) => e[0] === 'presence_update' && e[1].user_id === 'ra');
+  const presenceBefore = raPresence().length;
+  const dropped = Date.now();
   await dropTransport(a);
   await until('the server to see the loss', () => !a.connected);
   for (let i = 1; i <= 5; i++) await b.emitWithAck('send_message', { channel_id: 'c1', content: `gone${i}`, nonce: `n${i}` });
@@ -82,15 +98,18 @@ test('a lost transport: back with its id, its channel and every missed event, in
   // Socket.IO's own server.
   const atConnect = a.events.slice(0, a.connects[1].events).filter((e) => e[0] === 'message').map((e) => e[1].content);
   assert.deepEqual(atConnect, ['before', 'gone1', 'gone2', 'gone3', 'gone4', 'gone5']);
-  assert.ok(a.events.slice(0, a.connects[1].events).some((e) => e[0] === 'typing_start' && e[1].user_id === 'rb'));
-  assert.ok(a.events.slice(0, a.connects[1].events).some((e) => e[0] === 'pub' && e[1].n === 1));
+  const missed = a.events.slice(0, a.connects[1].events);
+  assert.equal(missed.filter((e) => e[0] === 'typing_start' && e[1].user_id === 'rb').length, 1);
+  assert.equal(missed.filter((e) => e[0] === 'pub' && e[1].n === 1).length, 1);
   // Still in the channel, without joining again.
   await b.emitWithAck('send_message', { channel_id: 'c1', content: 'after', nonce: 'n9' });
   await until('the live message', () => contents(a).includes('after'));
   assert.deepEqual(contents(a), ['before', 'gone1', 'gone2', 'gone3', 'gone4', 'gone5', 'after']);
   assertIncreasing(a.events);
-  // No offline/online flap for rb to see: the grace covered the blip.
-  assert.deepEqual(b.events.filter((e) => e[0] === 'presence_update' && e[1].user_id === 'ra' && e[1].status !== 'online'), []);
+  // No offline/online flap for rb to see, even once the grace (5 s) is
+  // over: the recovery ended it.
+  await delay(Math.max(0, dropped + 5500 - Date.now()));
+  assert.deepEqual(raPresence().slice(presenceBefore), []);
   const metrics = (await http(d, 'GET', '/metrics')).body;
   assert.match(metrics, /^superbot_recoveries_total [1-9]/m);
 });
@@ -233,8 +252,7 @@ test('a pid that is no session, or an offset that is not one, is a fresh connect
     assert.notEqual(ready.recovered, true);
     s.close();
   }
-  const token = realtimeToken({ sub: 'rx' });
-  assert.ok(token); // the daemon is still up and answering
+  // The daemon is still up and answering.
   assert.equal((await http(d, 'GET', '/healthz')).status, 200);
 });
 
@@ -260,4 +278,45 @@ test('a server removed while the client was away is not restored, nor its channe
   await b.emitWithAck('send_message', { channel_id: 'k8', content: 'in 8 again', nonce: 'd' });
   await until('in 8 again', () => contents(a).includes('in 8 again'));
   assert.deepEqual(contents(a), ['in 8', 'in 8 again']);
+});
+
+test('recovery_max_events bounds a room\'s log: missing fewer recovers, missing more is a fresh connection', { skip }, async () => {
+  const a = track(user(capped.url, { sub: 'rm', servers: ['s1'] }, { reconnection: false }));
+  const b = track(user(capped.url, { sub: 'rm2', servers: ['s1'] }));
+  await Promise.all([readyAt(a, 0), readyAt(b, 0)]);
+  await joined(a, 'c1');
+  await joined(b, 'c1');
+  const away = async (n, round) => {
+    await dropTransport(a);
+    await until('lost', () => !a.connected);
+    for (let i = 0; i < n; i++) {
+      const ack = await b.timeout(5000).emitWithAck('send_message', { channel_id: 'c1', content: `${round}${i}`, nonce: `${round}${i}` });
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+    }
+    a.connect();
+    return (await readyAt(a, a.readies.length)).recovered;
+  };
+  assert.equal(await away(3, 'x'), true);
+  assert.deepEqual(contents(a), ['x0', 'x1', 'x2']);
+  // Ten missed, five kept: the log cannot give them all back.
+  assert.equal(await away(10, 'y'), false);
+  assert.equal(a.recovered, false);
+  await delay(100);
+  assert.deepEqual(contents(a), ['x0', 'x1', 'x2']);
+});
+
+test('recovery is off by default: no pid, no offsets, and a CONNECT with a pid is an ordinary connect', { skip }, async () => {
+  const a = track(user(off.url, { sub: 'roff', servers: ['s1'] }, { reconnection: false }));
+  assert.deepEqual(await readyAt(a, 0), { user_id: 'roff', servers: ['s1'], session_id: null });
+  assert.equal(a._pid, undefined);
+  await joined(a, 'c1');
+  assert.equal((await publish(off, 'channel:c1', { n: 1 })).status, 200);
+  await until('the published event', () => a.events.some((e) => e[0] === 'pub'));
+  assert.deepEqual(a.events.find((e) => e[0] === 'pub'), ['pub', { n: 1 }]);
+  const m = track(user(off.url, { sub: 'roff2', servers: ['s1'] },
+    { auth: { pid: 'A'.repeat(22), offset: '0000000000000001' }, reconnection: false }));
+  assert.deepEqual(await readyAt(m, 0), { user_id: 'roff2', servers: ['s1'], session_id: null });
+  // No pid in the answer: the stock client's `recovered` is then falsy.
+  assert.equal(m._pid, undefined);
+  assert.ok(!m.recovered);
 });

@@ -51,6 +51,7 @@ export function assertIncreasing(events, roomEvents = ['message', 'typing_start'
     if (offsets.length) assert.ok(off > offsets[offsets.length - 1], `offset ${off} after ${offsets[offsets.length - 1]}`);
     offsets.push(off);
   }
+  assert.ok(offsets.length > 0, 'no room event to check');
   return offsets;
 }
 

@@ -350,7 +350,9 @@ START_TEST(a_recovery_keeps_the_channels_the_identity_allows)
     /* No offer: no opinion, at once. */
     sbr_conn_id plain = fake_open_recovering(NULL, "u1", S7, NULL, 0, &verdict, &reason);
     ck_assert_int_eq(verdict, SBR_PASS);
-    ck_assert(fake_in_room(plain, "user:u1") == 0);
+    ck_assert_int_eq(fake_room_join(plain, "channel:42"), SBR_OK);
+    ck_assert_int_eq(fake_change_identity(plain, NULL, NULL), SBR_OK);
+    ck_assert(fake_in_room(plain, "channel:42")); /* nothing put in the table */
 }
 END_TEST
 
