@@ -94,10 +94,10 @@ const char *presence_status_shown(const char *status);
 void presence_announce(struct presence *p, const struct presence_conn *rec, const char *shown);
 /* The same to one server's room. */
 void presence_announce_one(struct presence *p, const char *server_id, const char *user_id, const char *shown);
-/* Write rec's entry in its server maps (removed while invisible). */
-void presence_publish_servers(struct presence *p, const struct presence_conn *rec);
-/* Refresh the conns-map entry of rec. */
-void presence_publish_conn(struct presence *p, const struct presence_conn *rec);
+/* Write rec's entry in its server maps for ttl_ms (removed while invisible). */
+void presence_publish_servers(struct presence *p, const struct presence_conn *rec, uint64_t ttl_ms);
+/* Refresh the conns-map entry of rec, for ttl_ms. */
+void presence_publish_conn(struct presence *p, const struct presence_conn *rec, uint64_t ttl_ms);
 /* Every entry this worker owns, again (the backend back); with announce,
  * each visible user is announced online again too. */
 void presence_refresh_all(struct presence *p, int announce);

@@ -49,7 +49,7 @@ int presence_on_set(struct presence *p, const sbr_event_message *event)
     }
     free(change);
     /* presence_on_status updated rec (it is one of the user's connections). */
-    presence_publish_servers(p, rec);
+    presence_publish_servers(p, rec, p->ttl_ms);
     if (shown_changed)
         presence_announce(p, rec, presence_status_shown(status));
     chat_json_open(&j, api);

@@ -59,15 +59,14 @@ int presence_grace_start(struct presence *p, struct presence_conn *rec)
     *p->graces_tail = g;
     p->graces_tail = &g->next;
     p->n_graces++;
-    /* Its entries must outlive the grace whatever time their last refresh
-     * left them. */
+    /* Its entries, the servers' lists included, must outlive the grace
+     * whatever time their last refresh left them. */
     uint64_t keep = p->grace_ms + PRESENCE_GRACE_MARGIN_MS;
-    char *key = chat_format("presence:conns:%s", rec->user_id);
-    if (key)
-        p->api->map_set(key, rec->field, rec->status, keep > p->ttl_ms ? keep : p->ttl_ms, chat_state_ignore, NULL);
-    free(key);
+    if (keep < p->ttl_ms)
+        keep = p->ttl_ms;
+    presence_publish_conn(p, rec, keep);
     if (strcmp(rec->status, "invisible") != 0)
-        presence_publish_servers(p, rec);
+        presence_publish_servers(p, rec, keep);
     presence_grace_arm(p);
     return 0;
 }

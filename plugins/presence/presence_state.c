@@ -41,7 +41,7 @@ void presence_announce(struct presence *p, const struct presence_conn *rec, cons
         presence_announce_one(p, rec->servers[i], rec->user_id, shown);
 }
 
-void presence_publish_servers(struct presence *p, const struct presence_conn *rec)
+void presence_publish_servers(struct presence *p, const struct presence_conn *rec, uint64_t ttl_ms)
 {
     int hidden = strcmp(rec->status, "invisible") == 0;
     for (size_t i = 0; i < rec->n_servers; i++) {
@@ -49,16 +49,16 @@ void presence_publish_servers(struct presence *p, const struct presence_conn *re
         if (key && hidden)
             p->api->map_del(key, rec->user_id, chat_state_ignore, NULL);
         else if (key)
-            p->api->map_set(key, rec->user_id, rec->status, p->ttl_ms, chat_state_ignore, NULL);
+            p->api->map_set(key, rec->user_id, rec->status, ttl_ms, chat_state_ignore, NULL);
         free(key);
     }
 }
 
-void presence_publish_conn(struct presence *p, const struct presence_conn *rec)
+void presence_publish_conn(struct presence *p, const struct presence_conn *rec, uint64_t ttl_ms)
 {
     char *key = chat_format("presence:conns:%s", rec->user_id);
     if (key)
-        p->api->map_set(key, rec->field, rec->status, p->ttl_ms, chat_state_ignore, NULL);
+        p->api->map_set(key, rec->field, rec->status, ttl_ms, chat_state_ignore, NULL);
     free(key);
 }
 
@@ -70,11 +70,11 @@ struct presence_refresh {
 static void presence_refresh_conn(struct presence *p, struct presence_conn *rec, void *arg)
 {
     struct presence_refresh *refresh = arg;
-    presence_publish_conn(p, rec);
+    presence_publish_conn(p, rec, p->ttl_ms);
     if (refresh->recs)
         refresh->recs[refresh->n++] = rec;
     else if (strcmp(rec->status, "invisible") != 0)
-        presence_publish_servers(p, rec);
+        presence_publish_servers(p, rec, p->ttl_ms);
 }
 
 static int presence_same_servers(const struct presence_conn *a, const struct presence_conn *b)
@@ -111,7 +111,7 @@ void presence_refresh_all(struct presence *p, int announce)
             presence_user_listed(p, rec);
         int repeat = i != first && presence_same_servers(refresh.recs[first], rec);
         if (!repeat && strcmp(rec->status, "invisible") != 0) {
-            presence_publish_servers(p, rec);
+            presence_publish_servers(p, rec, p->ttl_ms);
             if (announce)
                 presence_announce(p, rec, rec->status);
         }
@@ -141,14 +141,14 @@ void presence_refresh_slice(struct presence *p)
     p->refresh_slice = (p->refresh_slice + 1) % PRESENCE_REFRESH_SLICES;
     for (size_t b = from; b < to; b++) {
         for (struct presence_conn *rec = p->users[b]; rec; rec = rec->user_next) {
-            presence_publish_conn(p, rec);
+            presence_publish_conn(p, rec, p->ttl_ms);
             int seen_user;
             if (presence_refreshed_before(p->users[b], rec, &seen_user))
                 continue;
             if (!seen_user)
                 presence_user_listed(p, rec);
             if (strcmp(rec->status, "invisible") != 0)
-                presence_publish_servers(p, rec);
+                presence_publish_servers(p, rec, p->ttl_ms);
         }
     }
 }
@@ -196,7 +196,7 @@ static void presence_inherited(const sbr_state_reply *reply, void *userdata)
         if (strcmp(reply->fields[i], rec->field) != 0 && presence_status_valid(status)) {
             if (strcmp(status, rec->status) != 0) {
                 strcpy(rec->status, status);
-                presence_publish_conn(p, rec);
+                presence_publish_conn(p, rec, p->ttl_ms);
             }
             break;
         }
@@ -214,7 +214,7 @@ static void presence_connected(const sbr_state_reply *reply, void *userdata)
         presence_user_listed(p, rec);
     if (rec && reply->status == SBR_OK && reply->count == 1 && reply->changed) {
         /* The user's first live connection anywhere: online, before `ready`. */
-        presence_publish_servers(p, rec);
+        presence_publish_servers(p, rec, p->ttl_ms);
         presence_announce(p, rec, "online");
     } else if (rec && reply->status == SBR_OK && reply->count > 1) {
         char *key = chat_format("presence:conns:%s", rec->user_id);
@@ -354,7 +354,7 @@ static void presence_apply_status(struct presence *p, struct presence_conn *rec,
     if (strcmp(rec->status, change->status) == 0)
         return;
     strcpy(rec->status, change->status);
-    presence_publish_conn(p, rec);
+    presence_publish_conn(p, rec, p->ttl_ms);
 }
 
 void presence_on_status(const char *topic, const char *data, size_t len, void *userdata)

@@ -351,6 +351,29 @@ START_TEST(no_grace_when_zero)
 }
 END_TEST
 
+/* A grace longer than the entries' TTL: the user stays listed, online, in
+ * the servers' snapshots until the grace ends. */
+START_TEST(a_grace_longer_than_the_ttl_keeps_the_user_listed)
+{
+    fake_reset();
+    ck_assert_int_eq(fake_load("presence", (const char *const[]){"ttl_seconds", "2", "presence_grace_seconds", "5",
+                                                                  NULL}), 0);
+    sbr_conn_id w = fake_connect("w", S7, NULL);
+    sbr_conn_id tab = fake_connect("u1", S7, NULL);
+    fake_clear_received();
+    fake_lose(tab);
+    fake_advance(4000);
+    fake_run();
+    ck_assert_str_eq(snapshot(w, "7"), "[{\"user_id\":\"w\",\"status\":\"online\"},"
+                                       "{\"user_id\":\"u1\",\"status\":\"online\"}]");
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 0);
+    fake_advance(1000);
+    fake_run();
+    ck_assert_uint_eq(fake_received(w, "presence_update"), 1);
+    ck_assert_str_eq(fake_get(fake_last(w, "presence_update"), "status"), "offline");
+}
+END_TEST
+
 START_TEST(a_dead_workers_users_get_the_grace_from_its_last_beat)
 {
     fake_reset();
@@ -449,6 +472,7 @@ int main(void)
     tcase_add_test(tc, a_lost_connection_waits_out_the_grace);
     tcase_add_test(tc, back_within_the_grace_no_flap);
     tcase_add_test(tc, no_grace_when_zero);
+    tcase_add_test(tc, a_grace_longer_than_the_ttl_keeps_the_user_listed);
     tcase_add_test(tc, a_dead_workers_users_get_the_grace_from_its_last_beat);
     tcase_add_test(tc, memberships_that_change_while_connected);
     suite_add_tcase(s, tc);
