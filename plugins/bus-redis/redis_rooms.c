@@ -27,12 +27,11 @@ int redis_rooms_init(struct bus_redis *br)
             rr->origin[i] = '#';
     snprintf(rr->anchor, sizeof(rr->anchor), REDIS_ANCHOR_TOPIC "%s", br->worker_id);
     br->rooms = rr;
-    size_t len;
-    char *counter = redis_rooms_key(br, "seq", &len);
-    if (!counter)
+    rr->counter = redis_rooms_key(br, "seq", &rr->counter_len);
+    rr->origin_key = redis_rooms_key(br, rr->origin, &rr->origin_key_len);
+    if (!rr->counter || !rr->origin_key)
         return -1;
-    rr->slot = redis_route_slot(br, counter, len);
-    free(counter);
+    rr->slot = redis_route_slot(br, rr->counter, rr->counter_len);
     /* The flush markers come on the links the room events come on. */
     return br->url_text[0] && redis_pubsub_subscribe(br, rr->anchor) != SBR_OK ? -1 : 0;
 }
@@ -117,21 +116,15 @@ void redis_rooms_clear(struct bus_redis *br)
             redis_rooms_cmd_free(cmd);
         }
     }
+    free(rr->counter);
+    free(rr->origin_key);
     free(rr);
     br->rooms = NULL;
 }
 
 char *redis_rooms_key(const struct bus_redis *br, const char *name, size_t *len)
 {
-    size_t ls = strlen(REDIS_ROOMS_SPACE), ln = strlen(name);
-    char *space = malloc(ls + ln + 1);
-    if (!space)
-        return NULL;
-    memcpy(space, REDIS_ROOMS_SPACE, ls);
-    memcpy(space + ls, name, ln + 1);
-    char *key = redis_name(br, space, "", len);
-    free(space);
-    return key;
+    return redis_name(br, REDIS_ROOMS_SPACE, name, len);
 }
 
 char *redis_rooms_anchor(const struct bus_redis *br, size_t *len)
@@ -161,24 +154,20 @@ static int redis_rooms_send_publish(struct bus_redis *br, struct redis_rooms_cmd
     snprintf(maxlen, sizeof(maxlen), "%" PRIu64, cmd->max_events);
     snprintf(keep, sizeof(keep), "%" PRIu64, cmd->keep_ms);
     snprintf(hint, sizeof(hint), "%" PRIu64, rr->hwm);
-    size_t lc, lk1, lk2, lk3;
+    size_t lc, ll;
     char *channel = redis_name(br, REDIS_CHANNEL_SPACE, cmd->topic, &lc);
-    char *counter = redis_rooms_key(br, "seq", &lk1);
-    char *log = redis_rooms_key(br, cmd->topic, &lk2);
-    char *origin = redis_rooms_key(br, rr->origin, &lk3);
+    char *log = redis_rooms_key(br, cmd->topic, &ll);
     const char *sha = br->script_sha[REDIS_SCRIPT_ROOM_PUBLISH];
     int rc = REDIS_ERR;
-    if (channel && counter && log && origin && sha[0]) {
-        const char *argv[] = {"EVALSHA", sha, "3", counter, log, origin, channel, head, oseq, flags, cmd->except,
-                              cmd->packet, maxlen, keep, hint};
-        size_t lens[] = {7, strlen(sha), 1, lk1, lk2, lk3, lc, REDIS_ENVELOPE_HEAD, strlen(oseq), 1,
-                         strlen(cmd->except), cmd->len, strlen(maxlen), strlen(keep), strlen(hint)};
+    if (channel && log && sha[0]) {
+        const char *argv[] = {"EVALSHA", sha, "3", rr->counter, log, rr->origin_key, channel, head, oseq, flags,
+                              cmd->except, cmd->packet, maxlen, keep, hint};
+        size_t lens[] = {7, strlen(sha), 1, rr->counter_len, ll, rr->origin_key_len, lc, REDIS_ENVELOPE_HEAD,
+                         strlen(oseq), 1, strlen(cmd->except), cmd->len, strlen(maxlen), strlen(keep), strlen(hint)};
         rc = redis_rooms_route(br, 15, argv, lens, redis_rooms_answered, cmd);
     }
     free(channel);
-    free(counter);
     free(log);
-    free(origin);
     return rc;
 }
 
@@ -187,17 +176,15 @@ static int redis_rooms_send_floor(struct bus_redis *br, struct redis_rooms_cmd *
     char keep[24], hint[24];
     snprintf(keep, sizeof(keep), "%" PRIu64, br->rooms->keep_ms ? br->rooms->keep_ms : REDIS_ROOMS_FLOOR_DEFAULT_MS);
     snprintf(hint, sizeof(hint), "%" PRIu64, br->rooms->hwm);
-    size_t l1, l2;
-    char *counter = redis_rooms_key(br, "seq", &l1);
+    size_t l2;
     char *floor = redis_rooms_key(br, "floor", &l2);
     const char *sha = br->script_sha[REDIS_SCRIPT_ROOM_FLOOR];
     int rc = REDIS_ERR;
-    if (counter && floor && sha[0]) {
-        const char *argv[] = {"EVALSHA", sha, "2", counter, floor, keep, hint};
-        size_t lens[] = {7, strlen(sha), 1, l1, l2, strlen(keep), strlen(hint)};
+    if (floor && sha[0]) {
+        const char *argv[] = {"EVALSHA", sha, "2", br->rooms->counter, floor, keep, hint};
+        size_t lens[] = {7, strlen(sha), 1, br->rooms->counter_len, l2, strlen(keep), strlen(hint)};
         rc = redis_rooms_route(br, 7, argv, lens, redis_rooms_answered, cmd);
     }
-    free(counter);
     free(floor);
     return rc;
 }
@@ -222,20 +209,18 @@ static void redis_rooms_flush_answered(struct redis_node *node, redisReply *repl
  * it published before: when the marker comes back, so have they. */
 static int redis_rooms_send_flush(struct bus_redis *br, struct redis_rooms_cmd *cmd)
 {
-    size_t la, lk;
+    size_t la;
     char *anchor = redis_rooms_anchor(br, &la);
-    char *counter = redis_rooms_key(br, "seq", &lk);
     char marker[48];
     int lm = snprintf(marker, sizeof(marker), REDIS_ROOMS_MARKER "%" PRIu64, cmd->token);
     const char *sha = br->script_sha[REDIS_SCRIPT_ROOM_FLUSH];
     int rc = REDIS_ERR;
-    if (anchor && counter && sha[0]) {
-        const char *argv[] = {"EVALSHA", sha, "1", counter, anchor, marker};
-        size_t lens[] = {7, strlen(sha), 1, lk, la, (size_t)lm};
+    if (anchor && sha[0]) {
+        const char *argv[] = {"EVALSHA", sha, "1", br->rooms->counter, anchor, marker};
+        size_t lens[] = {7, strlen(sha), 1, br->rooms->counter_len, la, (size_t)lm};
         rc = redis_rooms_route(br, 6, argv, lens, redis_rooms_flush_answered, br);
     }
     free(anchor);
-    free(counter);
     if (rc == REDIS_OK) {
         cmd->next = br->rooms->markers;
         br->rooms->markers = cmd;

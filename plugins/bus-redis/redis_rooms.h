@@ -44,6 +44,9 @@ struct redis_rooms {
     char origin[REDIS_ENVELOPE_ID_LEN + 1]; /* the worker id padded with '#': its own dedup series */
     char anchor[REDIS_ENVELOPE_ID_LEN + 16]; /* the topic of this worker's flush markers */
     char master[REDIS_HOST_MAX + 8]; /* the node that last answered: another one may have lost offsets */
+    char *counter;          /* the sequencer's key, and this worker's dedup series' (built once) */
+    char *origin_key;
+    size_t counter_len, origin_key_len;
     uint32_t slot;          /* of the room log's keys */
     uint64_t next_oseq;
     uint64_t next_token;
