@@ -211,8 +211,9 @@ static int replay_gather(local_rooms *lr, const sbr_room_replay *req, struct rep
     return 0;
 }
 
-static int answer_alloc(struct local_rooms_answer *out, size_t n)
+int local_rooms_answer_alloc(struct local_rooms_answer *out, size_t n)
 {
+    memset(out, 0, sizeof(*out));
     if (!n)
         return 0;
     out->offsets = malloc(n * sizeof(*out->offsets));
@@ -231,7 +232,7 @@ int local_rooms_replay(local_rooms *lr, const sbr_room_replay *request, uint64_t
     struct replay_item *items = NULL;
     size_t n = 0;
     int complete;
-    if (replay_gather(lr, request, &items, &n, &complete) != 0 || answer_alloc(out, n) != 0) {
+    if (replay_gather(lr, request, &items, &n, &complete) != 0 || local_rooms_answer_alloc(out, n) != 0) {
         free(items);
         local_rooms_answer_clear(out);
         return -1;

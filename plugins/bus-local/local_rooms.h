@@ -39,6 +39,9 @@ struct local_rooms_answer {
  * with local_rooms_answer_clear).  0, or -1 without memory. */
 int local_rooms_replay(local_rooms *lr, const sbr_room_replay *request, uint64_t now_ms,
                        struct local_rooms_answer *out);
+/* Arrays for n events (none for 0); -1 without memory (clear it then too).
+ * Also for a provider that fills them from elsewhere (bus-redis). */
+int local_rooms_answer_alloc(struct local_rooms_answer *out, size_t n);
 void local_rooms_answer_clear(struct local_rooms_answer *a);
 
 /* Drop the logs that expired; the earliest deadline left (0: none). */

@@ -2,6 +2,7 @@
  * floor and every log asked for, atomically; its answer is sorted by
  * offset here.  Queued like every room log command (redis_rooms.h), so it
  * runs once this worker's subscriptions asked before it are in force. */
+#include "local_rooms.h"
 #include "redis_rooms.h"
 
 #include <inttypes.h>
@@ -114,37 +115,9 @@ static int replay_entries(const redisReply *list, size_t n_topics, struct replay
     return 0;
 }
 
-struct replay_arrays {
-    uint64_t *offsets;
-    size_t *topics, *lens;
-    const char **excepts, **packets;
-};
-
-static int replay_arrays_alloc(struct replay_arrays *a, size_t n)
-{
-    memset(a, 0, sizeof(*a));
-    if (!n)
-        return 0;
-    a->offsets = malloc(n * sizeof(*a->offsets));
-    a->topics = malloc(n * sizeof(*a->topics));
-    a->lens = malloc(n * sizeof(*a->lens));
-    a->excepts = malloc(n * sizeof(*a->excepts));
-    a->packets = malloc(n * sizeof(*a->packets));
-    return a->offsets && a->topics && a->lens && a->excepts && a->packets ? 0 : -1;
-}
-
-static void replay_arrays_free(struct replay_arrays *a)
-{
-    free(a->offsets);
-    free(a->topics);
-    free(a->lens);
-    free(a->excepts);
-    free(a->packets);
-}
-
 /* {complete, last, {...}} into reply (arrays and entries its pointers use). */
 static int replay_decode(const struct redis_rooms_cmd *cmd, const redisReply *r, sbr_room_replay_reply *reply,
-                         struct replay_arrays *a)
+                         struct local_rooms_answer *a)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER ||
         r->element[1]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_ARRAY ||
@@ -152,7 +125,7 @@ static int replay_decode(const struct redis_rooms_cmd *cmd, const redisReply *r,
         return -1;
     size_t n = r->element[2]->elements / 4;
     struct replay_entry *entries = n ? malloc(n * sizeof(*entries)) : NULL;
-    if ((n && !entries) || replay_arrays_alloc(a, n) != 0 ||
+    if ((n && !entries) || local_rooms_answer_alloc(a, n) != 0 ||
         replay_entries(r->element[2], cmd->request.n_topics, entries) != 0) {
         free(entries);
         return -1;
@@ -183,10 +156,10 @@ static int replay_decode(const struct redis_rooms_cmd *cmd, const redisReply *r,
 void redis_rooms_replay_answer(struct redis_rooms_cmd *cmd, const redisReply *r)
 {
     sbr_room_replay_reply reply = {.struct_size = sizeof(reply), .status = SBR_ERR_UNAVAILABLE};
-    struct replay_arrays a;
+    struct local_rooms_answer a;
     memset(&a, 0, sizeof(a));
     if (r->type == REDIS_REPLY_ERROR || replay_decode(cmd, r, &reply, &a) != 0)
         reply = (sbr_room_replay_reply){.struct_size = sizeof(reply), .status = SBR_ERR_UNAVAILABLE};
     cmd->replay_done(&reply, cmd->userdata);
-    replay_arrays_free(&a);
+    local_rooms_answer_clear(&a);
 }
